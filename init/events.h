@@ -1,0 +1,49 @@
+/*
+ * events — the structured event writer (SPEC section 4).
+ *
+ * Every event is one line of JSON that starts with the exact bytes
+ * {"agent_init":"<event>","ts":"<RFC 3339 UTC, ms>"
+ * and is handed to the sink with a single write(2), so that an orchestrator
+ * can wait with grep -m1 '^{"agent_init":"ready"'.
+ *
+ * There is one builder, because PID 1 is single-threaded and events are never
+ * nested: ev_begin() starts a line, the ev_* calls add fields, ev_emit()
+ * finishes it and writes it.  A line never exceeds EV_LINE_MAX: a string
+ * value that does not fit is cut at a character boundary, and a field that
+ * does not fit at all is left out, but the line always stays valid JSON.
+ *
+ * json_escape() is pure (no syscalls, no logging) so that it can be unit
+ * tested and fuzzed directly.
+ */
+#ifndef AGENT_INIT_EVENTS_H
+#define AGENT_INIT_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_LINE_MAX 65536
+
+int events_open(const char *dest);
+void events_flush(int timeout_ms);
+uint64_t events_dropped(void);
+
+void ev_begin(const char *name);
+void ev_str(const char *key, const char *val);
+void ev_strn(const char *key, const char *val, size_t n);
+void ev_int(const char *key, long long val);
+void ev_milli(const char *key, long long milli);
+void ev_bool(const char *key, bool val);
+void ev_null(const char *key);
+void ev_obj_begin(const char *key);
+void ev_obj_end(void);
+void ev_arr_begin(const char *key);
+void ev_arr_str(const char *val);
+void ev_arr_end(void);
+void ev_emit(void);
+
+size_t json_escape(char *dst, size_t cap, const char *src, size_t n,
+    size_t *ret_used);
+size_t ev_format_ts(char *dst, size_t cap, long long sec, long nsec);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * agent-init — PID 1 for AI-agent sandboxes.
+ *
+ * main() only wires the modules together, in dependency order, so that
+ * reading it top to bottom shows the architecture:
+ *
+ *   signals_block    every signal blocked before anything else happens
+ *   args_parse       command line + AGENT_INIT_* environment (exit 64)
+ *   loop_init        one epoll, one timerfd
+ *   events_open      where the event lines go
+ *   signals_init     the signalfd joins the loop
+ *   host_read/emit   the `environment` fingerprint
+ *   sup_*            the services: start, supervise, shut down
+ *   the loop         until the supervisor says it is done
+ *
+ * Two phases, as in catatonit: during setup a bad argument ends the
+ * program with the documented status and one line on stderr; once the
+ * loop runs, nothing may make PID 1 exit but the end of the shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "config.h"
+#include "events.h"
+#include "host.h"
+#include "loop.h"
+#include "reap.h"
+#include "signals.h"
+#include "supervisor.h"
+
+#ifndef AGENT_INIT_VERSION
+#define AGENT_INIT_VERSION "0.0.0-dev"
+#endif
+#ifndef LIBCAPNG_VERSION
+#define LIBCAPNG_VERSION "unknown"
+#endif
+#ifndef INIH_VERSION
+#define INIH_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 78
+
+static const char usage[] =
+    "usage: agent-init [OPTIONS] [--] COMMAND [ARG...]\n"
+    "       agent-init check-config FILE\n"
+    "       agent-init version | --version | help | --help\n"
+    "\n"
+    "Runs COMMAND as PID 1 of a sandbox: reaps every process, forwards\n"
+    "signals, shuts down within a bounded time, and writes one JSON event\n"
+    "line per step of the sandbox's life.\n"
+    "\n"
+    "options (each also as AGENT_INIT_<LONG_NAME>, e.g. "
+    "AGENT_INIT_STOP_TIMEOUT=2s):\n"
+    "  -c, --config FILE        INI configuration (default: "
+    CONFIG_DEFAULT_PATH " if it exists)\n"
+    "  -g, --group              signal the command's whole process group\n"
+    "      --stop-timeout D     shutdown budget (default 8s; 250ms, 2s, "
+    "1m)\n"
+    "      --events DEST        stdout (default), stderr, fd:N, file:PATH\n"
+    "      --output raw         how service output is relayed\n"
+    "      --no-checks          skip startup checks\n"
+    "  -v, --verbose            more events (every orphan reaped)\n"
+    "  -h, --help               this text\n"
+    "  -V, --version            versions of agent-init and its libraries\n"
+    "\n"
+    "exit status: the command's; 128+N if it was killed by signal N;\n"
+    "126/127 if it cannot be executed / is not found; 64 bad command line;\n"
+    "78 bad configuration.\n";
+
+static struct {
+	struct args a;
+	struct config cfg;
+	const char *config_path;
+	bool pid1;
+	bool reap_needed;
+	uint64_t boot_ms;
+	struct svc main_svc;
+} g;
+
+static void
+print_version(void)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	printf("agent-init %s (libseccomp %u.%u.%u, libcap-ng %s, inih %s)\n",
+	    AGENT_INIT_VERSION, v->major, v->minor, v->micro,
+	    LIBCAPNG_VERSION, INIH_VERSION);
+}
+
+/*
+ * Which options this build does not implement yet.  Saying so and
+ * exiting 64 beats accepting them and doing something else.
+ */
+static const char *
+unsupported(const struct args *a)
+{
+	if (a->mode == ARGS_SUBCOMMAND)
+		return a->subcommand;
+	if (a->dockerd)
+		return "--dockerd";
+	if (a->output && strcmp(a->output, "raw") != 0)
+		return "--output prefix/json";
+	return NULL;
+}
+
+/*
+ * Descriptors we inherited above 2 are our launcher's business, not the
+ * sandbox's: make them close-on-exec so that a service gets exactly 0, 1
+ * and 2.  close_range(2) does it in one call (Linux 5.11); older kernels
+ * get the walk over /proc/self/fd.
+ */
+static void
+cloexec_inherited_fds(void)
+{
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+	struct dirent *d;
+	DIR *dir;
+
+	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		int fd = atoi(d->d_name);
+
+		if (fd > 2 && fd != dirfd(dir))
+			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	closedir(dir);
+}
+
+static void
+on_signal(const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo;
+	const char *action, *ev_sig;
+	char buf[24];
+	bool stop = false;
+
+	if (sig == SIGCHLD) {
+		g.reap_needed = true;
+		return;
+	}
+	/* Our own write to a closed pipe: the sink already knows. */
+	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
+		return;
+	/*
+	 * The first stop signal starts the shutdown; later ones go to the
+	 * main service like any other signal (a second Ctrl-C often means
+	 * "hurry up" to a program that handles the first one gracefully).
+	 */
+	if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) &&
+	    sup_running()) {
+		stop = true;
+		action = "shutdown";
+	} else
+		action = sup_forward(sig) ? "forwarded" : "ignored";
+	ev_sig = sig_name(sig, buf, sizeof(buf));
+	ev_begin("signal");
+	ev_str("signal", ev_sig);
+	ev_str("action", action);
+	if (g.a.verbose)
+		ev_int("from_pid", (long long)si->ssi_pid);
+	ev_emit();
+	if (stop) {
+		char reason[48];
+
+		snprintf(reason, sizeof(reason), "%s received", ev_sig);
+		sup_shutdown(reason, sig);
+	}
+}
+
+static void
+emit_start(void)
+{
+	ev_begin("start");
+	ev_str("version", AGENT_INIT_VERSION);
+	ev_int("pid", getpid());
+	ev_bool("pid1", g.pid1);
+	ev_str("config", g.config_path);
+	ev_emit();
+}
+
+/* agent-init check-config FILE: exit 0 on a good file, 78 on a bad one. */
+static int
+check_config(int argc, char **argv)
+{
+	struct config c;
+	char err[512];
+
+	if (argc != 1) {
+		fprintf(stderr, "agent-init: usage: agent-init check-config "
+				"FILE\n");
+		return EXIT_USAGE;
+	}
+	if (config_load(argv[0], &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	printf("%s: ok\n", argv[0]);
+	return 0;
+}
+
+/*
+ * The configuration file: -c/AGENT_INIT_CONFIG, else the default path if
+ * it exists.  The command line and the environment win over the file.
+ */
+static void
+load_config(void)
+{
+	char err[512];
+
+	g.config_path = g.a.config;
+	if (!g.config_path && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		g.config_path = CONFIG_DEFAULT_PATH;
+	if (!g.config_path)
+		return;
+	if (config_load(g.config_path, &g.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agent-init: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
+	if (!g.a.events && g.cfg.events[0])
+		g.a.events = g.cfg.events;
+	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
+		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
+	if (!g.a.cmd) {
+		fprintf(stderr, "agent-init: %s defines no service and no "
+				"command was given (usage: agent-init [OPTIONS] "
+				"-- COMMAND [ARG...])\n",
+		    g.config_path);
+		exit(EXIT_USAGE);
+	}
+}
+
+/* Setup: every failure here ends the program with a status and a line. */
+static void
+setup(int argc, char **argv)
+{
+	char err[256];
+	const char *what;
+	int r;
+
+	if (signals_block() < 0) {
+		perror("agent-init: cannot block signals");
+		exit(EXIT_FAILURE);
+	}
+	if (args_parse(argc, argv, (args_getenv)getenv, &g.a, err,
+		sizeof(err)) < 0) {
+		fprintf(stderr, "agent-init: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	if (g.a.mode == ARGS_HELP) {
+		fputs(usage, stdout);
+		exit(0);
+	}
+	if (g.a.mode == ARGS_VERSION) {
+		print_version();
+		exit(0);
+	}
+	if (g.a.mode == ARGS_SUBCOMMAND &&
+	    strcmp(g.a.subcommand, "check-config") == 0)
+		exit(check_config(g.a.sub_argc, g.a.sub_argv));
+	if ((what = unsupported(&g.a))) {
+		fprintf(stderr, "agent-init: %s is not implemented in "
+				"agent-init %s yet\n", what, AGENT_INIT_VERSION);
+		exit(EXIT_USAGE);
+	}
+	load_config();
+	g.boot_ms = loop_now_ms();
+	g.pid1 = getpid() == 1;
+	if ((r = loop_init()) < 0) {
+		fprintf(stderr, "agent-init: cannot create the event loop: %s\n",
+		    strerror(-r));
+		exit(EXIT_FAILURE);
+	}
+	if ((r = events_open(g.a.events)) < 0) {
+		fprintf(stderr, "agent-init: --events %s: %s\n",
+		    g.a.events ? g.a.events : "stdout", strerror(-r));
+		exit(EXIT_USAGE);
+	}
+	cloexec_inherited_fds();
+	if (!g.pid1)
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	if ((r = signals_init(on_signal)) < 0) {
+		fprintf(stderr, "agent-init: cannot create the signalfd: %s\n",
+		    strerror(-r));
+		exit(EXIT_FAILURE);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sup_opts so;
+	struct host_facts facts;
+	int status;
+
+	setup(argc, argv);
+	emit_start();
+
+	memset(&so, 0, sizeof(so));
+	so.boot_ms = g.boot_ms;
+	so.stop_timeout_ms = g.a.stop_timeout_ms;
+	so.pid1 = g.pid1;
+	sup_init(&so);
+	g.main_svc.name = "main";
+	g.main_svc.argv = g.a.cmd;
+	g.main_svc.main = true;
+	g.main_svc.signal_group = g.a.group;
+	g.main_svc.foreground_tty = isatty(STDIN_FILENO) &&
+	    tcgetpgrp(STDIN_FILENO) == getpgrp();
+	(void)sup_add(&g.main_svc);
+	/*
+	 * Fork first, then take the fingerprint while the child execs: the
+	 * service's own events are only written from the loop, so the order
+	 * of the lines is still start, environment, service_start.
+	 */
+	sup_start();
+	host_read(&facts, g.pid1);
+	host_emit(&facts);
+
+	/* From here on PID 1 never exits but at the end of the shutdown. */
+	while (!sup_done()) {
+		int r = loop_run_once();
+
+		if (r < 0 && r != -EINTR) {
+			ev_begin("error");
+			ev_str("detail", strerror(-r));
+			ev_emit();
+		}
+		if (g.reap_needed) {
+			g.reap_needed = false;
+			sup_children(reap_all(g.a.verbose));
+		}
+	}
+
+	status = sup_exit_status();
+	ev_begin("exit");
+	ev_int("status", status);
+	ev_str("reason", sup_exit_reason());
+	ev_emit();
+	events_flush(1000);
+	return status;
+}

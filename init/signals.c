@@ -1,0 +1,152 @@
+/*
+ * signals — all signals blocked and read from one signalfd.  See signals.h.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "signals.h"
+
+static const struct {
+	int sig;
+	const char *name;
+} names[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+	{ SIGSTKFLT, "SIGSTKFLT" }, { SIGCHLD, "SIGCHLD" },
+	{ SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" }, { SIGTSTP, "SIGTSTP" },
+	{ SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" }, { SIGURG, "SIGURG" },
+	{ SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+	{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+	{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" }, { SIGPWR, "SIGPWR" },
+	{ SIGSYS, "SIGSYS" },
+};
+
+static const int fault_signals[] = {
+	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
+};
+
+static struct loop_io sig_io;
+static signals_cb sig_cb;
+
+const char *
+sig_name(int sig, char *buf, unsigned long cap)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, cap, "SIG%d", sig);
+	return buf;
+}
+
+/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2" -> number; -1 if unknown. */
+int
+sig_from_name(const char *name)
+{
+	const char *n = name;
+	char *end;
+	size_t i;
+	long v;
+
+	if (!name || !*name)
+		return -1;
+	if (*n >= '0' && *n <= '9') {
+		v = strtol(n, &end, 10);
+		return (*end || v < 1 || v > SIGRTMAX) ? -1 : (int)v;
+	}
+	if (strncasecmp(n, "SIG", 3) == 0)
+		n += 3;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(names[i].name + 3, n) == 0)
+			return names[i].sig;
+	if (strncasecmp(n, "RTMIN+", 6) == 0) {
+		v = strtol(n + 6, &end, 10);
+		if (*end == 0 && v >= 0 && SIGRTMIN + v <= SIGRTMAX)
+			return SIGRTMIN + (int)v;
+	}
+	return -1;
+}
+
+static void
+on_signalfd(struct loop_io *io, uint32_t revents)
+{
+	struct signalfd_siginfo si[16];
+	ssize_t n;
+	size_t i;
+
+	(void)revents;
+	/* Drain it fully: several signals may be pending. */
+	while ((n = read(io->fd, si, sizeof(si))) > 0)
+		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
+			sig_cb(&si[i]);
+}
+
+static void
+blocked_set(sigset_t *set)
+{
+	size_t i;
+
+	sigfillset(set);
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		sigdelset(set, fault_signals[i]);
+}
+
+int
+signals_block(void)
+{
+	struct sigaction sa;
+	sigset_t all;
+	int sig;
+
+	blocked_set(&all);
+	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		return -errno;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* Fails only for the few numbers libc reserves; harmless. */
+		(void)sigaction(sig, &sa, NULL);
+	}
+	return 0;
+}
+
+int
+signals_init(signals_cb cb)
+{
+	sigset_t all;
+
+	blocked_set(&all);
+	sig_cb = cb;
+	sig_io.fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig_io.fd < 0)
+		return -errno;
+	sig_io.events = EPOLLIN;
+	sig_io.cb = on_signalfd;
+	return loop_io_add(&sig_io);
+}
+
+void
+signals_child_reset(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}

@@ -1,0 +1,32 @@
+/*
+ * signals — how PID 1 receives signals: all blocked, read from a signalfd.
+ *
+ * signals_block() runs first of all.  It blocks every signal except the
+ * fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
+ * which must keep killing us with a core dump rather than loop), resets
+ * every disposition to the default (a signal that was SIG_IGN when we were
+ * started would otherwise never reach the signalfd).  Once the loop
+ * exists, signals_init() registers the signalfd with it; each signal read
+ * is handed to the callback.
+ *
+ * signals_child_reset() is for the child between fork and exec: it gives
+ * back an empty mask.  Dispositions need no reset there: we never install
+ * handlers, and signals_block() already cleared inherited SIG_IGNs.
+ *
+ * sig_name() and sig_from_name() translate "SIGHUP" <-> 1, "SIGRTMIN+3".
+ */
+#ifndef AGENT_INIT_SIGNALS_H
+#define AGENT_INIT_SIGNALS_H
+
+#include <stdbool.h>
+#include <sys/signalfd.h>
+
+typedef void (*signals_cb)(const struct signalfd_siginfo *si);
+
+int signals_block(void);
+int signals_init(signals_cb cb);
+void signals_child_reset(void);
+const char *sig_name(int sig, char *buf, unsigned long cap);
+int sig_from_name(const char *name);
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * sink — a writer that never blocks PID 1.  See sink.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sink.h"
+
+static void on_writable(struct loop_io *io, uint32_t revents);
+
+/*
+ * Get a descriptor of our own for fd, so that O_NONBLOCK on it cannot
+ * change what a service sharing fd sees.  Regular files and devices such
+ * as /dev/null never block, so a plain duplicate does.
+ */
+static int
+open_own(int fd, enum sink_mode *ret_mode)
+{
+	struct stat st;
+	char path[32];
+	int nfd;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISSOCK(st.st_mode)) {
+		*ret_mode = SINK_SEND;
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		return nfd < 0 ? -errno : nfd;
+	}
+	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ||
+	    (S_ISCHR(st.st_mode) && !isatty(fd))) {
+		*ret_mode = SINK_WRITE;
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		return nfd < 0 ? -errno : nfd;
+	}
+	/* A pipe or a terminal: reopen it for a description of our own. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (nfd >= 0) {
+		*ret_mode = SINK_WRITE;
+		return nfd;
+	}
+	/* No /proc (or no reader yet): poll before every small write. */
+	*ret_mode = SINK_CHUNKED;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return nfd < 0 ? -errno : nfd;
+}
+
+int
+sink_init(struct sink *s, int fd, char *queue, size_t cap)
+{
+	int nfd;
+
+	memset(s, 0, sizeof(*s));
+	nfd = open_own(fd, &s->mode);
+	if (nfd < 0)
+		return nfd;
+	s->fd = nfd;
+	s->q = queue;
+	s->qcap = cap;
+	s->io.fd = nfd;
+	s->io.events = EPOLLOUT;
+	s->io.cb = on_writable;
+	s->io.data = s;
+	return 0;
+}
+
+/* One attempt to write; returns bytes written, 0 if it would block, or
+ * -errno. */
+static ssize_t
+try_write(struct sink *s, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	if (s->mode == SINK_CHUNKED) {
+		struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+		if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLOUT))
+			return (p.revents & (POLLERR | POLLHUP)) ? -EPIPE : 0;
+		if (n > PIPE_BUF)
+			n = PIPE_BUF;
+	}
+	do {
+		if (s->mode == SINK_SEND)
+			w = send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			w = write(s->fd, buf, n);
+	} while (w < 0 && errno == EINTR);
+	if (w >= 0)
+		return w;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return -errno;
+}
+
+/* Write out as much of the queue as the fd takes now. */
+static void
+drain(struct sink *s)
+{
+	while (s->qlen > 0 && !s->broken) {
+		ssize_t w = try_write(s, s->q + s->qhead, s->qlen);
+
+		if (w < 0) {
+			/* The reader is gone: nothing we queue will arrive. */
+			s->broken = true;
+			s->dropped += s->qlen;
+			s->qlen = 0;
+		} else if (w == 0)
+			break;
+		else {
+			s->qhead += (size_t)w;
+			s->qlen -= (size_t)w;
+		}
+	}
+	if (s->qlen == 0)
+		s->qhead = 0;
+}
+
+/*
+ * Watch for writability while bytes wait.  Regular files cannot be
+ * watched (epoll_ctl says EPERM), but they never make us wait either.
+ */
+static void
+watch(struct sink *s)
+{
+	bool want = s->qlen > 0 && !s->broken;
+
+	if (want && !s->io.added)
+		(void)loop_io_add(&s->io);
+	else if (!want && s->io.added)
+		loop_io_del(&s->io);
+}
+
+static void
+on_writable(struct loop_io *io, uint32_t revents)
+{
+	struct sink *s = io->data;
+
+	(void)revents;
+	drain(s);
+	watch(s);
+}
+
+size_t
+sink_room(const struct sink *s)
+{
+	return s->qcap - s->qlen;
+}
+
+size_t
+sink_pending(const struct sink *s)
+{
+	return s->qlen;
+}
+
+/*
+ * Write buf whole: now, or later from the queue.  Returns 0, or -ENOBUFS
+ * when the queue cannot take it (it is then dropped and counted), or
+ * -EPIPE when the reader is gone.
+ */
+int
+sink_write(struct sink *s, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	if (s->broken) {
+		s->dropped += n;
+		return -EPIPE;
+	}
+	if (s->qlen == 0) {
+		while (n > 0) {
+			ssize_t w = try_write(s, p, n);
+
+			if (w < 0) {
+				s->broken = true;
+				s->dropped += n;
+				return -EPIPE;
+			}
+			if (w == 0)
+				break;
+			p += w;
+			n -= (size_t)w;
+		}
+		if (n == 0)
+			return 0;
+	}
+	if (n > s->qcap - s->qlen) {
+		s->dropped += n;
+		return -ENOBUFS;
+	}
+	if (s->qhead + s->qlen + n > s->qcap) {
+		memmove(s->q, s->q + s->qhead, s->qlen);
+		s->qhead = 0;
+	}
+	memcpy(s->q + s->qhead + s->qlen, p, n);
+	s->qlen += n;
+	watch(s);
+	return 0;
+}
+
+/*
+ * Push out what is queued, waiting at most timeout_ms.  This is the one
+ * place a sink waits; it is called only on the way out, after the last
+ * event, when there is nothing left to reap or forward.
+ */
+void
+sink_flush(struct sink *s, int timeout_ms)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+
+	drain(s);
+	while (s->qlen > 0 && !s->broken && timeout_ms > 0) {
+		if (poll(&p, 1, 10) < 0 && errno != EINTR)
+			break;
+		timeout_ms -= 10;
+		drain(s);
+	}
+	watch(s);
+}

@@ -1,0 +1,48 @@
+/*
+ * sink — a writer that never blocks PID 1.
+ *
+ * A sink wraps one output (our stdout, stderr, an fd:N or a file).  Bytes
+ * that cannot be written at once wait in a bounded queue supplied by the
+ * caller and go out when the loop reports the fd writable.  When the queue
+ * is full, a write is refused whole (never cut in the middle) and counted
+ * in `dropped`; callers that must not lose data check sink_room() first and
+ * apply backpressure instead.
+ *
+ * Our stdout is usually shared with a service that writes to it directly
+ * (raw output), so the sink never sets O_NONBLOCK on a shared open file
+ * description: that would leak into the service.  It reopens pipes and
+ * terminals through /proc/self/fd/N to get a description of its own, uses
+ * send(MSG_DONTWAIT) on sockets, and otherwise falls back to poll() before
+ * each write of at most PIPE_BUF bytes.
+ *
+ * Public API: sink_init(), sink_write(), sink_room(), sink_pending(),
+ * sink_flush().
+ */
+#ifndef AGENT_INIT_SINK_H
+#define AGENT_INIT_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+enum sink_mode { SINK_WRITE, SINK_SEND, SINK_CHUNKED, SINK_MODE_MAX };
+
+struct sink {
+	int fd;
+	enum sink_mode mode;
+	bool broken;
+	char *q;
+	size_t qcap, qhead, qlen;
+	uint64_t dropped;
+	struct loop_io io;
+};
+
+int sink_init(struct sink *s, int fd, char *queue, size_t cap);
+int sink_write(struct sink *s, const void *buf, size_t n);
+size_t sink_room(const struct sink *s);
+size_t sink_pending(const struct sink *s);
+void sink_flush(struct sink *s, int timeout_ms);
+
+#endif

@@ -1,0 +1,261 @@
+/*
+ * host — the sandbox fingerprint.  See host.h.
+ */
+#include <cap-ng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "host.h"
+
+#define CGROUP2_MAGIC 0x63677270
+
+/*
+ * The strongest isolation we can name wins: a container under gVisor is
+ * reported as gvisor.  gVisor's kernel identifies itself by a fixed build
+ * date in uname's version and by "gvisor" in its release or boot command
+ * line; Kata and Firecracker guests by their kernel command line (Kata's
+ * agent options, Firecracker's virtio-mmio devices) or the DMI vendor.
+ */
+const char *
+host_runtime(const struct host_clues *c)
+{
+	const char *cmd = c->cmdline ? c->cmdline : "";
+
+	if ((c->uname_version &&
+		strstr(c->uname_version, "Sun Jan 10 15:06:54 PST 2016")) ||
+	    (c->uname_release && strstr(c->uname_release, "gvisor")) ||
+	    strstr(cmd, "gvisor"))
+		return "gvisor";
+	if (strstr(cmd, "kata") || strstr(cmd, "agent.log") ||
+	    (c->dmi_vendor && strstr(c->dmi_vendor, "Kata")))
+		return "kata";
+	if (strstr(cmd, "firecracker") || strstr(cmd, "virtio_mmio.device=") ||
+	    (c->dmi_vendor && strstr(c->dmi_vendor, "Firecracker")))
+		return "firecracker";
+	if (c->container_file || c->container_env || c->pid1 ||
+	    (c->pid1_cgroup && (strstr(c->pid1_cgroup, "docker") ||
+				   strstr(c->pid1_cgroup, "kubepods") ||
+				   strstr(c->pid1_cgroup, "containerd") ||
+				   strstr(c->pid1_cgroup, "lxc"))))
+		return "container";
+	return "host";
+}
+
+/* Read a small virtual file into buf; NULL if it cannot be read. */
+static char *
+slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+static long long
+read_ll(const char *path)
+{
+	char buf[64];
+	char *end;
+	long long v;
+
+	if (!slurp(path, buf, sizeof(buf)) || strncmp(buf, "max", 3) == 0)
+		return -1;
+	v = strtoll(buf, &end, 10);
+	if (end == buf)
+		return -1;
+	return v;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static void
+read_cgroup(struct host_facts *f)
+{
+	struct statfs sfs;
+	char buf[64];
+	long long q, p;
+
+	f->cgroup = "none";
+	f->cpu_max_milli = f->memory_max = f->pids_max = -1;
+	if (statfs("/sys/fs/cgroup", &sfs) < 0)
+		return;
+	if (sfs.f_type == CGROUP2_MAGIC) {
+		f->cgroup = "v2";
+		if (slurp("/sys/fs/cgroup/cpu.max", buf, sizeof(buf)) &&
+		    sscanf(buf, "%lld %lld", &q, &p) == 2 && p > 0)
+			f->cpu_max_milli = q * 1000 / p;
+		f->memory_max = read_ll("/sys/fs/cgroup/memory.max");
+		f->pids_max = read_ll("/sys/fs/cgroup/pids.max");
+		return;
+	}
+	if (!exists("/sys/fs/cgroup/memory") && !exists("/sys/fs/cgroup/cpu"))
+		return;
+	f->cgroup = "v1";
+	q = read_ll("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
+	p = read_ll("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+	if (q > 0 && p > 0)
+		f->cpu_max_milli = q * 1000 / p;
+	f->memory_max = read_ll("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+	/* v1 says "no limit" with a huge page-rounded number. */
+	if (f->memory_max >= (1LL << 62))
+		f->memory_max = -1;
+	f->pids_max = read_ll("/sys/fs/cgroup/pids/pids.max");
+}
+
+/*
+ * Default routes from /proc/net/route (destination and mask 0) and
+ * /proc/net/ipv6_route (::/0 that is not a reject route), and the MTU of
+ * the interface the IPv4 (else IPv6) default route goes through.
+ */
+static void
+read_routes(struct host_facts *f)
+{
+	char line[512], ifname[32] = "", path[80];
+	unsigned int dst, flags, mask;
+	FILE *fp;
+
+	f->mtu = -1;
+	if ((fp = fopen("/proc/net/route", "re"))) {
+		while (fgets(line, sizeof(line), fp)) {
+			char ifn[32];
+
+			if (sscanf(line, "%31s %x %*x %x %*d %*d %*d %x", ifn,
+				&dst, &flags, &mask) == 4 &&
+			    dst == 0 && mask == 0 && (flags & 1)) {
+				f->route_v4 = true;
+				memcpy(ifname, ifn, sizeof(ifname));
+				break;
+			}
+		}
+		fclose(fp);
+	}
+	if ((fp = fopen("/proc/net/ipv6_route", "re"))) {
+		while (fgets(line, sizeof(line), fp)) {
+			char d[40], ifn[32];
+			unsigned int plen;
+
+			if (sscanf(line, "%39s %x %*s %*x %*s %*x %*x %*x %x %31s",
+				d, &plen, &flags, ifn) == 4 &&
+			    plen == 0 && strspn(d, "0") == 32 &&
+			    !(flags & 0x0200) && strcmp(ifn, "lo") != 0) {
+				f->route_v6 = true;
+				if (!ifname[0])
+					memcpy(ifname, ifn, sizeof(ifname));
+				break;
+			}
+		}
+		fclose(fp);
+	}
+	if (ifname[0]) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
+		f->mtu = (int)read_ll(path);
+	}
+}
+
+static const char *
+read_caps(void)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_process() < 0)
+		return NULL;
+	switch (capng_have_capabilities(CAPNG_SELECT_CAPS)) {
+	case CAPNG_FULL:
+		return "full";
+	case CAPNG_PARTIAL:
+		return "partial";
+	default:
+		return "none";
+	}
+}
+
+void
+host_read(struct host_facts *f, bool pid1)
+{
+	char cmdline[2048], vendor[128], cg[1024];
+	struct host_clues c;
+	struct utsname u;
+	struct statvfs sv;
+
+	memset(f, 0, sizeof(*f));
+	memset(&c, 0, sizeof(c));
+	if (uname(&u) == 0) {
+		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
+		c.uname_release = u.release;
+		c.uname_version = u.version;
+	}
+	c.cmdline = slurp("/proc/cmdline", cmdline, sizeof(cmdline));
+	c.dmi_vendor = slurp("/sys/devices/virtual/dmi/id/sys_vendor", vendor,
+	    sizeof(vendor));
+	c.pid1_cgroup = slurp("/proc/1/cgroup", cg, sizeof(cg));
+	c.container_file = exists("/.dockerenv") ||
+	    exists("/run/.containerenv");
+	c.container_env = getenv("container") ||
+	    getenv("KUBERNETES_SERVICE_HOST");
+	c.pid1 = pid1;
+	f->runtime = host_runtime(&c);
+
+	read_cgroup(f);
+	read_routes(f);
+	f->shm_bytes = statvfs("/dev/shm", &sv) == 0 ?
+	    (long long)sv.f_blocks * (long long)sv.f_frsize :
+	    -1;
+	f->fuse = exists("/dev/fuse");
+	f->tun = exists("/dev/net/tun");
+	f->kvm = exists("/dev/kvm");
+	f->caps = read_caps();
+}
+
+static void
+ev_ll_or_null(const char *key, long long v)
+{
+	if (v < 0)
+		ev_null(key);
+	else
+		ev_int(key, v);
+}
+
+void
+host_emit(const struct host_facts *f)
+{
+	ev_begin("environment");
+	ev_str("runtime", f->runtime);
+	ev_str("kernel", f->kernel);
+	if (f->cpu_max_milli < 0)
+		ev_null("cpu_max");
+	else
+		ev_milli("cpu_max", f->cpu_max_milli);
+	ev_ll_or_null("memory_max", f->memory_max);
+	ev_ll_or_null("pids_max", f->pids_max);
+	ev_ll_or_null("shm_bytes", f->shm_bytes);
+	ev_obj_begin("devices");
+	ev_bool("fuse", f->fuse);
+	ev_bool("tun", f->tun);
+	ev_bool("kvm", f->kvm);
+	ev_obj_end();
+	ev_obj_begin("routes");
+	ev_bool("v4", f->route_v4);
+	ev_bool("v6", f->route_v6);
+	ev_obj_end();
+	ev_ll_or_null("mtu", f->mtu);
+	ev_str("cgroup", f->cgroup);
+	ev_str("caps", f->caps);
+	ev_emit();
+}

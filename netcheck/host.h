@@ -1,0 +1,47 @@
+/*
+ * host — facts about the sandbox we run in: the `environment` event's
+ * fingerprint (SPEC section 4).
+ *
+ * host_read() gathers the facts from /proc, /sys, uname and statvfs; it
+ * never blocks on anything but those virtual files, and a fact it cannot
+ * read stays "unknown" (null in the event).  host_runtime() is the pure
+ * classifier behind `runtime`, unit tested on its clues.
+ *
+ * Public API: host_read(), host_runtime(), host_emit().
+ */
+#ifndef AGENT_INIT_HOST_H
+#define AGENT_INIT_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct host_clues {
+	const char *uname_release;
+	const char *uname_version;
+	const char *cmdline;      /* /proc/cmdline */
+	const char *dmi_vendor;   /* /sys/devices/virtual/dmi/id/sys_vendor */
+	const char *pid1_cgroup;  /* /proc/1/cgroup */
+	bool container_file;      /* /.dockerenv or /run/.containerenv */
+	bool container_env;       /* $container or $KUBERNETES_SERVICE_HOST */
+	bool pid1;                /* we are PID 1 */
+};
+
+struct host_facts {
+	const char *runtime;
+	char kernel[65];
+	long long cpu_max_milli;  /* -1: no limit or unknown */
+	long long memory_max;     /* bytes, -1: none */
+	long long pids_max;       /* -1: none */
+	long long shm_bytes;      /* -1: no /dev/shm */
+	bool fuse, tun, kvm;
+	bool route_v4, route_v6;
+	int mtu;                  /* -1: unknown */
+	const char *cgroup;       /* "v1", "v2", "none" */
+	const char *caps;         /* "full", "partial", "none" */
+};
+
+const char *host_runtime(const struct host_clues *c);
+void host_read(struct host_facts *ret, bool pid1);
+void host_emit(const struct host_facts *f);
+
+#endif

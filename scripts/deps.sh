@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests and the benchmarks need.
+# A no-op (one dpkg-query) when everything is there.  As root with apt it
+# installs what is missing; otherwise it prints the exact command and fails.
+set -eu
+
+PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
+libcmocka-dev libseccomp-dev libcap-ng-dev libinih-dev
+clang-format clang-tidy cppcheck
+python3 python3-pytest util-linux iproute2 procps busybox-static libcap2-bin
+tini dumb-init catatonit hyperfine"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

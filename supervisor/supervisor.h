@@ -1,0 +1,48 @@
+/*
+ * supervisor — the set of services, the `ready` line, the shutdown
+ * sequence and the exit status.
+ *
+ * Shutdown (SPEC section 6) is a small state machine of its own:
+ *
+ *   SUP_RUNNING --sup_shutdown--> SUP_STOPPING: every live service gets its
+ *       stop signal, and SIGKILL at (budget end - reserve)
+ *   SUP_STOPPING --no service alive--> SUP_LEFTOVERS: every remaining
+ *       process gets SIGTERM, and SIGKILL at min(now + reserve, budget end)
+ *   SUP_LEFTOVERS --no child left--> SUP_DONE
+ *   any --budget end + grace--> SUP_DONE (PID 1 exiting kills the rest)
+ *
+ * where budget = stop_timeout and reserve = min(1 s, stop_timeout / 4), so
+ * the whole shutdown fits in stop_timeout.
+ *
+ * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
+ * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
+ * sup_exit_status(), sup_exit_reason().
+ */
+#ifndef AGENT_INIT_SUPERVISOR_H
+#define AGENT_INIT_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "service.h"
+
+struct sup_opts {
+	uint64_t boot_ms;
+	uint64_t stop_timeout_ms;
+	bool pid1;
+};
+
+void sup_init(const struct sup_opts *o);
+int sup_add(struct svc *s);
+void sup_start(void);
+bool sup_on_exit(pid_t pid, int wstatus);
+bool sup_forward(int sig);
+void sup_shutdown(const char *reason, int sig);
+void sup_children(bool any_left);
+bool sup_running(void);
+bool sup_done(void);
+int sup_exit_status(void);
+const char *sup_exit_reason(void);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * Unit tests of the command line, its environment equivalents and the
+ * value parsers behind them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../init/args.c"
+#include "../../init/values.c"
+
+static const char *env_names[8], *env_values[8];
+static int env_n;
+
+static const char *
+fake_env(const char *name)
+{
+	int i;
+
+	for (i = 0; i < env_n; i++)
+		if (strcmp(env_names[i], name) == 0)
+			return env_values[i];
+	return NULL;
+}
+
+static void
+setenv_fake(const char *n, const char *v)
+{
+	env_names[env_n] = n;
+	env_values[env_n++] = v;
+}
+
+static int
+reset(void **state)
+{
+	(void)state;
+	env_n = 0;
+	return 0;
+}
+
+static char err[256];
+
+static int
+parse(struct args *a, int argc, const char **argv)
+{
+	return args_parse(argc, (char **)argv, fake_env, a, err, sizeof(err));
+}
+
+#define ARGV(...) (const char *[]){ "agent-init", __VA_ARGS__, NULL }
+#define ARGC(...) ((int)(sizeof((const char *[]){ "agent-init", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(a, ...) parse(a, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+static void
+test_command_after_dashes(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "-g", "--", "sh", "-c", "x"), 0);
+	assert_true(a.group);
+	assert_string_equal(a.cmd[0], "sh");
+	assert_string_equal(a.cmd[1], "-c");
+	assert_int_equal(a.stop_timeout_ms, 8000);
+	assert_int_equal(a.mode, ARGS_RUN);
+}
+
+static void
+test_command_without_dashes_keeps_its_options(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "ls", "-l", "--group"), 0);
+	assert_false(a.group);
+	assert_string_equal(a.cmd[0], "ls");
+	assert_string_equal(a.cmd[2], "--group");
+}
+
+static void
+test_values_both_forms(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "--stop-timeout", "250ms", "--events=stderr",
+			     "-vv", "true"),
+	    0);
+	assert_int_equal(a.stop_timeout_ms, 250);
+	assert_string_equal(a.events, "stderr");
+	assert_int_equal(a.verbose, 2);
+	assert_int_equal(PARSE(&a, "-gv", "--stop-timeout=2", "true"), 0);
+	assert_true(a.group);
+	assert_int_equal(a.verbose, 1);
+	assert_int_equal(a.stop_timeout_ms, 2000);
+}
+
+static void
+test_errors(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "--bogus", "true"), -EINVAL);
+	assert_non_null(strstr(err, "--bogus"));
+	assert_int_equal(PARSE(&a, "-x", "true"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--stop-timeout", "xyz", "true"), -EINVAL);
+	assert_non_null(strstr(err, "xyz"));
+	assert_int_equal(PARSE(&a, "--stop-timeout", "0", "true"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--stop-timeout"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--events", "syslog", "true"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--output", "fancy", "true"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--group=yes", "true"), -EINVAL);
+	assert_int_equal(PARSE(&a, "-g"), -EINVAL);
+	assert_non_null(strstr(err, "no command"));
+	assert_int_equal(parse(&a, 1, (const char *[]){ "agent-init", NULL }),
+	    -EINVAL);
+}
+
+static void
+test_help_version_subcommands(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "--help"), 0);
+	assert_int_equal(a.mode, ARGS_HELP);
+	assert_int_equal(PARSE(&a, "version"), 0);
+	assert_int_equal(a.mode, ARGS_VERSION);
+	assert_int_equal(PARSE(&a, "-V"), 0);
+	assert_int_equal(a.mode, ARGS_VERSION);
+	assert_int_equal(PARSE(&a, "netcheck", "--json"), 0);
+	assert_int_equal(a.mode, ARGS_SUBCOMMAND);
+	assert_string_equal(a.subcommand, "netcheck");
+}
+
+static void
+test_environment_and_precedence(void **state)
+{
+	struct args a;
+
+	(void)state;
+	setenv_fake("AGENT_INIT_STOP_TIMEOUT", "3s");
+	setenv_fake("AGENT_INIT_GROUP", "yes");
+	setenv_fake("AGENT_INIT_EVENTS", "fd:3");
+	setenv_fake("AGENT_INIT_VERBOSE", "2");
+	assert_int_equal(PARSE(&a, "true"), 0);
+	assert_int_equal(a.stop_timeout_ms, 3000);
+	assert_true(a.group);
+	assert_string_equal(a.events, "fd:3");
+	assert_int_equal(a.verbose, 2);
+	/* The command line wins. */
+	assert_int_equal(PARSE(&a, "--stop-timeout", "1s", "--events", "stdout",
+			     "true"),
+	    0);
+	assert_int_equal(a.stop_timeout_ms, 1000);
+	assert_string_equal(a.events, "stdout");
+}
+
+static void
+test_environment_errors(void **state)
+{
+	struct args a;
+
+	(void)state;
+	setenv_fake("AGENT_INIT_GROUP", "maybe");
+	assert_int_equal(PARSE(&a, "true"), -EINVAL);
+	assert_non_null(strstr(err, "AGENT_INIT_GROUP"));
+}
+
+static void
+test_durations(void **state)
+{
+	uint64_t ms = 42;
+
+	(void)state;
+	assert_int_equal(value_duration_ms("250ms", &ms), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(value_duration_ms("2s", &ms), 0);
+	assert_int_equal(ms, 2000);
+	assert_int_equal(value_duration_ms("1m", &ms), 0);
+	assert_int_equal(ms, 60000);
+	assert_int_equal(value_duration_ms("1h", &ms), 0);
+	assert_int_equal(ms, 3600000);
+	assert_int_equal(value_duration_ms("5", &ms), 0);
+	assert_int_equal(ms, 5000);
+	ms = 42;
+	assert_int_equal(value_duration_ms("", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("s", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("1.5s", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("-1s", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("2 s", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("1d", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms("99999999999999999999", &ms),
+	    -EINVAL);
+	assert_int_equal(value_duration_ms("721h", &ms), -EINVAL);
+	assert_int_equal(value_duration_ms(NULL, &ms), -EINVAL);
+	assert_int_equal(ms, 42);
+}
+
+static void
+test_bools_and_uints(void **state)
+{
+	bool b = false;
+	unsigned long u = 0;
+
+	(void)state;
+	assert_int_equal(value_bool("YES", &b), 0);
+	assert_true(b);
+	assert_int_equal(value_bool("off", &b), 0);
+	assert_false(b);
+	assert_int_equal(value_bool("1", &b), 0);
+	assert_true(b);
+	assert_int_equal(value_bool("y", &b), -EINVAL);
+	assert_int_equal(value_bool("", &b), -EINVAL);
+	assert_int_equal(value_uint("65535", 65535, &u), 0);
+	assert_int_equal(u, 65535);
+	assert_int_equal(value_uint("65536", 65535, &u), -EINVAL);
+	assert_int_equal(value_uint("1x", 10, &u), -EINVAL);
+	assert_int_equal(value_uint("", 10, &u), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_command_after_dashes, reset),
+		cmocka_unit_test_setup(
+		    test_command_without_dashes_keeps_its_options, reset),
+		cmocka_unit_test_setup(test_values_both_forms, reset),
+		cmocka_unit_test_setup(test_errors, reset),
+		cmocka_unit_test_setup(test_help_version_subcommands, reset),
+		cmocka_unit_test_setup(test_environment_and_precedence, reset),
+		cmocka_unit_test_setup(test_environment_errors, reset),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_bools_and_uints),
+	};
+
+	return cmocka_run_group_tests_name("args", tests, NULL, NULL);
+}

@@ -1,0 +1,93 @@
+/*
+ * Unit tests of how an end becomes an exit status: the shell's 126/127 for
+ * exec failures, 128+N for signals, the code otherwise; and signal names.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../init/signals.c"
+#include "../../init/loop.c"
+#include "../../supervisor/spawn.c"
+
+#include "../../init/events.c"
+#include "../../init/sink.c"
+#include "../../supervisor/service.c"
+
+static void
+test_exec_errno_to_status(void **state)
+{
+	(void)state;
+	assert_int_equal(spawn_exec_status(ENOENT), 127);
+	assert_int_equal(spawn_exec_status(ENOTDIR), 127);
+	assert_int_equal(spawn_exec_status(EACCES), 126);
+	assert_int_equal(spawn_exec_status(ENOEXEC), 126);
+	assert_int_equal(spawn_exec_status(EISDIR), 126);
+}
+
+static void
+test_wait_status_to_exit_status(void **state)
+{
+	struct svc s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.state = SVC_EXITED;
+	s.wstatus = 3 << 8; /* exited with 3 */
+	assert_int_equal(svc_exit_status(&s), 3);
+	s.wstatus = 255 << 8;
+	assert_int_equal(svc_exit_status(&s), 255);
+	s.wstatus = SIGKILL; /* killed by SIGKILL */
+	assert_int_equal(svc_exit_status(&s), 137);
+	s.wstatus = SIGTERM | 0x80; /* killed by SIGTERM, core dumped */
+	assert_int_equal(svc_exit_status(&s), 143);
+	s.state = SVC_FAILED;
+	s.fail_status = 127;
+	assert_int_equal(svc_exit_status(&s), 127);
+}
+
+static void
+test_describe(void **state)
+{
+	struct spawn_error e = { .step = SPAWN_STEP_EXEC, .err = ENOENT };
+	char buf[128];
+
+	(void)state;
+	spawn_describe(&e, "/nonexistent", buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "cannot execute '/nonexistent': No such file or directory");
+}
+
+static void
+test_signal_names(void **state)
+{
+	char buf[24];
+
+	(void)state;
+	assert_string_equal(sig_name(SIGHUP, buf, sizeof(buf)), "SIGHUP");
+	assert_string_equal(sig_name(SIGWINCH, buf, sizeof(buf)), "SIGWINCH");
+	assert_string_equal(sig_name(SIGRTMIN + 2, buf, sizeof(buf)),
+	    "SIGRTMIN+2");
+	assert_int_equal(sig_from_name("TERM"), SIGTERM);
+	assert_int_equal(sig_from_name("sigusr1"), SIGUSR1);
+	assert_int_equal(sig_from_name("9"), SIGKILL);
+	assert_int_equal(sig_from_name("RTMIN+1"), SIGRTMIN + 1);
+	assert_int_equal(sig_from_name("NOPE"), -1);
+	assert_int_equal(sig_from_name("0"), -1);
+	assert_int_equal(sig_from_name(""), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_errno_to_status),
+		cmocka_unit_test(test_wait_status_to_exit_status),
+		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_signal_names),
+	};
+
+	return cmocka_run_group_tests_name("exit_status", tests, NULL, NULL);
+}

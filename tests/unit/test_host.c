@@ -1,0 +1,53 @@
+/*
+ * Unit tests of the runtime classifier behind the `environment` event.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../netcheck/host.c"
+#include "../../init/events.c"
+#include "../../init/loop.c"
+#include "../../init/sink.c"
+
+static void
+test_runtimes(void **state)
+{
+	struct host_clues c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_string_equal(host_runtime(&c), "host");
+	c.pid1_cgroup = "0::/system.slice/docker-abc.scope\n";
+	assert_string_equal(host_runtime(&c), "container");
+	c.cmdline = "console=ttyS0 virtio_mmio.device=4K@0xd0000000:5";
+	assert_string_equal(host_runtime(&c), "firecracker");
+	c.cmdline = "agent.log=debug systemd.unit=kata-containers.target";
+	assert_string_equal(host_runtime(&c), "kata");
+	c.uname_version = "#1 SMP Sun Jan 10 15:06:54 PST 2016";
+	assert_string_equal(host_runtime(&c), "gvisor");
+	memset(&c, 0, sizeof(c));
+	c.uname_release = "4.19.0-gvisor";
+	assert_string_equal(host_runtime(&c), "gvisor");
+	memset(&c, 0, sizeof(c));
+	c.pid1 = true;
+	assert_string_equal(host_runtime(&c), "container");
+	memset(&c, 0, sizeof(c));
+	c.container_file = true;
+	assert_string_equal(host_runtime(&c), "container");
+	memset(&c, 0, sizeof(c));
+	c.dmi_vendor = "Firecracker\n";
+	assert_string_equal(host_runtime(&c), "firecracker");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runtimes),
+	};
+
+	return cmocka_run_group_tests_name("host", tests, NULL, NULL);
+}
