@@ -48,7 +48,8 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(DEFS) $(INCS) $(SAN)
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all deps build helpers unit integration lint fmt test demo bench \
+.PHONY: all deps build helpers unit integration lint fmt fmt-check test demo \
+	bench \
 	clean distclean
 
 all: deps build
@@ -87,6 +88,9 @@ lint: deps
 
 fmt:
 	@scripts/lint.sh --fix
+
+fmt-check:
+	@scripts/lint.sh --format-only
 
 test: deps
 	@scripts/run-tests.sh

@@ -51,7 +51,10 @@ static const struct opt {
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
 static const char *const subcommands[] = {
-	"netcheck", "status", "wait-ready", "check-config",
+	"netcheck",
+	"status",
+	"wait-ready",
+	"check-config",
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -77,8 +80,8 @@ apply(struct args *a, const struct opt *o, const char *val, bool is_env,
 		unsigned long n;
 
 		if (o->id != OPT_VERBOSE || value_uint(val, 16, &n) < 0)
-			return arg_error(err, cap, "%s: not a boolean: '%s'", from,
-			    val);
+			return arg_error(err, cap, "%s: not a boolean: '%s'",
+			    from, val);
 		a->verbose = (unsigned int)n;
 		return 0;
 	}
@@ -90,16 +93,15 @@ apply(struct args *a, const struct opt *o, const char *val, bool is_env,
 		a->dockerd = b;
 		break;
 	case OPT_EVENTS:
-		if (strcmp(val, "stdout") && strcmp(val, "stderr") &&
-		    strncmp(val, "fd:", 3) && strncmp(val, "file:", 5))
+		if (!value_events_dest(val))
 			return arg_error(err, cap,
 			    "%s: '%s' is not stdout, stderr, fd:N or file:PATH",
 			    from, val);
 		a->events = val;
 		break;
 	case OPT_OUTPUT:
-		if (strcmp(val, "raw") && strcmp(val, "prefix") &&
-		    strcmp(val, "json"))
+		if (strcmp(val, "raw") != 0 && strcmp(val, "prefix") != 0 &&
+		    strcmp(val, "json") != 0)
 			return arg_error(err, cap,
 			    "%s: '%s' is not raw, prefix or json", from, val);
 		a->output = val;
@@ -160,8 +162,7 @@ find_short(char c)
 
 /* --name, --name=value, --name value.  Returns words consumed or -EINVAL. */
 static int
-parse_long(struct args *a, int argc, char **argv, int i, char *err,
-    size_t cap)
+parse_long(struct args *a, int argc, char **argv, int i, char *err, size_t cap)
 {
 	const char *name = argv[i] + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -170,13 +171,14 @@ parse_long(struct args *a, int argc, char **argv, int i, char *err,
 	char from[80];
 
 	if (!o)
-		return arg_error(err, cap, "unknown option '%s' (see agent-init --help)", argv[i]);
+		return arg_error(err, cap,
+		    "unknown option '%s' (see agent-init --help)", argv[i]);
 	snprintf(from, sizeof(from), "--%s", o->long_name);
 	if (!o->takes_value) {
 		if (eq)
 			return arg_error(err, cap, "%s takes no value", from);
-		return apply(a, o, NULL, false, from, err, cap) < 0 ? -EINVAL :
-								      1;
+		return apply(a, o, NULL, false, from, err, cap) < 0 ? -EINVAL
+		                                                    : 1;
 	}
 	if (!val) {
 		if (i + 1 >= argc)
@@ -190,8 +192,7 @@ parse_long(struct args *a, int argc, char **argv, int i, char *err,
 
 /* -g, -vv, -gv, -c FILE, -cFILE. */
 static int
-parse_short(struct args *a, int argc, char **argv, int i, char *err,
-    size_t cap)
+parse_short(struct args *a, int argc, char **argv, int i, char *err, size_t cap)
 {
 	const char *p;
 
@@ -200,21 +201,23 @@ parse_short(struct args *a, int argc, char **argv, int i, char *err,
 		char from[4] = { '-', *p, 0, 0 };
 
 		if (!o)
-			return arg_error(err, cap, "unknown option '%s' (see agent-init --help)", from);
+			return arg_error(err, cap,
+			    "unknown option '%s' (see agent-init --help)",
+			    from);
 		if (!o->takes_value) {
 			if (apply(a, o, NULL, false, from, err, cap) < 0)
 				return -EINVAL;
 			continue;
 		}
 		if (p[1])
-			return apply(a, o, p + 1, false, from, err, cap) < 0 ?
-			    -EINVAL :
-			    1;
+			return apply(a, o, p + 1, false, from, err, cap) < 0
+			    ? -EINVAL
+			    : 1;
 		if (i + 1 >= argc)
 			return arg_error(err, cap, "%s needs a value", from);
-		return apply(a, o, argv[i + 1], false, from, err, cap) < 0 ?
-		    -EINVAL :
-		    2;
+		return apply(a, o, argv[i + 1], false, from, err, cap) < 0
+		    ? -EINVAL
+		    : 2;
 	}
 	return 1;
 }
@@ -236,8 +239,8 @@ apply_env(struct args *a, args_getenv env, char *err, size_t cap)
 }
 
 int
-args_parse(int argc, char **argv, args_getenv env, struct args *ret,
-    char *err, size_t errcap)
+args_parse(int argc, char **argv, args_getenv env, struct args *ret, char *err,
+    size_t errcap)
 {
 	struct args a;
 	size_t k;
@@ -278,8 +281,8 @@ args_parse(int argc, char **argv, args_getenv env, struct args *ret,
 		}
 		if (w[0] != '-' || w[1] == 0)
 			break;
-		n = w[1] == '-' ? parse_long(&a, argc, argv, i, err, errcap) :
-				  parse_short(&a, argc, argv, i, err, errcap);
+		n = w[1] == '-' ? parse_long(&a, argc, argv, i, err, errcap)
+		                : parse_short(&a, argc, argv, i, err, errcap);
 		if (n < 0)
 			return -EINVAL;
 		i += n;

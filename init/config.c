@@ -70,8 +70,9 @@ check_header(struct parse *p, const char *line)
 	if (strcmp(name, "init") == 0)
 		return;
 	if (section_later(name))
-		error_at(p, "[%s]: this section is not implemented in this "
-			    "version yet",
+		error_at(p,
+		    "[%s]: this section is not implemented in this "
+		    "version yet",
 		    name);
 	else
 		error_at(p, "unknown section [%s]", name);
@@ -116,28 +117,31 @@ static void
 init_key(struct parse *p, const char *key, const char *value)
 {
 	static const char *const later[] = {
-		"ready_file", "control_socket", "termination_log", "checks",
+		"ready_file",
+		"control_socket",
+		"termination_log",
+		"checks",
 		"check_timeout",
 	};
 	struct config *c = p->c;
 	size_t i;
 
 	if (strcmp(key, "events") == 0) {
-		if (strcmp(value, "stdout") && strcmp(value, "stderr") &&
-		    strncmp(value, "fd:", 3) && strncmp(value, "file:", 5))
-			error_at(p, "events: '%s' is not stdout, stderr, fd:N "
-				    "or file:PATH",
+		if (!value_events_dest(value))
+			error_at(p,
+			    "events: '%s' is not stdout, stderr, fd:N "
+			    "or file:PATH",
 			    value);
 		else
-			copy_value(p, c->events, sizeof(c->events), key,
-			    value);
+			copy_value(p, c->events, sizeof(c->events), key, value);
 	} else if (strcmp(key, "output") == 0) {
 		if (strcmp(value, "raw") == 0)
 			copy_value(p, c->output, sizeof(c->output), key, value);
 		else if (strcmp(value, "prefix") == 0 ||
 		    strcmp(value, "json") == 0)
-			error_at(p, "output = %s is not implemented in this "
-				    "version yet",
+			error_at(p,
+			    "output = %s is not implemented in this "
+			    "version yet",
 			    value);
 		else
 			error_at(p, "output: '%s' is not raw, prefix or json",
@@ -145,16 +149,18 @@ init_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "stop_timeout") == 0) {
 		if (value_duration_ms(value, &c->stop_timeout_ms) < 0 ||
 		    c->stop_timeout_ms == 0)
-			error_at(p, "stop_timeout: '%s' is not a duration "
-				    "(e.g. 500ms, 8s, 1m)",
+			error_at(p,
+			    "stop_timeout: '%s' is not a duration "
+			    "(e.g. 500ms, 8s, 1m)",
 			    value);
 		else
 			c->stop_timeout_set = true;
 	} else {
 		for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
 			if (strcmp(key, later[i]) == 0) {
-				error_at(p, "[init] %s is not implemented in "
-					    "this version yet",
+				error_at(p,
+				    "[init] %s is not implemented in "
+				    "this version yet",
 				    key);
 				return;
 			}
@@ -200,8 +206,9 @@ config_load(const char *path, struct config *ret, char *err, size_t errcap)
 	fclose(p.f);
 	if (!p.failed && r > 0) {
 		p.line = (unsigned int)r;
-		error_at(&p, "syntax error (expected [section], key = value "
-			     "or a comment)");
+		error_at(&p,
+		    "syntax error (expected [section], key = value "
+		    "or a comment)");
 	}
 	if (p.failed)
 		return -EINVAL;

@@ -29,7 +29,6 @@ struct config {
 	bool stop_timeout_set;
 };
 
-int config_load(const char *path, struct config *ret, char *err,
-    size_t errcap);
+int config_load(const char *path, struct config *ret, char *err, size_t errcap);
 
 #endif

@@ -80,9 +80,28 @@ utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* The two-character JSON escapes of RFC 8259 section 7, or 0. */
+static char
+short_escape(unsigned char c)
+{
+	switch (c) {
+	case '\n':
+		return 'n';
+	case '\t':
+		return 't';
+	case '\r':
+		return 'r';
+	case '\b':
+		return 'b';
+	case '\f':
+		return 'f';
+	default:
+		return 0;
+	}
+}
+
 size_t
-json_escape(char *dst, size_t cap, const char *src, size_t n,
-    size_t *ret_used)
+json_escape(char *dst, size_t cap, const char *src, size_t n, size_t *ret_used)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
@@ -97,11 +116,9 @@ json_escape(char *dst, size_t cap, const char *src, size_t n,
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			elen = 2;
-		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
-		    c == '\f') {
+		} else if (short_escape(c) != 0) {
 			esc[0] = '\\';
-			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' :
-			    c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
+			esc[1] = short_escape(c);
 			elen = 2;
 		} else if (c < 0x20 || c == 0x7f) {
 			memcpy(esc, "\\u00", 4);
@@ -143,8 +160,8 @@ ev_format_ts(char *dst, size_t cap, long long sec, long nsec)
 	if (!gmtime_r(&t, &tm))
 		memset(&tm, 0, sizeof(tm));
 	n = snprintf(dst, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, nsec / 1000000);
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, nsec / 1000000);
 	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -234,8 +251,8 @@ static bool
 put_key(const char *key, size_t need)
 {
 	size_t klen = key ? strlen(key) : 0;
-	size_t total = (ev.need_comma[ev.depth] ? 1 : 0) + need +
-	    (key ? klen + 3 : 0);
+	size_t total =
+	    (ev.need_comma[ev.depth] ? 1 : 0) + need + (key ? klen + 3 : 0);
 
 	/* Nothing goes into a container whose opening did not fit. */
 	if (ev.depth > 0 && !ev.closer[ev.depth])
@@ -356,7 +373,7 @@ open_container(const char *key, char opener, char closer)
 		put_raw(&opener, 1);
 	ev.depth++;
 	ev.need_comma[ev.depth] = false;
-	ev.closer[ev.depth] = ok ? closer : 0;
+	ev.closer[ev.depth] = (char)(ok ? closer : 0);
 }
 
 static void

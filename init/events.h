@@ -42,8 +42,8 @@ void ev_arr_str(const char *val);
 void ev_arr_end(void);
 void ev_emit(void);
 
-size_t json_escape(char *dst, size_t cap, const char *src, size_t n,
-    size_t *ret_used);
+size_t
+json_escape(char *dst, size_t cap, const char *src, size_t n, size_t *ret_used);
 size_t ev_format_ts(char *dst, size_t cap, long long sec, long nsec);
 
 #endif

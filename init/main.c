@@ -62,8 +62,8 @@ static const char usage[] =
     "\n"
     "options (each also as AGENT_INIT_<LONG_NAME>, e.g. "
     "AGENT_INIT_STOP_TIMEOUT=2s):\n"
-    "  -c, --config FILE        INI configuration (default: "
-    CONFIG_DEFAULT_PATH " if it exists)\n"
+    "  -c, --config FILE        INI configuration (default: " CONFIG_DEFAULT_PATH
+    " if it exists)\n"
     "  -g, --group              signal the command's whole process group\n"
     "      --stop-timeout D     shutdown budget (default 8s; 250ms, 2s, "
     "1m)\n"
@@ -94,8 +94,8 @@ print_version(void)
 	const struct scmp_version *v = seccomp_version();
 
 	printf("agent-init %s (libseccomp %u.%u.%u, libcap-ng %s, inih %s)\n",
-	    AGENT_INIT_VERSION, v->major, v->minor, v->micro,
-	    LIBCAPNG_VERSION, INIH_VERSION);
+	    AGENT_INIT_VERSION, v->major, v->minor, v->micro, LIBCAPNG_VERSION,
+	    INIH_VERSION);
 }
 
 /*
@@ -206,8 +206,9 @@ check_config(int argc, char **argv)
 	char err[512];
 
 	if (argc != 1) {
-		fprintf(stderr, "agent-init: usage: agent-init check-config "
-				"FILE\n");
+		fprintf(stderr,
+		    "agent-init: usage: agent-init check-config "
+		    "FILE\n");
 		return EXIT_USAGE;
 	}
 	if (config_load(argv[0], &c, err, sizeof(err)) < 0) {
@@ -241,9 +242,10 @@ load_config(void)
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
 	if (!g.a.cmd) {
-		fprintf(stderr, "agent-init: %s defines no service and no "
-				"command was given (usage: agent-init [OPTIONS] "
-				"-- COMMAND [ARG...])\n",
+		fprintf(stderr,
+		    "agent-init: %s defines no service and no "
+		    "command was given (usage: agent-init [OPTIONS] "
+		    "-- COMMAND [ARG...])\n",
 		    g.config_path);
 		exit(EXIT_USAGE);
 	}
@@ -262,7 +264,7 @@ setup(int argc, char **argv)
 		exit(EXIT_FAILURE);
 	}
 	if (args_parse(argc, argv, (args_getenv)getenv, &g.a, err,
-		sizeof(err)) < 0) {
+	        sizeof(err)) < 0) {
 		fprintf(stderr, "agent-init: %s\n", err);
 		exit(EXIT_USAGE);
 	}
@@ -278,15 +280,18 @@ setup(int argc, char **argv)
 	    strcmp(g.a.subcommand, "check-config") == 0)
 		exit(check_config(g.a.sub_argc, g.a.sub_argv));
 	if ((what = unsupported(&g.a))) {
-		fprintf(stderr, "agent-init: %s is not implemented in "
-				"agent-init %s yet\n", what, AGENT_INIT_VERSION);
+		fprintf(stderr,
+		    "agent-init: %s is not implemented in "
+		    "agent-init %s yet\n",
+		    what, AGENT_INIT_VERSION);
 		exit(EXIT_USAGE);
 	}
 	load_config();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
 	if ((r = loop_init()) < 0) {
-		fprintf(stderr, "agent-init: cannot create the event loop: %s\n",
+		fprintf(stderr,
+		    "agent-init: cannot create the event loop: %s\n",
 		    strerror(-r));
 		exit(EXIT_FAILURE);
 	}
@@ -324,8 +329,8 @@ main(int argc, char **argv)
 	g.main_svc.argv = g.a.cmd;
 	g.main_svc.main = true;
 	g.main_svc.signal_group = g.a.group;
-	g.main_svc.foreground_tty = isatty(STDIN_FILENO) &&
-	    tcgetpgrp(STDIN_FILENO) == getpgrp();
+	g.main_svc.foreground_tty =
+	    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 	(void)sup_add(&g.main_svc);
 	/*
 	 * Fork first, then take the fingerprint while the child execs: the

@@ -32,7 +32,10 @@ value_duration_ms(const char *s, uint64_t *ret_ms)
 		const char *suffix;
 		uint64_t ms;
 	} units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "ms", 1 },
+		{ "s", 1000 },
+		{ "m", 60000 },
+		{ "h", 3600000 },
 		{ "", 1000 },
 	};
 	uint64_t v = 0;
@@ -78,4 +81,11 @@ value_bool(const char *s, bool *ret)
 		}
 	}
 	return -EINVAL;
+}
+
+bool
+value_events_dest(const char *dest)
+{
+	return strcmp(dest, "stdout") == 0 || strcmp(dest, "stderr") == 0 ||
+	    strncmp(dest, "fd:", 3) == 0 || strncmp(dest, "file:", 5) == 0;
 }

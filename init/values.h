@@ -19,5 +19,8 @@
 int value_duration_ms(const char *s, uint64_t *ret_ms);
 int value_bool(const char *s, bool *ret);
 int value_uint(const char *s, unsigned long max, unsigned long *ret);
+/* Whether S is an events destination: stdout, stderr, fd:N or file:PATH
+ * (the number and the path are checked when it is opened). */
+bool value_events_dest(const char *s);
 
 #endif

@@ -29,7 +29,7 @@ host_runtime(const struct host_clues *c)
 	const char *cmd = c->cmdline ? c->cmdline : "";
 
 	if ((c->uname_version &&
-		strstr(c->uname_version, "Sun Jan 10 15:06:54 PST 2016")) ||
+	        strstr(c->uname_version, "Sun Jan 10 15:06:54 PST 2016")) ||
 	    (c->uname_release && strstr(c->uname_release, "gvisor")) ||
 	    strstr(cmd, "gvisor"))
 		return "gvisor";
@@ -40,10 +40,11 @@ host_runtime(const struct host_clues *c)
 	    (c->dmi_vendor && strstr(c->dmi_vendor, "Firecracker")))
 		return "firecracker";
 	if (c->container_file || c->container_env || c->pid1 ||
-	    (c->pid1_cgroup && (strstr(c->pid1_cgroup, "docker") ||
-				   strstr(c->pid1_cgroup, "kubepods") ||
-				   strstr(c->pid1_cgroup, "containerd") ||
-				   strstr(c->pid1_cgroup, "lxc"))))
+	    (c->pid1_cgroup &&
+	        (strstr(c->pid1_cgroup, "docker") ||
+	            strstr(c->pid1_cgroup, "kubepods") ||
+	            strstr(c->pid1_cgroup, "containerd") ||
+	            strstr(c->pid1_cgroup, "lxc"))))
 		return "container";
 	return "host";
 }
@@ -138,7 +139,7 @@ read_routes(struct host_facts *f)
 			char ifn[32];
 
 			if (sscanf(line, "%31s %x %*x %x %*d %*d %*d %x", ifn,
-				&dst, &flags, &mask) == 4 &&
+			        &dst, &flags, &mask) == 4 &&
 			    dst == 0 && mask == 0 && (flags & 1)) {
 				f->route_v4 = true;
 				memcpy(ifname, ifn, sizeof(ifname));
@@ -152,8 +153,9 @@ read_routes(struct host_facts *f)
 			char d[40], ifn[32];
 			unsigned int plen;
 
-			if (sscanf(line, "%39s %x %*s %*x %*s %*x %*x %*x %x %31s",
-				d, &plen, &flags, ifn) == 4 &&
+			if (sscanf(line,
+			        "%39s %x %*s %*x %*s %*x %*x %*x %x %31s", d,
+			        &plen, &flags, ifn) == 4 &&
 			    plen == 0 && strspn(d, "0") == 32 &&
 			    !(flags & 0x0200) && strcmp(ifn, "lo") != 0) {
 				f->route_v6 = true;
@@ -205,18 +207,18 @@ host_read(struct host_facts *f, bool pid1)
 	c.dmi_vendor = slurp("/sys/devices/virtual/dmi/id/sys_vendor", vendor,
 	    sizeof(vendor));
 	c.pid1_cgroup = slurp("/proc/1/cgroup", cg, sizeof(cg));
-	c.container_file = exists("/.dockerenv") ||
-	    exists("/run/.containerenv");
-	c.container_env = getenv("container") ||
-	    getenv("KUBERNETES_SERVICE_HOST");
+	c.container_file =
+	    exists("/.dockerenv") || exists("/run/.containerenv");
+	c.container_env =
+	    getenv("container") || getenv("KUBERNETES_SERVICE_HOST");
 	c.pid1 = pid1;
 	f->runtime = host_runtime(&c);
 
 	read_cgroup(f);
 	read_routes(f);
-	f->shm_bytes = statvfs("/dev/shm", &sv) == 0 ?
-	    (long long)sv.f_blocks * (long long)sv.f_frsize :
-	    -1;
+	f->shm_bytes = statvfs("/dev/shm", &sv) == 0
+	    ? (long long)sv.f_blocks * (long long)sv.f_frsize
+	    : -1;
 	f->fuse = exists("/dev/fuse");
 	f->tun = exists("/dev/net/tun");
 	f->kvm = exists("/dev/kvm");

@@ -18,26 +18,26 @@
 struct host_clues {
 	const char *uname_release;
 	const char *uname_version;
-	const char *cmdline;      /* /proc/cmdline */
-	const char *dmi_vendor;   /* /sys/devices/virtual/dmi/id/sys_vendor */
-	const char *pid1_cgroup;  /* /proc/1/cgroup */
-	bool container_file;      /* /.dockerenv or /run/.containerenv */
-	bool container_env;       /* $container or $KUBERNETES_SERVICE_HOST */
-	bool pid1;                /* we are PID 1 */
+	const char *cmdline; /* /proc/cmdline */
+	const char *dmi_vendor; /* /sys/devices/virtual/dmi/id/sys_vendor */
+	const char *pid1_cgroup; /* /proc/1/cgroup */
+	bool container_file; /* /.dockerenv or /run/.containerenv */
+	bool container_env; /* $container or $KUBERNETES_SERVICE_HOST */
+	bool pid1; /* we are PID 1 */
 };
 
 struct host_facts {
 	const char *runtime;
 	char kernel[65];
-	long long cpu_max_milli;  /* -1: no limit or unknown */
-	long long memory_max;     /* bytes, -1: none */
-	long long pids_max;       /* -1: none */
-	long long shm_bytes;      /* -1: no /dev/shm */
+	long long cpu_max_milli; /* -1: no limit or unknown */
+	long long memory_max; /* bytes, -1: none */
+	long long pids_max; /* -1: none */
+	long long shm_bytes; /* -1: no /dev/shm */
 	bool fuse, tun, kvm;
 	bool route_v4, route_v6;
-	int mtu;                  /* -1: unknown */
-	const char *cgroup;       /* "v1", "v2", "none" */
-	const char *caps;         /* "full", "partial", "none" */
+	int mtu; /* -1: unknown */
+	const char *cgroup; /* "v1", "v2", "none" */
+	const char *caps; /* "full", "partial", "none" */
 };
 
 const char *host_runtime(const struct host_clues *c);

@@ -86,14 +86,15 @@ set_state(struct svc *s, enum svc_state st)
 		ev_str("service", s->name);
 		ev_int("pid", s->pid);
 		if (WIFSIGNALED(s->wstatus))
-			ev_str("signal", sig_name(WTERMSIG(s->wstatus), buf,
-						 sizeof(buf)));
+			ev_str("signal",
+			    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
 		else
 			ev_int("code", WEXITSTATUS(s->wstatus));
-		ev_bool("oom_killed", WIFSIGNALED(s->wstatus) &&
-			WTERMSIG(s->wstatus) == SIGKILL &&
-			s->oom_kills_at_start >= 0 &&
-			oom_kills() > s->oom_kills_at_start);
+		ev_bool("oom_killed",
+		    WIFSIGNALED(s->wstatus) &&
+		        WTERMSIG(s->wstatus) == SIGKILL &&
+		        s->oom_kills_at_start >= 0 &&
+		        oom_kills() > s->oom_kills_at_start);
 		ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 		emit_tail_empty();
 		ev_emit();
@@ -190,9 +191,9 @@ svc_start(struct svc *s)
 bool
 svc_alive(const struct svc *s)
 {
-	return s->pid > 0 && (s->state == SVC_STARTING ||
-				 s->state == SVC_READY ||
-				 s->state == SVC_STOPPING);
+	return s->pid > 0 &&
+	    (s->state == SVC_STARTING || s->state == SVC_READY ||
+	        s->state == SVC_STOPPING);
 }
 
 /*

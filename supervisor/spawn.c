@@ -15,12 +15,11 @@
 int
 spawn_exec_status(int err)
 {
-	return (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG) ? 127 :
-									  126;
+	return (err == ENOENT || err == ENOTDIR || err == ENAMETOOLONG) ? 127
+	                                                                : 126;
 }
 
-static void __attribute__((noreturn))
-child_fail(int errfd, int step)
+static void __attribute__((noreturn)) child_fail(int errfd, int step)
 {
 	struct spawn_error e = { .step = step, .err = errno };
 

@@ -22,8 +22,13 @@
  * reaped before leaving anyway. */
 #define SUP_FINAL_GRACE_MS 200
 
-enum sup_phase { SUP_RUNNING, SUP_STOPPING, SUP_LEFTOVERS, SUP_DONE,
-	SUP_PHASE_MAX };
+enum sup_phase {
+	SUP_RUNNING,
+	SUP_STOPPING,
+	SUP_LEFTOVERS,
+	SUP_DONE,
+	SUP_PHASE_MAX
+};
 
 static struct {
 	struct sup_opts o;
@@ -172,8 +177,8 @@ on_service_change(struct svc *s)
 		}
 	}
 	if (s->main && (s->state == SVC_EXITED || s->state == SVC_FAILED))
-		sup_shutdown(s->state == SVC_FAILED ? "main service failed" :
-						      "main service exited",
+		sup_shutdown(s->state == SVC_FAILED ? "main service failed"
+		                                    : "main service exited",
 		    0);
 	progress();
 }

@@ -48,8 +48,14 @@ parse(struct args *a, int argc, const char **argv)
 	return args_parse(argc, (char **)argv, fake_env, a, err, sizeof(err));
 }
 
-#define ARGV(...) (const char *[]){ "agent-init", __VA_ARGS__, NULL }
-#define ARGC(...) ((int)(sizeof((const char *[]){ "agent-init", __VA_ARGS__ }) / sizeof(char *)))
+#define ARGV(...) \
+	(const char *[]) \
+	{ \
+		"agent-init", __VA_ARGS__, NULL \
+	}
+#define ARGC(...) \
+	((int)(sizeof((const char *[]){ "agent-init", __VA_ARGS__ }) / \
+	    sizeof(char *)))
 #define PARSE(a, ...) parse(a, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
 static void
@@ -85,7 +91,7 @@ test_values_both_forms(void **state)
 
 	(void)state;
 	assert_int_equal(PARSE(&a, "--stop-timeout", "250ms", "--events=stderr",
-			     "-vv", "true"),
+	                     "-vv", "true"),
 	    0);
 	assert_int_equal(a.stop_timeout_ms, 250);
 	assert_string_equal(a.events, "stderr");
@@ -151,9 +157,8 @@ test_environment_and_precedence(void **state)
 	assert_string_equal(a.events, "fd:3");
 	assert_int_equal(a.verbose, 2);
 	/* The command line wins. */
-	assert_int_equal(PARSE(&a, "--stop-timeout", "1s", "--events", "stdout",
-			     "true"),
-	    0);
+	assert_int_equal(
+	    PARSE(&a, "--stop-timeout", "1s", "--events", "stdout", "true"), 0);
 	assert_int_equal(a.stop_timeout_ms, 1000);
 	assert_string_equal(a.events, "stdout");
 }

@@ -59,9 +59,9 @@ test_good(void **state)
 
 	(void)state;
 	assert_int_equal(load("; comment\n# comment\n[init]\n"
-			      "events = file:/tmp/ev.log ; inline\n"
-			      "stop_timeout = 3s\noutput = raw\n",
-			     &c),
+	                      "events = file:/tmp/ev.log ; inline\n"
+	                      "stop_timeout = 3s\noutput = raw\n",
+	                     &c),
 	    0);
 	assert_string_equal(c.events, "file:/tmp/ev.log");
 	assert_string_equal(c.output, "raw");
@@ -135,8 +135,8 @@ test_missing_file(void **state)
 	struct config c;
 
 	(void)state;
-	assert_int_equal(config_load("/nonexistent/agent-init.conf", &c, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    config_load("/nonexistent/agent-init.conf", &c, err, sizeof(err)),
 	    -ENOENT);
 	assert_string_equal(err,
 	    "/nonexistent/agent-init.conf: No such file or directory");

@@ -47,7 +47,7 @@ static void
 test_escape_utf8_valid(void **state)
 {
 	(void)state;
-	assert_string_equal(esc("\xc3\xa9", 2), "\xc3\xa9");         /* é */
+	assert_string_equal(esc("\xc3\xa9", 2), "\xc3\xa9"); /* é */
 	assert_string_equal(esc("\xe2\x82\xac", 3), "\xe2\x82\xac"); /* € */
 	assert_string_equal(esc("\xf0\x9f\x98\x80", 4), "\xf0\x9f\x98\x80");
 }
@@ -148,10 +148,11 @@ test_line_format(void **state)
 	ev_emit();
 	l = read_line();
 	assert_memory_equal(l, "{\"agent_init\":\"start\",\"ts\":\"", 28);
-	assert_non_null(strstr(l, "\",\"version\":\"1.0\",\"pid\":1,"
-				  "\"pid1\":true,\"config\":null,"
-				  "\"devices\":{\"fuse\":false},"
-				  "\"services\":[\"a\",\"b\\\"\"],\"cpu\":1.5}\n"));
+	assert_non_null(strstr(l,
+	    "\",\"version\":\"1.0\",\"pid\":1,"
+	    "\"pid1\":true,\"config\":null,"
+	    "\"devices\":{\"fuse\":false},"
+	    "\"services\":[\"a\",\"b\\\"\"],\"cpu\":1.5}\n"));
 	assert_int_equal(strchr(l, '\n') - l, (long)strlen(l) - 1);
 }
 
