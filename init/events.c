@@ -220,6 +220,18 @@ events_flush(int timeout_ms)
 		sink_flush(&ev_sink, timeout_ms);
 }
 
+size_t
+events_room(void)
+{
+	return ev_sink_open ? sink_room(&ev_sink) : 0;
+}
+
+void
+events_on_drain(void (*cb)(void))
+{
+	ev_sink.on_drain = cb;
+}
+
 uint64_t
 events_dropped(void)
 {

@@ -27,6 +27,10 @@
 int events_open(const char *dest);
 void events_flush(int timeout_ms);
 uint64_t events_dropped(void);
+/* Bytes the event queue can take now; output backpressure reads it. */
+size_t events_room(void);
+/* cb runs when the event queue has drained after being non-empty. */
+void events_on_drain(void (*cb)(void));
 
 void ev_begin(const char *name);
 void ev_str(const char *key, const char *val);

@@ -37,6 +37,7 @@
 #include "reap.h"
 #include "signals.h"
 #include "supervisor.h"
+#include "values.h"
 
 #ifndef AGENT_INIT_VERSION
 #define AGENT_INIT_VERSION "0.0.0-dev"
@@ -68,7 +69,8 @@ static const char usage[] =
     "      --stop-timeout D     shutdown budget (default 8s; 250ms, 2s, "
     "1m)\n"
     "      --events DEST        stdout (default), stderr, fd:N, file:PATH\n"
-    "      --output raw         how service output is relayed\n"
+    "      --output MODE        service output: raw (lone command), prefix\n"
+    "                           (services from a file) or json\n"
     "      --no-checks          skip startup checks\n"
     "  -v, --verbose            more events (every orphan reaped)\n"
     "  -h, --help               this text\n"
@@ -85,7 +87,9 @@ static struct {
 	bool pid1;
 	bool reap_needed;
 	uint64_t boot_ms;
-	struct svc main_svc;
+	struct service_conf cmd_conf;
+	struct svc svcs[CONFIG_MAX_SERVICES + 1];
+	size_t nsvcs;
 } g;
 
 static void
@@ -109,8 +113,6 @@ unsupported(const struct args *a)
 		return a->subcommand;
 	if (a->dockerd)
 		return "--dockerd";
-	if (a->output && strcmp(a->output, "raw") != 0)
-		return "--output prefix/json";
 	return NULL;
 }
 
@@ -144,6 +146,22 @@ cloexec_inherited_fds(void)
 			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	closedir(dir);
+}
+
+/*
+ * A closed 0, 1 or 2 would be handed out by the next open(2) and a pipe
+ * of ours would become some service's stdout: fill the holes first.
+ */
+static void
+ensure_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_NOCTTY)) >= 0 &&
+	    fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
 }
 
 static void
@@ -202,7 +220,7 @@ emit_start(void)
 static int
 check_config(int argc, char **argv)
 {
-	struct config c;
+	static struct config c;
 	char err[512];
 
 	if (argc != 1) {
@@ -215,7 +233,8 @@ check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
-	printf("%s: ok\n", argv[0]);
+	printf("%s: ok (%u services, %u checks)\n", argv[0], c.nservices,
+	    c.nchecks);
 	return 0;
 }
 
@@ -241,13 +260,28 @@ load_config(void)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
-	if (!g.a.cmd) {
+	if (!g.a.cmd && g.cfg.nservices == 0) {
 		fprintf(stderr,
 		    "agent-init: %s defines no service and no "
 		    "command was given (usage: agent-init [OPTIONS] "
 		    "-- COMMAND [ARG...])\n",
 		    g.config_path);
 		exit(EXIT_USAGE);
+	}
+	if (g.a.cmd) {
+		const struct service_conf *m = config_service(&g.cfg, "main");
+		unsigned int i;
+
+		for (i = 0; i < g.cfg.nservices && !m; i++)
+			if (g.cfg.services[i].main)
+				m = &g.cfg.services[i];
+		if (m) {
+			fprintf(stderr,
+			    "agent-init: %s:%u: [service %s] is the main "
+			    "service, and a -- COMMAND was given too\n",
+			    g.config_path, m->line, m->name);
+			exit(EXIT_CONFIG);
+		}
 	}
 }
 
@@ -263,6 +297,7 @@ setup(int argc, char **argv)
 		perror("agent-init: cannot block signals");
 		exit(EXIT_FAILURE);
 	}
+	ensure_stdio();
 	if (args_parse(argc, argv, (args_getenv)getenv, &g.a, err,
 	        sizeof(err)) < 0) {
 		fprintf(stderr, "agent-init: %s\n", err);
@@ -310,6 +345,74 @@ setup(int argc, char **argv)
 	}
 }
 
+/* The output mode: --output, else [init] output, else raw for a lone
+ * command (as tini) and prefix for services from a file (SPEC 5). */
+static enum output_mode
+output_mode(void)
+{
+	if (g.a.output)
+		return strcmp(g.a.output, "json") == 0  ? OUTPUT_JSON
+		    : strcmp(g.a.output, "prefix") == 0 ? OUTPUT_PREFIX
+		                                        : OUTPUT_RAW;
+	if (g.cfg.output != OUTPUT_INHERIT)
+		return g.cfg.output;
+	return g.cfg.nservices ? OUTPUT_PREFIX : OUTPUT_RAW;
+}
+
+/* AGENT_INIT_JITTER_SEED makes restart delays reproducible (tests). */
+static uint64_t
+jitter_seed(void)
+{
+	const char *e = getenv("AGENT_INIT_JITTER_SEED");
+	unsigned long v;
+
+	if (e && value_uint(e, ~0UL, &v) == 0)
+		return v;
+	return loop_now_ms() ^ ((uint64_t)getpid() << 32) ^
+	    (uint64_t)(uintptr_t)&v;
+}
+
+static void
+add_services(void)
+{
+	enum output_mode mode = output_mode();
+	uint64_t seed = jitter_seed();
+	unsigned int i;
+	struct svc *s;
+
+	for (i = 0; i < g.cfg.nservices; i++) {
+		s = &g.svcs[g.nsvcs];
+		if (svc_init(s, &g.cfg.services[i], NULL, mode, seed + i) < 0 ||
+		    sup_add(s) < 0) {
+			fprintf(stderr, "agent-init: %s: cannot set up\n",
+			    g.cfg.services[i].name);
+			exit(EXIT_FAILURE);
+		}
+		s->inherit_stdin = s->main;
+		g.nsvcs++;
+	}
+	if (!g.a.cmd)
+		return;
+	s = &g.svcs[g.nsvcs];
+	if (g.cfg.nservices) {
+		/* The command joins the configured services as `main`. */
+		config_service_defaults(&g.cmd_conf, "main");
+		g.cmd_conf.main = true;
+		g.cmd_conf.kill_group = false;
+		g.cmd_conf.tail_lines = 50;
+		if (svc_init(s, &g.cmd_conf, g.a.cmd, mode, seed) < 0)
+			exit(EXIT_FAILURE);
+		s->stop_with_received = true;
+	} else if (svc_init(s, NULL, g.a.cmd, mode, seed) < 0)
+		exit(EXIT_FAILURE);
+	s->signal_group = g.a.group;
+	s->inherit_stdin = true;
+	s->foreground_tty =
+	    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	(void)sup_add(s);
+	g.nsvcs++;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -324,17 +427,15 @@ main(int argc, char **argv)
 	so.boot_ms = g.boot_ms;
 	so.stop_timeout_ms = g.a.stop_timeout_ms;
 	so.pid1 = g.pid1;
+	so.ready_file = g.cfg.ready_file;
+	so.termination_log = g.cfg.termination_log;
+	so.notify_socket = getenv("NOTIFY_SOCKET");
 	sup_init(&so);
-	g.main_svc.name = "main";
-	g.main_svc.argv = g.a.cmd;
-	g.main_svc.main = true;
-	g.main_svc.signal_group = g.a.group;
-	g.main_svc.foreground_tty =
-	    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
-	(void)sup_add(&g.main_svc);
+	output_init();
+	add_services();
 	/*
-	 * Fork first, then take the fingerprint while the child execs: the
-	 * service's own events are only written from the loop, so the order
+	 * Fork first, then take the fingerprint while the children exec: the
+	 * services' own events are only written from the loop, so the order
 	 * of the lines is still start, environment, service_start.
 	 */
 	sup_start();

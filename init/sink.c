@@ -147,6 +147,8 @@ on_writable(struct loop_io *io, uint32_t revents)
 	(void)revents;
 	drain(s);
 	watch(s);
+	if ((s->qlen == 0 || s->broken) && s->on_drain)
+		s->on_drain();
 }
 
 size_t

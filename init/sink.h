@@ -37,6 +37,8 @@ struct sink {
 	size_t qcap, qhead, qlen;
 	uint64_t dropped;
 	struct loop_io io;
+	/* Called when a queue that had bytes is empty again (may be NULL). */
+	void (*on_drain)(void);
 };
 
 int sink_init(struct sink *s, int fd, char *queue, size_t cap);

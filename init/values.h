@@ -1,20 +1,30 @@
 /*
  * values — parsers for the values a user writes: durations, booleans,
- * counts.  Pure (no syscalls, no logging), shared by the command line and
- * the configuration, unit tested and fuzzed directly.
+ * counts, commands, restart limits, signals, modes and resource limits.
+ * Pure (no syscalls, no logging, no allocation), shared by the command line
+ * and the configuration, unit tested and fuzzed directly.
  *
  * Durations: "250ms", "2s", "1m", "1h", or a bare number of seconds; at
  * most VALUES_DURATION_MAX_MS.  Booleans: yes/no, true/false, on/off, 1/0.
- * Each returns 0 or -EINVAL and writes its ret_* only on success.
+ * Each returns 0 or a negative errno (-EINVAL unless said otherwise) and
+ * writes its ret_* only on success.
+ *
+ * Public API: value_duration_ms(), value_bool(), value_uint(),
+ * value_events_dest(), value_words(), value_restart_limit(),
+ * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
+ * value_rlimit().
  */
 #ifndef AGENT_INIT_VALUES_H
 #define AGENT_INIT_VALUES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 30 days: far beyond any sensible timeout, far below any overflow. */
 #define VALUES_DURATION_MAX_MS (30ULL * 24 * 3600 * 1000)
+/* The most restarts a max_restarts = N/DURATION may allow. */
+#define VALUES_RESTARTS_MAX 100000
 
 int value_duration_ms(const char *s, uint64_t *ret_ms);
 int value_bool(const char *s, bool *ret);
@@ -22,5 +32,27 @@ int value_uint(const char *s, unsigned long max, unsigned long *ret);
 /* Whether S is an events destination: stdout, stderr, fd:N or file:PATH
  * (the number and the path are checked when it is opened). */
 bool value_events_dest(const char *s);
+
+/* Splits a command into words the way a shell splits them, without being
+ * a shell: quotes and backslashes, no expansion (see values.c).  The words
+ * go NUL-terminated into BUF, ARGV points into BUF and ends with NULL.
+ * -EINVAL (bad quoting, no words) or -E2BIG (BUFCAP or ARGVCAP too small),
+ * each with a static message in *ret_err. */
+int value_words(const char *s, char *buf, size_t bufcap, char **argv,
+    size_t argvcap, size_t *ret_argc, const char **ret_err);
+/* "N/DURATION": N in 1..VALUES_RESTARTS_MAX, DURATION above zero. */
+int value_restart_limit(const char *s, unsigned int *ret_count,
+    uint64_t *ret_window_ms);
+/* "FIRST..CAP" (CAP >= FIRST) or one duration meaning FIRST..FIRST. */
+int value_backoff_range(const char *s, uint64_t *ret_first_ms,
+    uint64_t *ret_cap_ms);
+/* One NAME=VALUE environment word; *ret_name_len is NAME's length. */
+int value_env_entry(const char *s, size_t *ret_name_len);
+/* A signal by name (TERM, SIGTERM, term, RTMIN+3) or number (1..64). */
+int value_signal(const char *s, int *ret_sig);
+/* An octal mode such as a umask: 022, 0027, 077; at most 0777. */
+int value_mode(const char *s, unsigned int *ret_mode);
+/* A resource limit: a number, or infinity/unlimited as UINT64_MAX. */
+int value_rlimit(const char *s, uint64_t *ret);
 
 #endif

@@ -38,6 +38,8 @@ static void __attribute__((noreturn)) child_fail(int errfd, int step)
 static void __attribute__((noreturn))
 child(const struct spawn_req *req, int errfd)
 {
+	int i;
+
 	if (req->own_pgrp && setpgid(0, 0) < 0)
 		child_fail(errfd, SPAWN_STEP_PGRP);
 	/*
@@ -48,8 +50,15 @@ child(const struct spawn_req *req, int errfd)
 	 */
 	if (req->foreground_tty)
 		(void)tcsetpgrp(STDIN_FILENO, getpid());
+	for (i = 0; i < 3; i++)
+		if (req->stdio[i] >= 0 && req->stdio[i] != i &&
+		    dup2(req->stdio[i], i) < 0)
+			child_fail(errfd, SPAWN_STEP_STDIO);
 	signals_child_reset();
-	execvp(req->argv[0], req->argv);
+	if (req->envp)
+		execvpe(req->argv[0], req->argv, req->envp);
+	else
+		execvp(req->argv[0], req->argv);
 	child_fail(errfd, SPAWN_STEP_EXEC);
 }
 
@@ -117,6 +126,10 @@ spawn_describe(const struct spawn_error *e, const char *cmd, char *buf,
     size_t cap)
 {
 	switch (e->step) {
+	case SPAWN_STEP_STDIO:
+		snprintf(buf, cap, "cannot set up stdio for '%s': %s", cmd,
+		    strerror(e->err));
+		break;
 	case SPAWN_STEP_PGRP:
 		snprintf(buf, cap, "cannot create a process group for '%s': %s",
 		    cmd, strerror(e->err));

@@ -21,14 +21,18 @@
 enum spawn_step {
 	SPAWN_STEP_NONE,
 	SPAWN_STEP_PGRP,
+	SPAWN_STEP_STDIO,
 	SPAWN_STEP_EXEC,
 	SPAWN_STEP_MAX
 };
 
 struct spawn_req {
 	char *const *argv;
+	char *const *envp; /* NULL: our own environment */
 	bool own_pgrp;
 	bool foreground_tty;
+	/* What becomes the child's 0, 1 and 2; -1 keeps ours. */
+	int stdio[3];
 };
 
 struct spawn_error {

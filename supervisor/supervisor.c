@@ -4,10 +4,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,11 @@
 /* After the budget, how long we still wait for SIGKILLed processes to be
  * reaped before leaving anyway. */
 #define SUP_FINAL_GRACE_MS 200
+/* `waiting`: at most once a second; repeated unchanged after 5 s. */
+#define SUP_WAITING_TICK_MS 1000
+#define SUP_WAITING_REPEAT_MS 5000
+/* Kubernetes reads at most 4096 bytes of a termination message. */
+#define SUP_TERMINATION_MAX 4096
 
 enum sup_phase {
 	SUP_RUNNING,
@@ -37,10 +45,17 @@ static struct {
 	enum sup_phase phase;
 	bool ready_sent;
 	bool children_left;
+	int stop_sig;
 	uint64_t budget_end_ms;
 	uint64_t reserve_ms;
 	struct loop_timer leftover_timer;
 	struct loop_timer final_timer;
+	struct loop_timer waiting_timer;
+	uint32_t waiting_sig;
+	uint64_t waiting_last_ms;
+	const struct svc *gave_up; /* a required service that gave up */
+	bool in_change;
+	bool change_again;
 	char exit_reason[320];
 } sup;
 
@@ -64,6 +79,157 @@ any_alive(void)
 		if (svc_alive(sup.svcs[i]))
 			return true;
 	return false;
+}
+
+static bool
+is_after(const struct svc *s, const struct svc *dep)
+{
+	unsigned int a;
+
+	if (!s->conf)
+		return false;
+	for (a = 0; a < s->conf->nafter; a++)
+		if (strcmp(s->conf->after[a], dep->name) == 0)
+			return true;
+	return false;
+}
+
+/* Tell our own supervisor (podman --sdnotify, systemd), if any. */
+static void
+notify_self(const char *msg)
+{
+	struct sockaddr_un un;
+	socklen_t len;
+	const char *a = sup.o.notify_socket;
+	int fd;
+
+	if (!a || (*a != '/' && *a != '@') || strlen(a) >= sizeof(un.sun_path))
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	memcpy(un.sun_path, a, strlen(a));
+	if (*a == '@')
+		un.sun_path[0] = 0;
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a));
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
+	    (struct sockaddr *)&un, len);
+	close(fd);
+}
+
+static void
+warn_path(const char *what, const char *path, int err)
+{
+	ev_begin("warning");
+	ev_str("what", what);
+	ev_str("path", path);
+	ev_str("detail", strerror(err));
+	ev_emit();
+}
+
+/*
+ * Write a file agent-init owns: never through a symlink a service may
+ * have planted (O_NOFOLLOW), replacing what was there.
+ */
+static void
+write_own_file(const char *what, const char *path, const char *data, size_t n,
+    mode_t mode)
+{
+	int fd = open(path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    mode);
+
+	if (fd < 0) {
+		warn_path(what, path, errno);
+		return;
+	}
+	if (n && write(fd, data, n) < 0)
+		warn_path(what, path, errno);
+	close(fd);
+}
+
+static void
+emit_ready(void)
+{
+	size_t i;
+
+	sup.ready_sent = true;
+	loop_timer_cancel(&sup.waiting_timer);
+	ev_begin("ready");
+	ev_int("elapsed_ms", (long long)(loop_now_ms() - sup.o.boot_ms));
+	ev_arr_begin("services");
+	for (i = 0; i < sup.n; i++)
+		ev_arr_str(sup.svcs[i]->name);
+	ev_arr_end();
+	ev_emit();
+	if (sup.o.ready_file && *sup.o.ready_file)
+		write_own_file("ready_file", sup.o.ready_file, "ready\n", 6,
+		    0644);
+	notify_self("READY=1\nSTATUS=ready");
+}
+
+static uint32_t
+hash_add(uint32_t h, const char *s)
+{
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return (h ^ 0xff) * 16777619u;
+}
+
+/* The `waiting` event, when something changed or 5 s passed. */
+static void
+maybe_waiting(bool force)
+{
+	uint64_t now = loop_now_ms();
+	uint32_t h = 2166136261u;
+	char reasons[SUP_MAX_SERVICES][200];
+	char status[256];
+	size_t i, np = 0;
+	size_t idx[SUP_MAX_SERVICES];
+
+	if (sup.ready_sent || sup.phase != SUP_RUNNING)
+		return;
+	for (i = 0; i < sup.n; i++) {
+		struct svc *s = sup.svcs[i];
+
+		if (s->state == SVC_READY)
+			continue;
+		svc_pending_reason(s, reasons[np], sizeof(reasons[np]));
+		h = hash_add(hash_add(h, s->name), reasons[np]);
+		idx[np++] = i;
+	}
+	if (np == 0)
+		return;
+	if (!force && h == sup.waiting_sig &&
+	    now - sup.waiting_last_ms < SUP_WAITING_REPEAT_MS)
+		return;
+	if (now - sup.waiting_last_ms < SUP_WAITING_TICK_MS)
+		return;
+	sup.waiting_sig = h;
+	sup.waiting_last_ms = now;
+	ev_begin("waiting");
+	ev_arr_begin("pending");
+	for (i = 0; i < np; i++)
+		ev_arr_str(sup.svcs[idx[i]]->name);
+	ev_arr_end();
+	ev_obj_begin("reason");
+	for (i = 0; i < np; i++)
+		ev_str(sup.svcs[idx[i]]->name, reasons[i]);
+	ev_obj_end();
+	ev_emit();
+	snprintf(status, sizeof(status), "STATUS=waiting for %s: %s",
+	    sup.svcs[idx[0]]->name, reasons[0]);
+	notify_self(status);
+}
+
+static void
+on_waiting_timer(struct loop_timer *t)
+{
+	maybe_waiting(false);
+	if (!sup.ready_sent && sup.phase == SUP_RUNNING)
+		loop_timer_arm(t, loop_now_ms() + SUP_WAITING_TICK_MS);
 }
 
 /*
@@ -98,7 +264,7 @@ signal_leftovers(int sig)
 		if (!f)
 			continue;
 		p = fgets(buf, sizeof(buf), f);
-		fclose(f);
+		(void)fclose(f);
 		/* The command name may hold spaces and parentheses: parse
 		 * from the last ')'. Fields after it: state, ppid. */
 		if (!p || !(p = strrchr(buf, ')')))
@@ -115,6 +281,44 @@ finish(void)
 	sup.phase = SUP_DONE;
 	loop_timer_cancel(&sup.leftover_timer);
 	loop_timer_cancel(&sup.final_timer);
+	loop_timer_cancel(&sup.waiting_timer);
+}
+
+/* Stop every service whose dependents are all down (reverse order). */
+static void
+stop_pass(void)
+{
+	uint64_t now = loop_now_ms(),
+	         limit = sup.budget_end_ms - sup.reserve_ms;
+	size_t i, j;
+
+	for (i = sup.n; i-- > 0;) {
+		struct svc *s = sup.svcs[i];
+		uint64_t kill_at;
+		bool blocked = false;
+
+		if (s->stop_requested || s->state == SVC_EXITED ||
+		    s->state == SVC_FAILED)
+			continue;
+		for (j = 0; j < sup.n; j++)
+			if (j != i && is_after(sup.svcs[j], s) &&
+			    (svc_alive(sup.svcs[j]) ||
+			        (!sup.svcs[j]->stop_requested &&
+			            sup.svcs[j]->state != SVC_EXITED &&
+			            sup.svcs[j]->state != SVC_FAILED)))
+				blocked = true;
+		if (blocked)
+			continue;
+		kill_at = now +
+		    (s->conf ? s->conf->stop_timeout_ms
+		             : sup.o.stop_timeout_ms);
+		if (kill_at > limit)
+			kill_at = limit;
+		svc_stop(s,
+		    s->stop_with_received || !s->conf ? sup.stop_sig
+		                                      : s->conf->stop_signal,
+		    kill_at);
+	}
 }
 
 static void
@@ -122,6 +326,8 @@ progress(void)
 {
 	uint64_t kill_at;
 
+	if (sup.phase == SUP_STOPPING)
+		stop_pass();
 	if (sup.phase == SUP_STOPPING && !any_alive()) {
 		if (!sup.children_left) {
 			finish();
@@ -154,33 +360,117 @@ on_final_timer(struct loop_timer *t)
 	}
 }
 
-/* Called after every state change of a service. */
+/* Start what can start; fail what never can. */
 static void
-on_service_change(struct svc *s)
+start_eligible(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < sup.n && sup.phase == SUP_RUNNING; i++) {
+		struct svc *s = sup.svcs[i];
+		bool can = true, never = false;
+
+		if (s->state != SVC_WAITING)
+			continue;
+		for (j = 0; j < sup.n; j++) {
+			struct svc *d = sup.svcs[j];
+
+			if (j == i || !is_after(s, d) || d->was_ready)
+				continue;
+			can = false;
+			if (d->state == SVC_FAILED || d->state == SVC_EXITED) {
+				never = true;
+				snprintf(s->reason, sizeof(s->reason),
+				    "cannot start: service '%s', which it is "
+				    "after, %s before it was ever ready",
+				    d->name,
+				    d->state == SVC_FAILED ? "failed"
+				                           : "exited");
+			}
+		}
+		if (never) {
+			s->state = SVC_FAILED;
+			ev_begin("service_failed");
+			ev_str("service", s->name);
+			ev_str("reason", s->reason);
+			ev_arr_begin("tail");
+			ev_arr_end();
+			ev_emit();
+			if (s->on_change)
+				s->on_change(s);
+		} else if (can)
+			(void)svc_start(s);
+	}
+}
+
+static void
+write_termination_log(const struct svc *s)
+{
+	char buf[SUP_TERMINATION_MAX + 1];
+	size_t n;
+
+	if (!sup.o.termination_log || !*sup.o.termination_log)
+		return;
+	n = (size_t)snprintf(buf, sizeof(buf), "%s: %s\n", s->name,
+	    *s->reason ? s->reason : "exited");
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
+	write_own_file("termination_log", sup.o.termination_log, buf, n, 0644);
+}
+
+static void
+on_service_change_once(struct svc *s)
 {
 	size_t i;
 
+	start_eligible();
 	if (!sup.ready_sent && sup.phase == SUP_RUNNING) {
 		for (i = 0; i < sup.n; i++)
 			if (sup.svcs[i]->state != SVC_READY)
 				break;
-		if (i == sup.n) {
-			sup.ready_sent = true;
-			ev_begin("ready");
-			ev_int("elapsed_ms",
-			    (long long)(loop_now_ms() - sup.o.boot_ms));
-			ev_arr_begin("services");
-			for (i = 0; i < sup.n; i++)
-				ev_arr_str(sup.svcs[i]->name);
-			ev_arr_end();
-			ev_emit();
+		if (i == sup.n)
+			emit_ready();
+		else
+			maybe_waiting(false);
+	}
+	if (s && sup.phase == SUP_RUNNING) {
+		if (s->main &&
+		    (s->state == SVC_EXITED || s->state == SVC_FAILED)) {
+			if (s->state == SVC_FAILED || svc_exit_status(s) != 0)
+				write_termination_log(s);
+			sup_shutdown(s->state == SVC_FAILED
+			        ? "main service failed"
+			        : "main service exited",
+			    0);
+		} else if (s->required && s->state == SVC_FAILED) {
+			sup.gave_up = s;
+			write_termination_log(s);
+			sup_shutdown("a required service gave up", 0);
 		}
 	}
-	if (s->main && (s->state == SVC_EXITED || s->state == SVC_FAILED))
-		sup_shutdown(s->state == SVC_FAILED ? "main service failed"
-		                                    : "main service exited",
-		    0);
 	progress();
+}
+
+/*
+ * Called after every state change of a service.  A change can cause
+ * another (a start that fails at once); run them one after the other
+ * rather than nested.
+ */
+static void
+on_service_change(struct svc *s)
+{
+	if (sup.in_change) {
+		sup.change_again = true;
+		return;
+	}
+	sup.in_change = true;
+	do {
+		sup.change_again = false;
+		on_service_change_once(s);
+		s = NULL;
+	} while (sup.change_again);
+	sup.in_change = false;
 }
 
 void
@@ -189,6 +479,8 @@ sup_init(const struct sup_opts *o)
 	sup.o = *o;
 	sup.leftover_timer.cb = on_leftover_timer;
 	sup.final_timer.cb = on_final_timer;
+	sup.waiting_timer.cb = on_waiting_timer;
+	sup.stop_sig = SIGTERM;
 }
 
 int
@@ -196,7 +488,6 @@ sup_add(struct svc *s)
 {
 	if (sup.n == SUP_MAX_SERVICES)
 		return -ENOSPC;
-	s->exec_io.fd = -1;
 	s->on_change = on_service_change;
 	sup.svcs[sup.n++] = s;
 	return 0;
@@ -205,11 +496,11 @@ sup_add(struct svc *s)
 void
 sup_start(void)
 {
-	size_t i;
-
 	sup.children_left = true;
-	for (i = 0; i < sup.n && sup.phase == SUP_RUNNING; i++)
-		(void)svc_start(sup.svcs[i]);
+	/* Startups faster than a second print no `waiting` at all. */
+	sup.waiting_last_ms = loop_now_ms();
+	loop_timer_arm(&sup.waiting_timer, loop_now_ms() + SUP_WAITING_TICK_MS);
+	on_service_change(NULL);
 }
 
 bool
@@ -217,12 +508,9 @@ sup_on_exit(pid_t pid, int wstatus)
 {
 	size_t i;
 
-	for (i = 0; i < sup.n; i++) {
-		if (sup.svcs[i]->pid == pid) {
-			svc_on_exit(sup.svcs[i], wstatus);
+	for (i = 0; i < sup.n; i++)
+		if (svc_on_exit(sup.svcs[i], pid, wstatus))
 			return true;
-		}
-	}
 	return false;
 }
 
@@ -244,21 +532,22 @@ void
 sup_shutdown(const char *reason, int sig)
 {
 	uint64_t now = loop_now_ms();
-	size_t i;
 
 	if (sup.phase != SUP_RUNNING)
 		return;
 	sup.phase = SUP_STOPPING;
+	sup.stop_sig = sig ? sig : SIGTERM;
 	sup.budget_end_ms = now + sup.o.stop_timeout_ms;
 	sup.reserve_ms = sup.o.stop_timeout_ms / 4;
 	if (sup.reserve_ms > 1000)
 		sup.reserve_ms = 1000;
+	loop_timer_cancel(&sup.waiting_timer);
 	ev_begin("shutdown");
 	ev_str("reason", reason);
 	ev_emit();
-	for (i = sup.n; i-- > 0;)
-		svc_stop(sup.svcs[i], sig ? sig : SIGTERM,
-		    sup.budget_end_ms - sup.reserve_ms);
+	notify_self("STOPPING=1");
+	if (sup.o.ready_file && *sup.o.ready_file)
+		(void)unlink(sup.o.ready_file);
 	loop_timer_arm(&sup.final_timer,
 	    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
 	progress();
@@ -284,6 +573,24 @@ sup_done(void)
 	return sup.phase == SUP_DONE;
 }
 
+bool
+sup_ready(void)
+{
+	return sup.ready_sent;
+}
+
+size_t
+sup_count(void)
+{
+	return sup.n;
+}
+
+struct svc *
+sup_service(size_t i)
+{
+	return i < sup.n ? sup.svcs[i] : NULL;
+}
+
 int
 sup_exit_status(void)
 {
@@ -291,16 +598,22 @@ sup_exit_status(void)
 	char buf[24];
 	int st;
 
+	if (sup.gave_up) {
+		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
+		    "required service %s gave up: %s", sup.gave_up->name,
+		    sup.gave_up->reason);
+		return EXIT_REQUIRED_FAILED;
+	}
 	if (!m) {
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
-		    "no main service");
+		    "no main service; shut down");
 		return 0;
 	}
 	st = svc_exit_status(m);
-	if (m->state == SVC_FAILED)
+	if (m->state == SVC_FAILED && (!m->has_exited || m->fail_status))
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason), "%s: %s",
 		    m->name, m->reason);
-	else if (m->state != SVC_EXITED)
+	else if (!m->has_exited)
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
 		    "%s did not exit within the stop timeout", m->name);
 	else if (WIFSIGNALED(m->wstatus))
@@ -310,8 +623,6 @@ sup_exit_status(void)
 	else
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
 		    "%s exited with code %d", m->name, st);
-	if (m->state != SVC_EXITED && m->state != SVC_FAILED)
-		st = 128 + SIGKILL;
 	return st;
 }
 

@@ -2,10 +2,21 @@
  * supervisor — the set of services, the `ready` line, the shutdown
  * sequence and the exit status.
  *
+ * Start-up: a WAITING service starts as soon as every service it is
+ * `after` has been ready once; independent services start together.  A
+ * service waiting for one that failed before it was ever ready fails
+ * too (it could never start).  While anything is pending, a `waiting`
+ * event says what and why, at most once a second and only when that
+ * changed or 5 s passed.  `ready` is emitted once, when every service is
+ * ready; then the ready file is created and READY=1 goes to our own
+ * NOTIFY_SOCKET if we have one.
+ *
  * Shutdown (SPEC section 6) is a small state machine of its own:
  *
- *   SUP_RUNNING --sup_shutdown--> SUP_STOPPING: every live service gets its
- *       stop signal, and SIGKILL at (budget end - reserve)
+ *   SUP_RUNNING --sup_shutdown--> SUP_STOPPING: services stop in reverse
+ *       dependency order (a service gets its stop signal once nothing
+ *       that is `after` it is still alive), each SIGKILLed after its
+ *       stop_timeout, and never later than (budget end - reserve)
  *   SUP_STOPPING --no service alive--> SUP_LEFTOVERS: every remaining
  *       process gets SIGTERM, and SIGKILL at min(now + reserve, budget end)
  *   SUP_LEFTOVERS --no child left--> SUP_DONE
@@ -16,7 +27,8 @@
  *
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
- * sup_exit_status(), sup_exit_reason().
+ * sup_exit_status(), sup_exit_reason(), sup_service(), sup_count(),
+ * sup_ready().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -27,10 +39,15 @@
 
 #include "service.h"
 
+#define EXIT_REQUIRED_FAILED 70
+
 struct sup_opts {
 	uint64_t boot_ms;
 	uint64_t stop_timeout_ms;
 	bool pid1;
+	const char *ready_file; /* "" or NULL: none */
+	const char *termination_log; /* "" or NULL: none */
+	const char *notify_socket; /* our own NOTIFY_SOCKET, or NULL */
 };
 
 void sup_init(const struct sup_opts *o);
@@ -42,7 +59,10 @@ void sup_shutdown(const char *reason, int sig);
 void sup_children(bool any_left);
 bool sup_running(void);
 bool sup_done(void);
+bool sup_ready(void);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
+size_t sup_count(void);
+struct svc *sup_service(size_t i);
 
 #endif

@@ -14,6 +14,10 @@
 
 #include "../../init/events.c"
 #include "../../init/sink.c"
+#include "../../init/values.c"
+#include "../../supervisor/backoff.c"
+#include "../../supervisor/output.c"
+#include "../../supervisor/probe.c"
 #include "../../supervisor/service.c"
 
 static void
@@ -35,6 +39,7 @@ test_wait_status_to_exit_status(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	s.state = SVC_EXITED;
+	s.has_exited = true;
 	s.wstatus = 3 << 8; /* exited with 3 */
 	assert_int_equal(svc_exit_status(&s), 3);
 	s.wstatus = 255 << 8;
@@ -43,9 +48,14 @@ test_wait_status_to_exit_status(void **state)
 	assert_int_equal(svc_exit_status(&s), 137);
 	s.wstatus = SIGTERM | 0x80; /* killed by SIGTERM, core dumped */
 	assert_int_equal(svc_exit_status(&s), 143);
+	/* exec failed and the child is not reaped yet */
 	s.state = SVC_FAILED;
+	s.has_exited = false;
 	s.fail_status = 127;
 	assert_int_equal(svc_exit_status(&s), 127);
+	/* never exited, nothing failed: it was SIGKILLed at the deadline */
+	s.fail_status = 0;
+	assert_int_equal(svc_exit_status(&s), 137);
 }
 
 static void

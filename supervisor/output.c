@@ -1,0 +1,395 @@
+/*
+ * output — captured service output.  See output.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "output.h"
+#include "sink.h"
+
+/*
+ * Our stdout and stderr queues.  A quarter MiB each holds many lines of
+ * slack before backpressure reaches the services.
+ */
+static char q_out[256 * 1024], q_err[256 * 1024];
+static struct sink sinks[2];
+static bool sinks_ok[2];
+static struct out_stream *paused;
+/* One relayed line: prefix + OUTPUT_LINE_MAX + newline. */
+static char line_buf[OUTPUT_LINE_MAX + (size_t)2 * CONFIG_NAME_MAX];
+
+static void on_readable(struct loop_io *io, uint32_t revents);
+static void output_resume(void);
+
+int
+output_init(void)
+{
+	int r, i;
+
+	for (i = 0; i < 2; i++) {
+		r = sink_init(&sinks[i], i + 1, i ? q_err : q_out,
+		    i ? sizeof(q_err) : sizeof(q_out));
+		sinks_ok[i] = r == 0;
+		sinks[i].on_drain = output_resume;
+	}
+	events_on_drain(output_resume);
+	return 0;
+}
+
+int
+output_setup(struct svc_out *o, const char *name, enum output_mode mode,
+    unsigned int tail_lines)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->name = name;
+	o->mode = mode;
+	for (i = 0; i < 2; i++) {
+		o->s[i].owner = o;
+		o->s[i].which = i + 1;
+		o->s[i].io.fd = -1;
+		o->s[i].child_fd = -1;
+		if (mode != OUTPUT_RAW) {
+			o->s[i].buf = malloc(OUTPUT_LINE_MAX);
+			if (!o->s[i].buf)
+				return -ENOMEM;
+		}
+	}
+	if (tail_lines > 0 && mode != OUTPUT_RAW) {
+		o->tail = calloc(tail_lines, OUTPUT_TAIL_WIDTH);
+		if (!o->tail)
+			return -ENOMEM;
+		o->tail_cap = tail_lines;
+	}
+	return 0;
+}
+
+static void
+close_stream(struct out_stream *st)
+{
+	struct out_stream **pp;
+
+	for (pp = &paused; *pp; pp = &(*pp)->next_paused)
+		if (*pp == st) {
+			*pp = st->next_paused;
+			break;
+		}
+	st->paused = false;
+	if (st->io.fd >= 0) {
+		loop_io_del(&st->io);
+		close(st->io.fd);
+		st->io.fd = -1;
+	}
+	if (st->child_fd >= 0) {
+		close(st->child_fd);
+		st->child_fd = -1;
+	}
+	st->open = false;
+	st->len = 0;
+	st->continued = false;
+}
+
+void
+output_close(struct svc_out *o)
+{
+	close_stream(&o->s[0]);
+	close_stream(&o->s[1]);
+}
+
+int
+output_open(struct svc_out *o, int ret_fds[2])
+{
+	int i, p[2];
+
+	output_close(o);
+	/* The tail is this run's: service_exit tells how this run ended. */
+	o->tail_head = o->tail_count = 0;
+	if (o->mode == OUTPUT_RAW) {
+		ret_fds[0] = STDOUT_FILENO;
+		ret_fds[1] = STDERR_FILENO;
+		return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			int e = errno;
+
+			output_close(o);
+			return -e;
+		}
+		(void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+		o->s[i].io.fd = p[0];
+		o->s[i].io.events = EPOLLIN;
+		o->s[i].io.cb = on_readable;
+		o->s[i].io.data = &o->s[i];
+		o->s[i].child_fd = p[1];
+		o->s[i].open = true;
+		ret_fds[i] = p[1];
+	}
+	return 0;
+}
+
+void
+output_after_fork(struct svc_out *o)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		struct out_stream *st = &o->s[i];
+
+		if (st->child_fd >= 0) {
+			close(st->child_fd);
+			st->child_fd = -1;
+		}
+		if (st->open && loop_io_add(&st->io) < 0)
+			close_stream(st);
+	}
+}
+
+static void
+tail_add(struct svc_out *o, const char *line, size_t n)
+{
+	char *slot;
+
+	if (!o->tail_cap)
+		return;
+	slot = o->tail + (size_t)o->tail_head * OUTPUT_TAIL_WIDTH;
+	if (n > OUTPUT_TAIL_WIDTH - 1)
+		n = OUTPUT_TAIL_WIDTH - 1;
+	memcpy(slot, line, n);
+	slot[n] = 0;
+	o->tail_head = (o->tail_head + 1) % o->tail_cap;
+	if (o->tail_count < o->tail_cap)
+		o->tail_count++;
+}
+
+static const char *
+tail_line(const struct svc_out *o, unsigned int i)
+{
+	unsigned int first =
+	    (o->tail_head + o->tail_cap - o->tail_count) % o->tail_cap;
+
+	return o->tail +
+	    (size_t)((first + i) % o->tail_cap) * OUTPUT_TAIL_WIDTH;
+}
+
+void
+output_tail_json(const struct svc_out *o, const char *key)
+{
+	unsigned int i;
+
+	ev_arr_begin(key);
+	for (i = 0; i < o->tail_count; i++)
+		ev_arr_str(tail_line(o, i));
+	ev_arr_end();
+}
+
+size_t
+output_tail_text(const struct svc_out *o, char *buf, size_t cap)
+{
+	unsigned int i, first = 0;
+	size_t total = 0, len = 0;
+
+	if (cap == 0)
+		return 0;
+	/* Keep the newest lines that fit. */
+	for (i = o->tail_count; i > 0; i--) {
+		size_t n = strlen(tail_line(o, i - 1)) + 1;
+
+		if (total + n > cap - 1)
+			break;
+		total += n;
+		first = i - 1;
+	}
+	if (i > 0)
+		first = i;
+	for (i = first; i < o->tail_count; i++) {
+		const char *l = tail_line(o, i);
+		size_t n = strlen(l);
+
+		memcpy(buf + len, l, n);
+		buf[len + n] = '\n';
+		len += n + 1;
+	}
+	buf[len] = 0;
+	return len;
+}
+
+/* Bytes the destination needs to take a line of n bytes whole. */
+static size_t
+stream_needed(const struct out_stream *st, size_t n)
+{
+	if (st->owner->mode == OUTPUT_JSON)
+		return 6 * n + 256 + (size_t)2 * CONFIG_NAME_MAX; /* escaping */
+	return n + strlen(st->owner->name) + 4;
+}
+
+static size_t
+stream_room(const struct out_stream *st)
+{
+	if (st->owner->mode == OUTPUT_JSON)
+		return events_room();
+	if (!sinks_ok[st->which - 1] || sinks[st->which - 1].broken)
+		return (size_t)-1; /* nobody reads: do not stall the service */
+	return sink_room(&sinks[st->which - 1]);
+}
+
+static void
+relay(struct out_stream *st, const char *line, size_t n, bool more)
+{
+	struct svc_out *o = st->owner;
+
+	if (o->mode == OUTPUT_JSON) {
+		ev_begin("log");
+		ev_str("service", o->name);
+		ev_str("stream", st->which == 1 ? "stdout" : "stderr");
+		ev_strn("line", line, n);
+		if (more)
+			ev_bool("continued", true);
+		ev_emit();
+	} else if (sinks_ok[st->which - 1]) {
+		size_t pl = strlen(o->name);
+
+		memcpy(line_buf, o->name, pl);
+		memcpy(line_buf + pl, st->continued ? "|+ " : "| ", 3);
+		pl += st->continued ? 3 : 2;
+		memcpy(line_buf + pl, line, n);
+		line_buf[pl + n] = '\n';
+		(void)sink_write(&sinks[st->which - 1], line_buf, pl + n + 1);
+	}
+	st->continued = more;
+	if (!more || n == OUTPUT_LINE_MAX)
+		tail_add(o, line, n);
+	if (o->on_line)
+		o->on_line(o->data, line, n);
+}
+
+static void
+pause_stream(struct out_stream *st)
+{
+	if (st->paused)
+		return;
+	st->paused = true;
+	loop_io_del(&st->io);
+	st->next_paused = paused;
+	paused = st;
+}
+
+/*
+ * Relay the complete lines in the buffer (and a full buffer as a piece,
+ * or the partial rest when at_end).  Returns false when the destination
+ * is full: the stream is then paused with the rest kept in the buffer.
+ */
+static bool
+relay_lines(struct out_stream *st, bool at_end)
+{
+	size_t off = 0;
+
+	while (off < st->len) {
+		char *nl = memchr(st->buf + off, '\n', st->len - off);
+		size_t n;
+		bool more = false;
+
+		if (nl)
+			n = (size_t)(nl - (st->buf + off));
+		else if (st->len == OUTPUT_LINE_MAX && off == 0) {
+			n = st->len;
+			more = true;
+		} else if (at_end)
+			n = st->len - off;
+		else
+			break;
+		if (stream_room(st) < stream_needed(st, n)) {
+			memmove(st->buf, st->buf + off, st->len - off);
+			st->len -= off;
+			pause_stream(st);
+			return false;
+		}
+		relay(st, st->buf + off, n, more);
+		off += n + (nl ? 1 : 0);
+	}
+	memmove(st->buf, st->buf + off, st->len - off);
+	st->len -= off;
+	return true;
+}
+
+/* Read and relay until the pipe is empty, the sink is full or 64 KiB. */
+static void
+pump(struct out_stream *st)
+{
+	size_t budget = 4 * OUTPUT_LINE_MAX;
+
+	while (st->open && !st->paused) {
+		ssize_t r;
+
+		if (!relay_lines(st, false))
+			return;
+		if (budget == 0)
+			return; /* let the other streams have a turn */
+		r = read(st->io.fd, st->buf + st->len,
+		    OUTPUT_LINE_MAX - st->len);
+		if (r > 0) {
+			st->len += (size_t)r;
+			budget -= (size_t)r < budget ? (size_t)r : budget;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		/* End of the pipe (or an error): the rest is the last line. */
+		if (!relay_lines(st, true))
+			return; /* resumed later; EOF is read again then */
+		close_stream(st);
+	}
+}
+
+static void
+on_readable(struct loop_io *io, uint32_t revents)
+{
+	(void)revents;
+	pump(io->data);
+}
+
+static void
+output_resume(void)
+{
+	struct out_stream *list = paused, *st;
+
+	paused = NULL;
+	while (list) {
+		st = list;
+		list = st->next_paused;
+		st->paused = false;
+		if (!st->open)
+			continue;
+		if (loop_io_add(&st->io) < 0) {
+			close_stream(st);
+			continue;
+		}
+		pump(st);
+	}
+}
+
+void
+output_drain(struct svc_out *o)
+{
+	if (o->s[0].open)
+		pump(&o->s[0]);
+	if (o->s[1].open)
+		pump(&o->s[1]);
+}
+
+void
+output_flush(int timeout_ms)
+{
+	if (sinks_ok[0])
+		sink_flush(&sinks[0], timeout_ms);
+	if (sinks_ok[1])
+		sink_flush(&sinks[1], timeout_ms);
+}
