@@ -324,6 +324,7 @@ init_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "ready_file") == 0) {
 		get_path(p, key, value, c->ready_file, sizeof(c->ready_file));
 	} else if (strcmp(key, "control_socket") == 0) {
+		c->control_socket_set = true;
 		/* sun_path holds 108 bytes with the NUL. */
 		if (strlen(value) > 107)
 			error_at(p,

@@ -124,6 +124,7 @@ struct config {
 	enum output_mode output;
 	char ready_file[CONFIG_VALUE_MAX];
 	char control_socket[CONFIG_VALUE_MAX];
+	bool control_socket_set;
 	char termination_log[CONFIG_VALUE_MAX];
 	uint64_t stop_timeout_ms;
 	bool stop_timeout_set;

@@ -31,6 +31,8 @@
 
 #include "args.h"
 #include "config.h"
+#include "control.h"
+#include "dockerd.h"
 #include "events.h"
 #include "host.h"
 #include "loop.h"
@@ -84,11 +86,12 @@ static struct {
 	struct args a;
 	struct config cfg;
 	const char *config_path;
+	const char *control_path;
 	bool pid1;
 	bool reap_needed;
 	uint64_t boot_ms;
 	struct service_conf cmd_conf;
-	struct svc svcs[CONFIG_MAX_SERVICES + 1];
+	struct svc svcs[CONFIG_MAX_SERVICES + 2];
 	size_t nsvcs;
 } g;
 
@@ -111,8 +114,6 @@ unsupported(const struct args *a)
 {
 	if (a->mode == ARGS_SUBCOMMAND)
 		return a->subcommand;
-	if (a->dockerd)
-		return "--dockerd";
 	return NULL;
 }
 
@@ -260,7 +261,7 @@ load_config(void)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
-	if (!g.a.cmd && g.cfg.nservices == 0) {
+	if (!g.a.cmd && g.cfg.nservices == 0 && !g.a.dockerd) {
 		fprintf(stderr,
 		    "agent-init: %s defines no service and no "
 		    "command was given (usage: agent-init [OPTIONS] "
@@ -283,6 +284,61 @@ load_config(void)
 			exit(EXIT_CONFIG);
 		}
 	}
+}
+
+static void __attribute__((noreturn))
+env_error(const char *name, const char *val, const char *expected)
+{
+	fprintf(stderr, "agent-init: %s: '%s' is not %s\n", name, val,
+	    expected);
+	exit(EXIT_USAGE);
+}
+
+/*
+ * AGENT_INIT_<KEY> for the [init] keys that have no option of their own
+ * (SPEC section 2): the environment wins over the file.
+ */
+static void
+apply_env(void)
+{
+	static const struct {
+		const char *env;
+		char *dst;
+	} paths[] = {
+		{ "AGENT_INIT_READY_FILE", g.cfg.ready_file },
+		{ "AGENT_INIT_CONTROL_SOCKET", g.cfg.control_socket },
+		{ "AGENT_INIT_TERMINATION_LOG", g.cfg.termination_log },
+	};
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		v = getenv(paths[i].env);
+		if (!v)
+			continue;
+		if ((*v && *v != '/') || strlen(v) >= CONFIG_VALUE_MAX)
+			env_error(paths[i].env, v, "an absolute path");
+		memcpy(paths[i].dst, v, strlen(v) + 1);
+	}
+	if ((v = getenv("AGENT_INIT_CHECKS"))) {
+		if (strcmp(v, "warn") == 0)
+			g.cfg.checks = CHECKS_WARN;
+		else if (strcmp(v, "enforce") == 0)
+			g.cfg.checks = CHECKS_ENFORCE;
+		else if (strcmp(v, "off") == 0)
+			g.cfg.checks = CHECKS_OFF;
+		else
+			env_error("AGENT_INIT_CHECKS", v,
+			    "warn, enforce or off");
+	}
+	if ((v = getenv("AGENT_INIT_CHECK_TIMEOUT")) &&
+	    (value_duration_ms(v, &g.cfg.check_timeout_ms) < 0 ||
+	        g.cfg.check_timeout_ms == 0))
+		env_error("AGENT_INIT_CHECK_TIMEOUT", v, "a positive duration");
+	if (getenv("AGENT_INIT_CONTROL_SOCKET") || g.cfg.control_socket_set)
+		g.control_path = g.cfg.control_socket;
+	else if (getpid() == 1)
+		g.control_path = CONTROL_DEFAULT_PATH;
 }
 
 /* Setup: every failure here ends the program with a status and a line. */
@@ -314,6 +370,11 @@ setup(int argc, char **argv)
 	if (g.a.mode == ARGS_SUBCOMMAND &&
 	    strcmp(g.a.subcommand, "check-config") == 0)
 		exit(check_config(g.a.sub_argc, g.a.sub_argv));
+	if (g.a.mode == ARGS_SUBCOMMAND &&
+	    (strcmp(g.a.subcommand, "status") == 0 ||
+	        strcmp(g.a.subcommand, "wait-ready") == 0))
+		exit(control_client_main(g.a.subcommand, g.a.sub_argc,
+		    g.a.sub_argv));
 	if ((what = unsupported(&g.a))) {
 		fprintf(stderr,
 		    "agent-init: %s is not implemented in "
@@ -322,6 +383,7 @@ setup(int argc, char **argv)
 		exit(EXIT_USAGE);
 	}
 	load_config();
+	apply_env();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
 	if ((r = loop_init()) < 0) {
@@ -356,7 +418,7 @@ output_mode(void)
 		                                        : OUTPUT_RAW;
 	if (g.cfg.output != OUTPUT_INHERIT)
 		return g.cfg.output;
-	return g.cfg.nservices ? OUTPUT_PREFIX : OUTPUT_RAW;
+	return g.cfg.nservices || g.a.dockerd ? OUTPUT_PREFIX : OUTPUT_RAW;
 }
 
 /* AGENT_INIT_JITTER_SEED makes restart delays reproducible (tests). */
@@ -370,6 +432,38 @@ jitter_seed(void)
 		return v;
 	return loop_now_ms() ^ ((uint64_t)getpid() << 32) ^
 	    (uint64_t)(uintptr_t)&v;
+}
+
+/* --dockerd: the preset service, adapted to this machine. */
+static void
+add_dockerd(enum output_mode mode, uint64_t seed)
+{
+	static struct dockerd_preset p;
+	struct host_facts facts;
+	struct svc *s = &g.svcs[g.nsvcs];
+	char err[256];
+	unsigned int i;
+
+	if (config_service(&g.cfg, "dockerd")) {
+		fprintf(stderr,
+		    "agent-init: --dockerd, and %s:%u defines [service "
+		    "dockerd] too\n",
+		    g.config_path, config_service(&g.cfg, "dockerd")->line);
+		exit(EXIT_CONFIG);
+	}
+	host_read(&facts, g.pid1);
+	if (dockerd_preset(&p, getenv("AGENT_INIT_DOCKERD_ARGS"),
+	        facts.mtu > 0 ? (unsigned int)facts.mtu : 0, err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "agent-init: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	if (svc_init(s, &p.conf, p.argv, mode, seed ^ 0xd0c) < 0 ||
+	    sup_add(s) < 0)
+		exit(EXIT_FAILURE);
+	for (i = 0; i < p.nnotes && i < 8; i++)
+		s->adapted[s->nadapted++] = p.notes[i];
+	g.nsvcs++;
 }
 
 static void
@@ -391,15 +485,22 @@ add_services(void)
 		s->inherit_stdin = s->main;
 		g.nsvcs++;
 	}
+	if (g.a.dockerd)
+		add_dockerd(mode, seed);
 	if (!g.a.cmd)
 		return;
 	s = &g.svcs[g.nsvcs];
-	if (g.cfg.nservices) {
+	if (g.cfg.nservices || g.a.dockerd) {
 		/* The command joins the configured services as `main`. */
 		config_service_defaults(&g.cmd_conf, "main");
 		g.cmd_conf.main = true;
 		g.cmd_conf.kill_group = false;
 		g.cmd_conf.tail_lines = 50;
+		if (g.a.dockerd) {
+			snprintf(g.cmd_conf.after[0], CONFIG_NAME_MAX,
+			    "dockerd");
+			g.cmd_conf.nafter = 1;
+		}
 		if (svc_init(s, &g.cmd_conf, g.a.cmd, mode, seed) < 0)
 			exit(EXIT_FAILURE);
 		s->stop_with_received = true;
@@ -430,7 +531,11 @@ main(int argc, char **argv)
 	so.ready_file = g.cfg.ready_file;
 	so.termination_log = g.cfg.termination_log;
 	so.notify_socket = getenv("NOTIFY_SOCKET");
+	so.on_readiness = control_notify;
 	sup_init(&so);
+	/* The control socket: configured, else the default path as PID 1
+	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
+	(void)control_listen(g.control_path);
 	output_init();
 	add_services();
 	/*
@@ -462,6 +567,7 @@ main(int argc, char **argv)
 	ev_int("status", status);
 	ev_str("reason", sup_exit_reason());
 	ev_emit();
+	control_close();
 	events_flush(1000);
 	return status;
 }

@@ -195,6 +195,14 @@ on_exec_report(struct loop_io *io, uint32_t revents)
 		ev_str("service", s->name);
 		ev_int("pid", s->pid);
 		ev_int("attempt", s->attempt);
+		if (s->nadapted) {
+			unsigned int i;
+
+			ev_arr_begin("adapted");
+			for (i = 0; i < s->nadapted; i++)
+				ev_arr_str(s->adapted[i]);
+			ev_arr_end();
+		}
 		ev_emit();
 		s->probe_index = 0;
 		next_probe(s);

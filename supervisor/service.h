@@ -88,6 +88,9 @@ struct svc {
 	struct backoff bo;
 	char status[128]; /* the service's own STATUS= */
 	char **envp;
+	/* Choices a preset made for this machine, each with its reason. */
+	const char *adapted[8];
+	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
 	/* argv storage for a command from the configuration */

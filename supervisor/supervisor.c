@@ -150,6 +150,25 @@ write_own_file(const char *what, const char *path, const char *data, size_t n,
 	close(fd);
 }
 
+/*
+ * Ready, or done: a one-shot service (a setup step) that was ready and
+ * then exited 0 for good does not hold the sandbox back.
+ */
+static bool
+satisfied(const struct svc *s)
+{
+	return s->state == SVC_READY ||
+	    (s->state == SVC_EXITED && s->was_ready && !s->main &&
+	        svc_exit_status(s) == 0);
+}
+
+static void
+readiness_changed(void)
+{
+	if (sup.o.on_readiness)
+		sup.o.on_readiness();
+}
+
 static void
 emit_ready(void)
 {
@@ -168,6 +187,7 @@ emit_ready(void)
 		write_own_file("ready_file", sup.o.ready_file, "ready\n", 6,
 		    0644);
 	notify_self("READY=1\nSTATUS=ready");
+	readiness_changed();
 }
 
 static uint32_t
@@ -194,7 +214,7 @@ maybe_waiting(bool force)
 	for (i = 0; i < sup.n; i++) {
 		struct svc *s = sup.svcs[i];
 
-		if (s->state == SVC_READY)
+		if (satisfied(s))
 			continue;
 		svc_pending_reason(s, reasons[np], sizeof(reasons[np]));
 		h = hash_add(hash_add(h, s->name), reasons[np]);
@@ -427,7 +447,7 @@ on_service_change_once(struct svc *s)
 	start_eligible();
 	if (!sup.ready_sent && sup.phase == SUP_RUNNING) {
 		for (i = 0; i < sup.n; i++)
-			if (sup.svcs[i]->state != SVC_READY)
+			if (!satisfied(sup.svcs[i]))
 				break;
 		if (i == sup.n)
 			emit_ready();
@@ -448,6 +468,8 @@ on_service_change_once(struct svc *s)
 			write_termination_log(s);
 			sup_shutdown("a required service gave up", 0);
 		}
+		if (s->state == SVC_FAILED)
+			readiness_changed();
 	}
 	progress();
 }
@@ -546,6 +568,7 @@ sup_shutdown(const char *reason, int sig)
 	ev_str("reason", reason);
 	ev_emit();
 	notify_self("STOPPING=1");
+	readiness_changed();
 	if (sup.o.ready_file && *sup.o.ready_file)
 		(void)unlink(sup.o.ready_file);
 	loop_timer_arm(&sup.final_timer,
@@ -577,6 +600,19 @@ bool
 sup_ready(void)
 {
 	return sup.ready_sent;
+}
+
+bool
+sup_healthy(void)
+{
+	size_t i;
+
+	if (!sup.ready_sent || sup.phase != SUP_RUNNING)
+		return false;
+	for (i = 0; i < sup.n; i++)
+		if (!satisfied(sup.svcs[i]))
+			return false;
+	return true;
 }
 
 size_t

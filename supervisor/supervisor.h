@@ -28,7 +28,7 @@
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
  * sup_exit_status(), sup_exit_reason(), sup_service(), sup_count(),
- * sup_ready().
+ * sup_ready(), sup_healthy().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -48,6 +48,7 @@ struct sup_opts {
 	const char *ready_file; /* "" or NULL: none */
 	const char *termination_log; /* "" or NULL: none */
 	const char *notify_socket; /* our own NOTIFY_SOCKET, or NULL */
+	void (*on_readiness)(void); /* ready, a failure, or shutdown */
 };
 
 void sup_init(const struct sup_opts *o);
@@ -60,6 +61,8 @@ void sup_children(bool any_left);
 bool sup_running(void);
 bool sup_done(void);
 bool sup_ready(void);
+/* Ready once, running, and every service ready (or done) now. */
+bool sup_healthy(void);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
 size_t sup_count(void);

@@ -1,0 +1,40 @@
+/*
+ * dockerd — the `--dockerd` preset (SPEC section 9).
+ *
+ * A `dockerd` service: `dockerd` plus the words of
+ * AGENT_INIT_DOCKERD_ARGS, ready once dockerd said READY=1 over
+ * sd_notify and then answers GET /_ping on its socket, restart = always,
+ * required.  Before the start it adapts to the machine, each choice noted
+ * with its reason (the `adapted` field of service_start), unless the
+ * arguments already decide it:
+ *
+ *   no iptables in PATH           --iptables=false --ip6tables=false
+ *   no overlay in /proc/filesystems  --storage-driver=vfs (slow)
+ *   default route MTU below 1500  --mtu=<that MTU>
+ *   a pidfile naming no live dockerd (left by a SIGKILL): removed
+ *
+ * Public API: dockerd_preset().
+ */
+#ifndef AGENT_INIT_DOCKERD_H
+#define AGENT_INIT_DOCKERD_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define DOCKERD_MAX_ARGS 64
+#define DOCKERD_MAX_NOTES 8
+
+struct dockerd_preset {
+	struct service_conf conf;
+	char buf[4096];
+	char *argv[DOCKERD_MAX_ARGS + 8];
+	char notes[DOCKERD_MAX_NOTES][160];
+	unsigned int nnotes;
+};
+
+/* Fill p; extra is AGENT_INIT_DOCKERD_ARGS or NULL.  -EINVAL with err. */
+int dockerd_preset(struct dockerd_preset *p, const char *extra,
+    unsigned int mtu, char *err, size_t errcap);
+
+#endif
