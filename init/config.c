@@ -552,12 +552,32 @@ get_after(struct parse *p, struct service_conf *s, const char *value)
 	}
 }
 
+/* The keys of SPEC section 10, applied between fork and exec. */
+static bool
+sandbox_key(const char *key)
+{
+	static const char *const keys[] = { "workdir", "umask", "user", "group",
+		"rlimit_nofile", "rlimit_nproc", "rlimit_core", "capabilities",
+		"no_new_privs", "seccomp" };
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
 static void
 service_key(struct parse *p, const char *key, const char *value)
 {
 	struct service_conf *s = p->svc;
 	unsigned long n;
 	int m;
+
+	if (sandbox_key(key) && !s->sandbox_line) {
+		s->sandbox_line = p->line;
+		snprintf(s->sandbox_key, sizeof(s->sandbox_key), "%s", key);
+	}
 
 	if (strcmp(key, "command") == 0) {
 		copy_value(p, s->command, sizeof(s->command), key, value);

@@ -103,6 +103,9 @@ struct service_conf {
 	char capabilities[CONFIG_VALUE_MAX]; /* empty: unchanged */
 	enum tristate no_new_privs;
 	char seccomp[CONFIG_VALUE_MAX]; /* empty or "none": no filter */
+	/* Line of the first sandboxing key (user ... rlimit_*), or 0. */
+	unsigned int sandbox_line;
+	char sandbox_key[24];
 };
 
 struct check_conf {

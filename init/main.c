@@ -247,6 +247,7 @@ static void
 load_config(void)
 {
 	char err[512];
+	unsigned int i;
 
 	g.config_path = g.a.config;
 	if (!g.config_path && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
@@ -261,6 +262,23 @@ load_config(void)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
+	/*
+	 * The sandboxing keys are validated but not applied by this version:
+	 * running such a service with fewer restrictions than written would
+	 * be worse than not running it.
+	 */
+	for (i = 0; i < g.cfg.nservices; i++)
+		if (g.cfg.services[i].sandbox_line) {
+			fprintf(stderr,
+			    "agent-init: %s:%u: %s: service sandboxing is not "
+			    "applied by agent-init %s yet; refusing to run "
+			    "[service %s] with fewer restrictions than "
+			    "configured\n",
+			    g.config_path, g.cfg.services[i].sandbox_line,
+			    g.cfg.services[i].sandbox_key, AGENT_INIT_VERSION,
+			    g.cfg.services[i].name);
+			exit(EXIT_CONFIG);
+		}
 	if (!g.a.cmd && g.cfg.nservices == 0 && !g.a.dockerd) {
 		fprintf(stderr,
 		    "agent-init: %s defines no service and no "
@@ -271,7 +289,6 @@ load_config(void)
 	}
 	if (g.a.cmd) {
 		const struct service_conf *m = config_service(&g.cfg, "main");
-		unsigned int i;
 
 		for (i = 0; i < g.cfg.nservices && !m; i++)
 			if (g.cfg.services[i].main)

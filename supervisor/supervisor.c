@@ -341,6 +341,29 @@ stop_pass(void)
 	}
 }
 
+static bool
+no_children(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+	    errno == ECHILD;
+}
+
+/* Without a main service, the sandbox ends when nothing can run again. */
+static bool
+all_ended(void)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i]->state != SVC_EXITED &&
+		    sup.svcs[i]->state != SVC_FAILED)
+			return false;
+	return sup.n > 0;
+}
+
 static void
 progress(void)
 {
@@ -349,6 +372,14 @@ progress(void)
 	if (sup.phase == SUP_STOPPING)
 		stop_pass();
 	if (sup.phase == SUP_STOPPING && !any_alive()) {
+		/*
+		 * We may be inside a reap pass that has not yet seen ECHILD:
+		 * ask the kernel before signalling leftovers, so that the
+		 * usual end (the main service was our only child) does not
+		 * look for processes that are not there.
+		 */
+		if (sup.children_left && no_children())
+			sup.children_left = false;
 		if (!sup.children_left) {
 			finish();
 			return;
@@ -470,6 +501,8 @@ on_service_change_once(struct svc *s)
 		}
 		if (s->state == SVC_FAILED)
 			readiness_changed();
+		if (!main_svc() && all_ended())
+			sup_shutdown("every service ended", 0);
 	}
 	progress();
 }

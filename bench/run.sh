@@ -1,0 +1,364 @@
+#!/bin/bash
+# bench/run.sh — agent-init side by side with tini, tini-static, dumb-init and
+# catatonit (the Debian packages), all measured in one run on this machine.
+#
+#   make bench                                  (builds, then runs this)
+#   AGENT_INIT=/abs/path/agent-init bench/run.sh
+#
+# Rows (lower is better everywhere; the ratio is agent-init / best peer,
+# the best peer being the best of the four others):
+#   1 binary size            stat -c %s of the file
+#   2 idle RSS               VmRSS of the init as PID 1 (unshare --pid --fork
+#                            --mount-proc) with one `sleep 30` child
+#   3 idle wake-ups          voluntary+nonvoluntary ctxt switch delta of PID 1
+#                            over the same 10 s window, all inits at once
+#   4 `INIT /bin/true`       hyperfine -N, not PID 1 (tini with -s)
+#   5 signal forwarding      SIGUSR1 host -> init (PID 1) -> sigpong -> FIFO,
+#                            median and p99 (build/bench/benchdrv, sigpong)
+#   6 reaping 20,000 orphans clone -> init exit, init as PID 1, the child
+#                            (orphans) exits only once all are reaped
+#
+# Prints a markdown table and writes it, with a header, to bench/RESULTS.md.
+# Helper programs are built from bench/*.c into build/bench/.  Every process
+# started here is recorded by pid and killed on exit.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build/bench
+LOG=$B/inits.log
+RESULTS=$ROOT/bench/RESULTS.md
+
+# --- knobs (defaults keep the whole run well under 3 minutes) ---------------
+IDLE_S=${IDLE_S:-10}            # row 3 window
+HF_RUNS=${HF_RUNS:-1000}        # row 4 runs per command, split into
+HF_ROUNDS=${HF_ROUNDS:-5}       # ... this many interleaved hyperfine rounds
+SIG_PASSES=${SIG_PASSES:-8}     # row 5: passes x rounds, interleaved by init
+SIG_ROUNDS=${SIG_ROUNDS:-250}
+SIG_WARMUP=${SIG_WARMUP:-100}
+ORPHANS=${ORPHANS:-20000}       # row 6
+REAP_PASSES=${REAP_PASSES:-5}   # row 6: median of the passes
+
+fail() {
+	echo "bench: FAIL: $*" >&2
+	exit 1
+}
+
+# --- preconditions -------------------------------------------------------------
+[ "$(id -u)" = 0 ] || fail "must run as root (PID namespaces need CAP_SYS_ADMIN)"
+[ -n "${AGENT_INIT:-}" ] || fail "set AGENT_INIT to the agent-init binary (make bench does)"
+[ -x "$AGENT_INIT" ] || fail "AGENT_INIT=$AGENT_INIT is not an executable file"
+for t in musl-gcc hyperfine unshare awk sort stat timeout uname date nproc; do
+	command -v "$t" >/dev/null 2>&1 ||
+		fail "missing tool '$t' (apt-get install musl-tools hyperfine util-linux coreutils gawk)"
+done
+for f in /usr/bin/tini /usr/bin/tini-static /usr/bin/dumb-init /usr/bin/catatonit \
+	/bin/true /bin/sleep; do
+	[ -x "$f" ] || fail "missing $f (apt-get install tini dumb-init catatonit)"
+done
+[ -d "$ROOT/build/deps/kernel-headers" ] || fail "build/deps/kernel-headers missing (make deps)"
+[ -r /proc/self/status ] || fail "/proc not mounted"
+
+NAMES=(agent-init tini tini-static dumb-init catatonit)
+declare -A BIN PID1 PLAIN
+BIN[agent-init]=$AGENT_INIT
+BIN[tini]=/usr/bin/tini
+BIN[tini-static]=/usr/bin/tini-static
+BIN[dumb-init]=/usr/bin/dumb-init
+BIN[catatonit]=/usr/bin/catatonit
+# argv prefix when the init is PID 1 (the child command follows)
+PID1[agent-init]="$AGENT_INIT --events file:/dev/null --"
+PID1[tini]="/usr/bin/tini --"
+PID1[tini-static]="/usr/bin/tini-static --"
+PID1[dumb-init]="/usr/bin/dumb-init"
+PID1[catatonit]="/usr/bin/catatonit --"
+# ... and when it is a plain child of hyperfine (tini: -s, subreaper, no warning)
+PLAIN[agent-init]="$AGENT_INIT --events file:/dev/null --"
+PLAIN[tini]="/usr/bin/tini -s --"
+PLAIN[tini-static]="/usr/bin/tini-static -s --"
+PLAIN[dumb-init]="/usr/bin/dumb-init"
+PLAIN[catatonit]="/usr/bin/catatonit --"
+
+# --- cleanup: every background pid we start is listed here ----------------------
+STARTED=()
+cleanup() {
+	local p
+	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -KILL "$p" 2>/dev/null || true
+		fi
+	done
+	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -f "$B/fifo"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- build the helpers ------------------------------------------------------------
+mkdir -p "$B"
+: >"$LOG"
+for p in sigpong orphans benchdrv; do
+	musl-gcc -static -O2 -Wall -Wextra -Werror \
+		-isystem "$ROOT/build/deps/kernel-headers" \
+		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
+done
+
+declare -A R   # R[row,init] = value
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+log() { echo "bench: $*" >&2; }
+
+# --- row 1: size ----------------------------------------------------------------------
+for n in "${NAMES[@]}"; do
+	R[size,$n]=$(stat -L -c %s "${BIN[$n]}")
+done
+
+# --- rows 2 and 3: idle RSS and wake-ups, all inits concurrently ---------------------------
+log "idle: ${#NAMES[@]} inits as PID 1 with 'sleep 30', ${IDLE_S} s window"
+status_field() { # PID FIELD -> value (first number after the field name)
+	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
+}
+declare -A UPID IPID
+for n in "${NAMES[@]}"; do
+	# --kill-child: if unshare dies, its child (the init) gets SIGKILL
+	# shellcheck disable=SC2086
+	unshare --pid --fork --mount-proc --kill-child ${PID1[$n]} /bin/sleep 30 \
+		>>"$LOG" 2>&1 </dev/null &
+	UPID[$n]=$!
+	STARTED+=("$!")
+done
+for n in "${NAMES[@]}"; do
+	u=${UPID[$n]} ip=
+	# the init is unshare's child whose NSpid ends in 1, and it has its own child
+	for _ in $(seq 1000); do
+		# shellcheck disable=SC2013 # the file is one line of pids
+		for c in $(cat "/proc/$u/task/$u/children" 2>/dev/null); do
+			nspid=$(awk '$1 == "NSpid:" { print $NF }' "/proc/$c/status" 2>/dev/null || true)
+			if [ "$nspid" = 1 ] && [ -n "$(cat "/proc/$c/task/$c/children" 2>/dev/null)" ]; then
+				ip=$c
+			fi
+		done
+		[ -n "$ip" ] && break
+		sleep 0.01
+	done
+	[ -n "$ip" ] || fail "$n: no PID 1 with a child under unshare $u after 10 s (see $LOG)"
+	IPID[$n]=$ip
+	STARTED+=("$ip")
+done
+sleep 1 # let every init settle into its idle state
+declare -A CS0
+for n in "${NAMES[@]}"; do
+	p=${IPID[$n]}
+	R[rss,$n]=$(status_field "$p" VmRSS)
+	CS0[$n]=$(($(status_field "$p" voluntary_ctxt_switches) + $(status_field "$p" nonvoluntary_ctxt_switches)))
+done
+sleep "$IDLE_S"
+for n in "${NAMES[@]}"; do
+	p=${IPID[$n]}
+	kill -0 "$p" 2>/dev/null || fail "$n exited during the idle window (see $LOG)"
+	cs1=$(($(status_field "$p" voluntary_ctxt_switches) + $(status_field "$p" nonvoluntary_ctxt_switches)))
+	R[wake,$n]=$((cs1 - CS0[$n]))
+done
+# Stop: SIGTERM to each PID 1 (every init forwards it to `sleep`, which dies,
+# then the init exits and so does unshare); SIGKILL after 5 s.  SIGKILL first
+# would also work (PID 1 dies, the kernel kills its namespace) but makes
+# util-linux 2.38 unshare print "sigprocmask unblock failed".
+exited() { # PID of our child -> true once it is a zombie or gone
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+	[ -z "$st" ] || [ "$st" = Z ]
+}
+for n in "${NAMES[@]}"; do kill -TERM "${IPID[$n]}" 2>/dev/null || true; done
+for n in "${NAMES[@]}"; do
+	for _ in $(seq 500); do exited "${UPID[$n]}" && break; sleep 0.01; done
+	if ! exited "${UPID[$n]}"; then
+		log "$n ignored SIGTERM for 5 s; SIGKILL"
+		kill -KILL "${IPID[$n]}" 2>/dev/null || true
+	fi
+	wait "${UPID[$n]}" 2>/dev/null || true
+done
+STARTED=() # all reaped: never signal these pids again (they may be reused)
+
+# --- row 4: startup, hyperfine -N -----------------------------------------------------------
+# HF_ROUNDS hyperfine runs of HF_RUNS/HF_ROUNDS each, command order reversed
+# every other round; a command's figure is the median of its per-round means,
+# so a burst of load from a neighbour spoils one round, not the row.
+log "startup: hyperfine -N --warmup 20, $HF_ROUNDS rounds x $((HF_RUNS / HF_ROUNDS)) runs"
+HF_CMDS=(bare /bin/true)
+for n in "${NAMES[@]}"; do HF_CMDS+=("$n" "${PLAIN[$n]} /bin/true"); done
+HF_CMDS+=(agent-init-no-checks "$AGENT_INIT --no-checks --events file:/dev/null -- /bin/true")
+: >"$B/hyperfine.txt"
+rm -f "$B"/hyperfine-[0-9]*.csv
+for round in $(seq "$HF_ROUNDS"); do
+	HF_ARGS=(-N --warmup 20 --runs $((HF_RUNS / HF_ROUNDS)) --style basic
+		--export-csv "$B/hyperfine-$round.csv")
+	for ((i = 0; i < ${#HF_CMDS[@]}; i += 2)); do
+		j=$i
+		[ $((round % 2)) = 0 ] && j=$((${#HF_CMDS[@]} - 2 - i))
+		HF_ARGS+=(-n "${HF_CMDS[j]}" "${HF_CMDS[j + 1]}")
+	done
+	hyperfine "${HF_ARGS[@]}" >>"$B/hyperfine.txt" 2>&1 ||
+		{ cat "$B/hyperfine.txt" >&2; fail "hyperfine failed"; }
+done
+hf_mean_ms() { # NAME -> median over the rounds of the mean, in ms
+	cat "$B"/hyperfine-[0-9]*.csv | awk -F, -v n="$1" '$1 == n { print $2 * 1000 }' |
+		sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; printf "%.3f", v[int((NR + 1) / 2)] }'
+}
+BARE_MS=$(hf_mean_ms bare) || fail "no 'bare' row in hyperfine.csv"
+for n in "${NAMES[@]}" agent-init-no-checks; do
+	m=$(hf_mean_ms "$n") || fail "no '$n' row in hyperfine.csv"
+	R[start,$n]=$m
+	R[over,$n]=$(awk -v a="$m" -v b="$BARE_MS" 'BEGIN { printf "%.3f", a - b }')
+done
+
+# --- row 5: signal forwarding latency -----------------------------------------------------
+log "signals: $SIG_PASSES passes x ($SIG_WARMUP warm-up + $SIG_ROUNDS rounds) per init, interleaved"
+for n in "${NAMES[@]}"; do : >"$B/sig-$n.raw"; done
+for pass in $(seq "$SIG_PASSES"); do
+	for n in "${NAMES[@]}"; do
+		# shellcheck disable=SC2086
+		out=$(timeout 120 "$B/benchdrv" sig "$B/fifo" "$SIG_WARMUP" "$SIG_ROUNDS" \
+			"$LOG" "$B/sig-$n.raw" -- ${PID1[$n]} "$B/sigpong" "$B/fifo") ||
+			fail "signal bench failed for $n (see $LOG)"
+		log "  pass $pass $n: median/p99 us = $out"
+	done
+done
+for n in "${NAMES[@]}"; do
+	read -r med p99 < <(sort -n "$B/sig-$n.raw" | awk '{ v[NR] = $1 }
+		END { m = int((NR + 1) / 2); p = int((NR * 99 + 99) / 100);
+		      printf "%.1f %.1f\n", v[m] / 1000, v[p] / 1000 }')
+	R[sigmed,$n]=$med
+	R[sigp99,$n]=$p99
+done
+
+# --- row 6: reaping orphans -------------------------------------------------------------
+log "reap: $ORPHANS orphans, $REAP_PASSES passes per init, interleaved"
+declare -A REAPS
+for pass in $(seq "$REAP_PASSES"); do
+	for n in "${NAMES[@]}"; do
+		# shellcheck disable=SC2086
+		read -r ms st < <(timeout 180 "$B/benchdrv" reap "$LOG" -- \
+			${PID1[$n]} "$B/orphans" "$ORPHANS" || echo "- fail")
+		[ "$st" = 0 ] || fail "$n: orphans child exited $st (not all reaped? see $LOG)"
+		log "  pass $pass $n: $ms ms, all $ORPHANS reaped"
+		REAPS[$n]="${REAPS[$n]-} $ms"
+	done
+done
+for n in "${NAMES[@]}"; do
+	R[reap,$n]=$(echo "${REAPS[$n]}" | tr ' ' '\n' | sed '/^$/d' | sort -n |
+		awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+done
+
+# --- the table ----------------------------------------------------------------------------------
+PEERS=(tini tini-static dumb-init catatonit)
+BEHIND=()
+row() { # KEY LABEL
+	local key=$1 label=$2 n best line ratio
+	best=$(for n in "${PEERS[@]}"; do echo "${R[$key,$n]}"; done | sort -g | head -1)
+	line="| $label |"
+	for n in "${NAMES[@]}"; do line+=" ${R[$key,$n]} |"; done
+	ratio=$(awk -v a="${R[$key,agent-init]}" -v b="$best" 'BEGIN {
+		if (b == 0) print (a == 0 ? "1.00× (both 0)" : "∞ (peer 0)");
+		else if (b < 0) print "n/a (peer < 0: noise)";
+		else printf "%.2f×\n", a / b }')
+	echo "$line $best | $ratio |"
+	if awk -v a="${R[$key,agent-init]}" -v b="$best" 'BEGIN { exit !(a > b * 1.10) }'; then
+		BEHIND+=("$label: $ratio")
+	fi
+}
+table() {
+	echo "| metric | agent-init | tini | tini-static | dumb-init | catatonit | best peer | agent-init / best |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	row size "binary size (bytes)"
+	row rss "idle RSS as PID 1 (kB)"
+	row wake "PID 1 wake-ups in ${IDLE_S} s idle"
+	row start "\`INIT /bin/true\` mean (ms)"
+	row over "… overhead over bare /bin/true (ms)"
+	row sigmed "signal forward latency, median (µs)"
+	row sigp99 "signal forward latency, p99 (µs)"
+	row reap "reap $ORPHANS orphans as PID 1 (ms)"
+}
+table >"$B/table.md" # not $(table): row() fills BEHIND in this shell
+TABLE=$(cat "$B/table.md")
+
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+HEADER="Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')
+Kernel: $(uname -sr)
+CPU: ${CPU:-unknown} ($(nproc) CPUs); load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)
+Command: \`make bench\` (\`AGENT_INIT=build/agent-init bench/run.sh\`)
+Inits: $("$AGENT_INIT" --version 2>/dev/null | head -1 | tr -d '\n'); \
+$(dpkg-query -W -f='${Package} ${Version}; ' tini dumb-init catatonit 2>/dev/null |
+	sed 's/; $//' || echo 'Debian packages')"
+
+echo
+echo "$TABLE"
+echo
+echo "bare /bin/true: $BARE_MS ms; agent-init --no-checks: ${R[start,agent-init-no-checks]} ms" \
+	"(overhead ${R[over,agent-init-no-checks]} ms)"
+if [ "${#BEHIND[@]}" -gt 0 ]; then
+	echo "agent-init more than 10% behind the best peer:"
+	for b in "${BEHIND[@]}"; do echo "  - $b"; done
+fi
+
+{
+	echo "# agent-init benchmarks"
+	echo
+	while IFS= read -r h; do echo "$h  "; done <<<"$HEADER"
+	echo
+	echo "$TABLE"
+	echo
+	echo "Lower is better in every row.  *best peer* is the best of tini,"
+	echo "tini-static, dumb-init and catatonit; the last column is agent-init"
+	echo "divided by it."
+	echo
+	if [ "${#BEHIND[@]}" -gt 0 ]; then
+		echo "Rows where agent-init is more than 10% behind the best peer:"
+		for b in "${BEHIND[@]}"; do echo "- $b"; done
+		echo
+	fi
+	cat <<EOF
+Supplementary: bare \`/bin/true\` ${BARE_MS} ms;
+\`agent-init --no-checks --events file:/dev/null -- /bin/true\`
+${R[start,agent-init-no-checks]} ms (overhead ${R[over,agent-init-no-checks]} ms).
+
+How each row is measured (bench/run.sh; helpers bench/*.c):
+
+1. **Size**: \`stat -c %s\` of the file.  agent-init, tini-static and
+   catatonit are static (agent-init links musl plus libseccomp, libcap-ng
+   and inih); tini and dumb-init are dynamic, so their size excludes glibc.
+2. **Idle RSS**: each init runs as PID 1 under
+   \`unshare --pid --fork --mount-proc --kill-child INIT -- /bin/sleep 30\`;
+   its host pid is unshare's child whose \`NSpid\` ends in 1.  VmRSS from
+   \`/proc/PID/status\` after 1 s of settling.
+3. **Wake-ups**: voluntary + nonvoluntary context switches of that PID 1
+   over the same ${IDLE_S} s window for all five (they run concurrently).
+   agent-init writes its events to \`/dev/null\`.
+4. **Startup**: \`hyperfine -N --warmup 20\`, ${HF_RUNS} runs per command
+   split into ${HF_ROUNDS} rounds (order reversed every other round); the
+   figure is the median of the per-round means.  The init is a plain child
+   of hyperfine (not PID 1): \`agent-init --events file:/dev/null
+   -- /bin/true\`, \`tini -s -- /bin/true\` (-s: subreaper, no warning),
+   \`dumb-init /bin/true\`, \`catatonit -- /bin/true\`; overhead = mean minus
+   the mean of bare \`/bin/true\`.
+5. **Signal forwarding**: \`build/bench/benchdrv\` clones the init into new
+   PID + mount namespaces (PID 1, private /proc), the init runs
+   \`sigpong FIFO\`, which blocks SIGUSR1 and answers each one (taken with
+   \`sigwaitinfo\`) with one byte on the FIFO.  One sample =
+   \`CLOCK_MONOTONIC\` before \`kill(init, SIGUSR1)\` to after reading the
+   byte.  ${SIG_PASSES} passes × (${SIG_WARMUP} warm-up + ${SIG_ROUNDS} recorded) per init, passes
+   interleaved across the inits to spread machine noise; median and p99 over
+   the pooled $((SIG_PASSES * SIG_ROUNDS)) samples.
+6. **Reaping**: \`benchdrv reap\` times clone → exit of
+   \`INIT -- orphans ${ORPHANS}\` as PID 1.  \`orphans\` makes ${ORPHANS}
+   orphans by double fork (batches of 100), then polls the namespace's
+   /proc (1 ms period) until only PID 1 and itself remain, and only then
+   exits 0, so the time includes reaping every orphan and the run fails if
+   any is left.  Median of ${REAP_PASSES} interleaved passes.  Most of the
+   time is the child's own forking, identical for all inits.
+
+The machine is a shared, noisy $(nproc)-CPU VM: expect a few percent of run-to-run
+variation in rows 4-6.  Raw data: build/bench/ (hyperfine-*.csv, sig-*.raw).
+EOF
+} >"$RESULTS"
+log "wrote $RESULTS"
