@@ -12,15 +12,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
+cat > "$tmp/daemon.sh" <<'DAEMON'
+#!/bin/sh
+echo "warming up (the agent waits for the line below)"
+sleep 0.5
+echo "listening"
+trap 'echo "daemon stopping"; exit 0' TERM
+while :; do sleep 0.1; done
+DAEMON
 cat > "$tmp/agent.sh" <<'AGENT'
 #!/bin/sh
-echo "agent| started as pid $$; leaving three orphans behind"
+echo "started as pid $$; leaving three orphans behind"
 for i in 1 2 3; do sh -c 'sleep 0.3 &'; done
-trap 'echo "agent| got SIGUSR1 (forwarded by PID 1)"' USR1
-trap 'echo "agent| got SIGTERM, cleaning up"; exit 0' TERM
+echo "a line on stderr" >&2
+trap 'echo "got SIGUSR1 (forwarded by PID 1)"' USR1
+trap 'echo "got SIGTERM, cleaning up"; exit 0' TERM
 while :; do sleep 0.1; done
 AGENT
-chmod +x "$tmp/agent.sh"
+chmod +x "$tmp/agent.sh" "$tmp/daemon.sh"
+# The embedded default: a "daemon" with a readiness probe, and the agent
+# after it.  Shutdown goes the other way: the agent first, then the daemon.
+cat > "$tmp/demo.conf" <<CONF
+[init]
+stop_timeout = 4s
+control_socket = $tmp/control.sock
+
+[service daemon]
+command = $tmp/daemon.sh
+ready = log:listening
+
+[service agent]
+command = $tmp/agent.sh
+after = daemon
+main = yes
+CONF
 
 wait_for() { # wait_for PATTERN SECONDS
 	local i=0
@@ -30,9 +55,10 @@ wait_for() { # wait_for PATTERN SECONDS
 	done
 }
 
-echo "demo: agent-init -v -- agent.sh, as PID 1 of new pid/mount/net namespaces"
+echo "demo: agent-init -v -c demo.conf, as PID 1 of new pid/mount/net namespaces"
+sed 's/^/demo.conf| /' "$tmp/demo.conf"
 echo
-unshare --pid --fork --mount-proc --net "$AI" -v -- "$tmp/agent.sh" \
+unshare --pid --fork --mount-proc --net "$AI" -v -c "$tmp/demo.conf" \
 	> >(tee "$tmp/out") 2>&1 &
 U=$!
 wait_for '"agent_init":"ready"' 10
@@ -50,7 +76,9 @@ pid1_of() {
 }
 P1=$(pid1_of "$U")
 wait_for '"agent_init":"reaped"' 5
-sleep 0.5
+echo; echo "demo: agent-init status (over the control socket)"
+"$AI" status --socket "$tmp/control.sock" || true
+sleep 0.3
 echo; echo "demo: kill -USR1 <PID 1>"; kill -USR1 "$P1"
 wait_for 'got SIGUSR1' 5
 echo; echo "demo: kill -TERM <PID 1>"; kill -TERM "$P1"
