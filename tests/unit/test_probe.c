@@ -1,0 +1,139 @@
+/*
+ * Unit tests of the pure parts of the probes: HTTP status lines, sd_notify
+ * datagrams, and `ready =` values; and of the output tail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../init/config.c"
+#include "../../init/events.c"
+#include "../../init/loop.c"
+#include "../../init/signals.c"
+#include "../../init/sink.c"
+#include "../../init/values.c"
+#include "../../supervisor/output.c"
+#include "../../supervisor/probe.c"
+#include "../../supervisor/spawn.c"
+
+static void
+test_http_status(void **state)
+{
+	(void)state;
+	assert_int_equal(http_status("HTTP/1.1 200 OK\r\n", 17), 200);
+	assert_int_equal(http_status("HTTP/1.0 204 No Content\r\n", 25), 204);
+	assert_int_equal(http_status("HTTP/1.1 503 Busy\r\n", 19), 503);
+	/* incomplete, but could still be a reply */
+	assert_int_equal(http_status("HTTP/1.1 2", 10), -EAGAIN);
+	assert_int_equal(http_status("HTT", 3), -EAGAIN);
+	/* not HTTP at all */
+	assert_int_equal(http_status("SSH-2.0-OpenSSH\r\n", 17), -EINVAL);
+	assert_int_equal(http_status("HTTP/1.1 2x0 OK\r\n", 17), -EINVAL);
+	assert_int_equal(http_status("HTTP/1.1 099 Hm\r\n", 17), -EINVAL);
+	assert_int_equal(http_status("xx", 2), -EINVAL);
+}
+
+static void
+test_notify_parse(void **state)
+{
+	struct notify_msg m;
+	char big[300];
+
+	(void)state;
+	notify_parse("READY=1", 7, &m);
+	assert_true(m.ready);
+	assert_false(m.stopping);
+	assert_false(m.has_status);
+	notify_parse("STATUS=loading images\nREADY=1\n", 30, &m);
+	assert_true(m.ready);
+	assert_true(m.has_status);
+	assert_string_equal(m.status, "loading images");
+	notify_parse("STOPPING=1", 10, &m);
+	assert_true(m.stopping);
+	assert_false(m.ready);
+	/* READY=10 is not READY=1; MAINPID and the like are ignored */
+	notify_parse("READY=10\nMAINPID=3\nWATCHDOG=1", 29, &m);
+	assert_false(m.ready);
+	/* a STATUS longer than our field is cut, never overflows */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "STATUS=", 7);
+	notify_parse(big, sizeof(big), &m);
+	assert_true(m.has_status);
+	assert_int_equal(strlen(m.status), sizeof(m.status) - 1);
+	/* NUL bytes inside a datagram are data, not terminators */
+	notify_parse("X\0Y\nREADY=1", 11, &m);
+	assert_true(m.ready);
+}
+
+static void
+test_probe_values(void **state)
+{
+	struct probe_conf pc;
+
+	(void)state;
+	assert_null(config_probe_parse("unix-http:/run/d.sock:/v1/_ping", &pc));
+	assert_int_equal(pc.kind, PROBE_UNIX_HTTP);
+	assert_string_equal(pc.target, "/run/d.sock");
+	assert_string_equal(pc.path, "/v1/_ping");
+	assert_null(config_probe_parse("http://[::1]:80", &pc));
+	assert_string_equal(pc.target, "::1");
+	assert_int_equal(pc.port, 80);
+	assert_string_equal(pc.path, "/");
+	assert_null(config_probe_parse("log:a: b", &pc));
+	assert_string_equal(pc.target, "a: b");
+	assert_null(config_probe_parse("exec:test -e '/x y'", &pc));
+	assert_non_null(config_probe_parse("exec:echo 'x", &pc));
+	assert_non_null(config_probe_parse("file:relative", &pc));
+	assert_non_null(config_probe_parse("tcp:h:0", &pc));
+	assert_non_null(config_probe_parse("log:", &pc));
+	assert_non_null(config_probe_parse("Started", &pc));
+}
+
+static void
+test_tail(void **state)
+{
+	struct svc_out o;
+	char buf[64];
+	char line[OUTPUT_TAIL_WIDTH + 50];
+	int i;
+
+	(void)state;
+	assert_int_equal(output_setup(&o, "svc", OUTPUT_PREFIX, 3), 0);
+	for (i = 1; i <= 5; i++) {
+		snprintf(buf, sizeof(buf), "line %d", i);
+		tail_add(&o, buf, strlen(buf));
+	}
+	/* the newest three, oldest first */
+	assert_int_equal(o.tail_count, 3);
+	assert_string_equal(tail_line(&o, 0), "line 3");
+	assert_string_equal(tail_line(&o, 2), "line 5");
+	assert_int_equal(output_tail_text(&o, buf, sizeof(buf)), 21);
+	assert_string_equal(buf, "line 3\nline 4\nline 5\n");
+	/* a small buffer keeps the newest lines that fit whole */
+	assert_int_equal(output_tail_text(&o, buf, 16), 14);
+	assert_string_equal(buf, "line 4\nline 5\n");
+	assert_int_equal(output_tail_text(&o, buf, 3), 0);
+	assert_string_equal(buf, "");
+	/* a long line is kept cut to the slot width */
+	memset(line, 'y', sizeof(line));
+	tail_add(&o, line, sizeof(line));
+	assert_int_equal(strlen(tail_line(&o, 2)), OUTPUT_TAIL_WIDTH - 1);
+	free(o.tail);
+	free(o.s[0].buf);
+	free(o.s[1].buf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_http_status),
+		cmocka_unit_test(test_notify_parse),
+		cmocka_unit_test(test_probe_values),
+		cmocka_unit_test(test_tail),
+	};
+
+	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);
+}
