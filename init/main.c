@@ -33,6 +33,7 @@
 #include "config.h"
 #include "control.h"
 #include "dockerd.h"
+#include "output.h"
 #include "events.h"
 #include "host.h"
 #include "loop.h"
@@ -585,6 +586,8 @@ main(int argc, char **argv)
 	ev_str("reason", sup_exit_reason());
 	ev_emit();
 	control_close();
+	/* Bounded: a reader that stopped reading cannot keep PID 1 alive. */
+	output_flush(1000);
 	events_flush(1000);
 	return status;
 }

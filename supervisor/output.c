@@ -385,6 +385,13 @@ output_drain(struct svc_out *o)
 		pump(&o->s[1]);
 }
 
+bool
+output_busy(const struct svc_out *o)
+{
+	return (o->s[0].open && o->s[0].paused) ||
+	    (o->s[1].open && o->s[1].paused);
+}
+
 void
 output_flush(int timeout_ms)
 {

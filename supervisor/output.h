@@ -72,6 +72,8 @@ void output_after_fork(struct svc_out *o);
 /* Read what is in the pipes now (the process ended), as far as sinks allow. */
 void output_drain(struct svc_out *o);
 void output_close(struct svc_out *o);
+/* Unrelayed output is waiting for our stdout/stderr to drain. */
+bool output_busy(const struct svc_out *o);
 /* The tail as a JSON array field named key of the event being built. */
 void output_tail_json(const struct svc_out *o, const char *key);
 /* The tail as text, at most cap-1 bytes, newest lines kept. */

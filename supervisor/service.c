@@ -434,6 +434,16 @@ svc_start(struct svc *s)
 	int errfd, r, fds[2], devnull = -1;
 	unsigned int i;
 
+	/*
+	 * The previous run's output must all be relayed before new pipes
+	 * replace the old ones: while our stdout is full, the restart waits
+	 * (backpressure reaches the restart too, never a lost line).
+	 */
+	output_drain(&s->out);
+	if (output_busy(&s->out) && s->state == SVC_BACKOFF) {
+		loop_timer_arm(&s->restart_timer, loop_now_ms() + 20);
+		return 0;
+	}
 	/* Whatever is left of the previous run's group goes first, so that
 	 * no stale child holds a port the new one needs. */
 	if (s->pgid > 0 && s->conf && s->conf->kill_group)
