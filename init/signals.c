@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -148,6 +149,22 @@ signals_block(void)
 			continue;
 		/* Fails only for the few numbers libc reserves; harmless. */
 		(void)sigaction(sig, &sa, NULL);
+	}
+	/*
+	 * libc's sigaction() refuses the real-time signals it keeps for
+	 * itself (32-34 in musl), but one our parent ignored stays ignored
+	 * across exec, into every service: reset them with the raw call.
+	 * SIG_DFL needs no restorer.
+	 */
+	for (sig = 32; sig < SIGRTMIN; sig++) {
+		struct {
+			void (*handler)(int);
+			unsigned long flags;
+			void (*restorer)(void);
+			unsigned long mask;
+		} k = { SIG_DFL, 0, NULL, 0 };
+
+		(void)syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
 	}
 	return 0;
 }

@@ -569,18 +569,23 @@ after_exit(struct svc *s)
 	again = s->restart == RESTART_ALWAYS ||
 	    (s->restart == RESTART_ON_FAILURE && failed);
 	if (!again) {
-		if (s->probe_timed_out)
+		/* A required service that failed and will not be restarted
+		 * has given up as surely as one that ran out of restarts. */
+		if (s->probe_timed_out || (failed && s->required))
 			set_state(s, SVC_FAILED);
 		else
 			set_state(s, SVC_EXITED);
 		return;
 	}
 	if (backoff_next(&s->bo, now, now - s->start_ms, &delay) < 0) {
+		char last[sizeof(s->reason)];
+
+		snprintf(last, sizeof(last), "%s", s->reason);
 		snprintf(s->reason, sizeof(s->reason),
-		    "restarted %u times within %llu ms; giving up%s%s",
+		    "restarted %u times within %llu ms; giving up (last run: "
+		    "%.160s)",
 		    s->bo.max_restarts, (unsigned long long)s->bo.window_ms,
-		    s->probe_timed_out ? "; last start: " : "",
-		    s->probe_timed_out ? "not ready in time" : "");
+		    last);
 		set_state(s, SVC_FAILED);
 		return;
 	}
@@ -620,6 +625,17 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 		return true;
 	}
 	emit_exit(s);
+	/* How it ended, for the termination log, status and a give-up. */
+	if (!s->probe_timed_out) {
+		char buf[24];
+
+		if (WIFSIGNALED(wstatus))
+			snprintf(s->reason, sizeof(s->reason), "killed by %s",
+			    sig_name(WTERMSIG(wstatus), buf, sizeof(buf)));
+		else
+			snprintf(s->reason, sizeof(s->reason),
+			    "exited with code %d", WEXITSTATUS(wstatus));
+	}
 	/* kill_group: what is left of the group gets the stop signal now
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
