@@ -362,3 +362,7 @@ variation in rows 4-6.  Raw data: build/bench/ (hyperfine-*.csv, sig-*.raw).
 EOF
 } >"$RESULTS"
 log "wrote $RESULTS"
+
+# The supervisor benchmarks (log relay, restart, readiness) append their own
+# section to $RESULTS, now that the file above is written.
+AGENT_INIT=$AGENT_INIT "$ROOT/bench/supervisor.sh"

@@ -244,11 +244,31 @@ maybe_waiting(bool force)
 	notify_self(status);
 }
 
+/* Something may still become ready: a service on its way up. */
+static bool
+any_coming(void)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++) {
+		enum svc_state st = sup.svcs[i]->state;
+
+		if (st == SVC_WAITING || st == SVC_STARTING ||
+		    st == SVC_BACKOFF || st == SVC_STOPPING)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Once nothing can change any more (what is not ready has failed or
+ * ended for good), the ticks stop: an idle PID 1 does not wake up.
+ */
 static void
 on_waiting_timer(struct loop_timer *t)
 {
 	maybe_waiting(false);
-	if (!sup.ready_sent && sup.phase == SUP_RUNNING)
+	if (!sup.ready_sent && sup.phase == SUP_RUNNING && any_coming())
 		loop_timer_arm(t, loop_now_ms() + SUP_WAITING_TICK_MS);
 }
 
@@ -482,8 +502,12 @@ on_service_change_once(struct svc *s)
 				break;
 		if (i == sup.n)
 			emit_ready();
-		else
+		else {
 			maybe_waiting(false);
+			if (!sup.waiting_timer.armed && any_coming())
+				loop_timer_arm(&sup.waiting_timer,
+				    loop_now_ms() + SUP_WAITING_TICK_MS);
+		}
 	}
 	if (s && sup.phase == SUP_RUNNING) {
 		if (s->main &&
