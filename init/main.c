@@ -457,6 +457,7 @@ static void
 add_dockerd(enum output_mode mode, uint64_t seed)
 {
 	static struct dockerd_preset p;
+	struct dockerd_facts df;
 	struct host_facts facts;
 	struct svc *s = &g.svcs[g.nsvcs];
 	char err[256];
@@ -470,8 +471,10 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 		exit(EXIT_CONFIG);
 	}
 	host_read(&facts, g.pid1);
-	if (dockerd_preset(&p, getenv("AGENT_INIT_DOCKERD_ARGS"),
-	        facts.mtu > 0 ? (unsigned int)facts.mtu : 0, err,
+	df.iptables = facts.iptables;
+	df.overlay = facts.overlay;
+	df.mtu = facts.mtu > 0 ? (unsigned int)facts.mtu : 0;
+	if (dockerd_preset(&p, getenv("AGENT_INIT_DOCKERD_ARGS"), &df, err,
 	        sizeof(err)) < 0) {
 		fprintf(stderr, "agent-init: %s\n", err);
 		exit(EXIT_USAGE);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -188,6 +190,81 @@ read_caps(void)
 	}
 }
 
+static bool
+in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[512];
+
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		       "/sbin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && n + strlen(prog) + 2 < sizeof(buf)) {
+			memcpy(buf, path, n);
+			buf[n] = '/';
+			memcpy(buf + n + 1, prog, strlen(prog) + 1);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		path += n + (path[n] == ':');
+	}
+	return false;
+}
+
+static bool
+can_socket(int domain, int type, int proto)
+{
+	int fd = socket(domain, type | SOCK_CLOEXEC, proto);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* A field "Name:\tvalue" of /proc/self/status, or -1. */
+static int
+status_field(const char *status, const char *name)
+{
+	const char *p = status ? strstr(status, name) : NULL;
+
+	return p ? atoi(p + strlen(name)) : -1;
+}
+
+/*
+ * Facts the checks reason about (SPEC section 8, environment): what
+ * dockerd and browsers need, and what gVisor leaves out (raw sockets
+ * unless `runsc --net-raw`).
+ */
+static void
+read_more(struct host_facts *f)
+{
+	char buf[4096], path[128];
+	const char *st, *map;
+
+	st = slurp("/proc/filesystems", buf, sizeof(buf));
+	f->overlay = st && strstr(st, "\toverlay\n");
+	f->iptables = in_path("iptables");
+	f->nft = in_path("nft");
+	f->raw_sockets = can_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	f->packet_sockets = can_socket(AF_PACKET, SOCK_RAW, 0);
+	f->nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	st = slurp("/proc/self/status", buf, sizeof(buf));
+	f->no_new_privs = status_field(st, "NoNewPrivs:");
+	f->seccomp = status_field(st, "Seccomp:");
+	map = slurp("/proc/self/uid_map", buf, sizeof(buf));
+	f->userns = map && !strstr(map, "4294967295");
+	/* Writable cgroup: dockerd and nested runtimes need it. */
+	snprintf(path, sizeof(path), "%s/agent-init-probe-%d",
+	    strcmp(f->cgroup, "v1") == 0 ? "/sys/fs/cgroup/memory"
+	                                 : "/sys/fs/cgroup",
+	    (int)getpid());
+	f->cgroup_writable = mkdir(path, 0755) == 0 && rmdir(path) == 0;
+}
+
 void
 host_read(struct host_facts *f, bool pid1)
 {
@@ -223,6 +300,7 @@ host_read(struct host_facts *f, bool pid1)
 	f->tun = exists("/dev/net/tun");
 	f->kvm = exists("/dev/kvm");
 	f->caps = read_caps();
+	read_more(f);
 }
 
 static void
@@ -259,5 +337,19 @@ host_emit(const struct host_facts *f)
 	ev_ll_or_null("mtu", f->mtu);
 	ev_str("cgroup", f->cgroup);
 	ev_str("caps", f->caps);
+	ev_bool("cgroup_writable", f->cgroup_writable);
+	ev_bool("overlay", f->overlay);
+	ev_obj_begin("firewall");
+	ev_bool("iptables", f->iptables);
+	ev_bool("nft", f->nft);
+	ev_obj_end();
+	ev_obj_begin("sockets");
+	ev_bool("raw", f->raw_sockets);
+	ev_bool("packet", f->packet_sockets);
+	ev_obj_end();
+	ev_ll_or_null("nproc", f->nproc);
+	ev_ll_or_null("no_new_privs", f->no_new_privs);
+	ev_ll_or_null("seccomp", f->seccomp);
+	ev_bool("userns", f->userns);
 	ev_emit();
 }

@@ -38,6 +38,15 @@ struct host_facts {
 	int mtu; /* -1: unknown */
 	const char *cgroup; /* "v1", "v2", "none" */
 	const char *caps; /* "full", "partial", "none" */
+	bool cgroup_writable; /* we could create a child cgroup there */
+	bool overlay; /* overlay in /proc/filesystems */
+	bool iptables, nft; /* the binaries are in PATH */
+	bool raw_sockets; /* socket(AF_INET, SOCK_RAW) works */
+	bool packet_sockets; /* socket(AF_PACKET) works */
+	long nproc; /* online CPUs */
+	int no_new_privs; /* -1: unknown */
+	int seccomp; /* Seccomp: of /proc/self/status, -1: unknown */
+	bool userns; /* inside a user namespace (uid_map not identity) */
 };
 
 const char *host_runtime(const struct host_clues *c);

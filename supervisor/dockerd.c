@@ -29,45 +29,6 @@ arg_value(char **argv, const char *name, const char *shortopt)
 	return NULL;
 }
 
-static bool
-in_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[512];
-
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		       "/sbin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-
-		if (n && n + strlen(prog) + 2 < sizeof(buf)) {
-			memcpy(buf, path, n);
-			buf[n] = '/';
-			memcpy(buf + n + 1, prog, strlen(prog) + 1);
-			if (access(buf, X_OK) == 0)
-				return true;
-		}
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
-static bool
-have_overlay(void)
-{
-	char line[128];
-	FILE *f = fopen("/proc/filesystems", "re");
-	bool found = false;
-
-	if (!f)
-		return true; /* cannot tell: let dockerd decide */
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, "\toverlay\n") != NULL;
-	(void)fclose(f);
-	return found;
-}
-
 static void __attribute__((format(printf, 2, 3)))
 note(struct dockerd_preset *p, const char *fmt, ...)
 {
@@ -128,8 +89,8 @@ add(struct dockerd_preset *p, size_t *argc, char **used, const char *w)
 }
 
 int
-dockerd_preset(struct dockerd_preset *p, const char *extra, unsigned int mtu,
-    char *err, size_t errcap)
+dockerd_preset(struct dockerd_preset *p, const char *extra,
+    const struct dockerd_facts *facts, char *err, size_t errcap)
 {
 	const char *msg = NULL, *host, *sock = "/var/run/docker.sock";
 	const char *pidfile;
@@ -162,7 +123,7 @@ dockerd_preset(struct dockerd_preset *p, const char *extra, unsigned int mtu,
 	}
 	pidfile = arg_value(p->argv, "--pidfile", "-p");
 	stale_pidfile(p, pidfile ? pidfile : "/var/run/docker.pid");
-	if (!arg_value(p->argv, "--iptables", NULL) && !in_path("iptables")) {
+	if (!arg_value(p->argv, "--iptables", NULL) && !facts->iptables) {
 		if (add(p, &argc, &used, "--iptables=false") < 0 ||
 		    add(p, &argc, &used, "--ip6tables=false") < 0)
 			goto big;
@@ -170,18 +131,20 @@ dockerd_preset(struct dockerd_preset *p, const char *extra, unsigned int mtu,
 		    "--iptables=false --ip6tables=false: no iptables in "
 		    "PATH");
 	}
-	if (!arg_value(p->argv, "--storage-driver", "-s") && !have_overlay()) {
+	if (!arg_value(p->argv, "--storage-driver", "-s") && !facts->overlay) {
 		if (add(p, &argc, &used, "--storage-driver=vfs") < 0)
 			goto big;
 		note(p,
 		    "--storage-driver=vfs: no overlay filesystem in "
 		    "/proc/filesystems (vfs is slow and disk-hungry)");
 	}
-	if (!arg_value(p->argv, "--mtu", NULL) && mtu > 0 && mtu < 1500) {
-		snprintf(mtubuf, sizeof(mtubuf), "--mtu=%u", mtu);
+	if (!arg_value(p->argv, "--mtu", NULL) && facts->mtu > 0 &&
+	    facts->mtu < 1500) {
+		snprintf(mtubuf, sizeof(mtubuf), "--mtu=%u", facts->mtu);
 		if (add(p, &argc, &used, mtubuf) < 0)
 			goto big;
-		note(p, "%s: the default route's MTU is %u", mtubuf, mtu);
+		note(p, "%s: the default route's MTU is %u", mtubuf,
+		    facts->mtu);
 	}
 
 	config_service_defaults(&p->conf, "dockerd");

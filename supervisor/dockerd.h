@@ -18,6 +18,7 @@
 #ifndef AGENT_INIT_DOCKERD_H
 #define AGENT_INIT_DOCKERD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -33,8 +34,15 @@ struct dockerd_preset {
 	unsigned int nnotes;
 };
 
+/* What the preset adapts to (from the environment fingerprint). */
+struct dockerd_facts {
+	bool iptables;
+	bool overlay;
+	unsigned int mtu; /* 0: unknown */
+};
+
 /* Fill p; extra is AGENT_INIT_DOCKERD_ARGS or NULL.  -EINVAL with err. */
 int dockerd_preset(struct dockerd_preset *p, const char *extra,
-    unsigned int mtu, char *err, size_t errcap);
+    const struct dockerd_facts *facts, char *err, size_t errcap);
 
 #endif
