@@ -151,6 +151,58 @@ on_writable(struct loop_io *io, uint32_t revents)
 		s->on_drain();
 }
 
+void
+sink_cork(struct sink *s)
+{
+	s->corked = true;
+}
+
+int
+sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
+    const char *c, size_t cn)
+{
+	size_t n = an + bn + cn + 1;
+	char *q;
+
+	if (s->broken) {
+		s->dropped += n;
+		return -EPIPE;
+	}
+	if (n > s->qcap - s->qlen) {
+		s->dropped += n;
+		return -ENOBUFS;
+	}
+	if (s->qhead + s->qlen + n > s->qcap) {
+		memmove(s->q, s->q + s->qhead, s->qlen);
+		s->qhead = 0;
+	}
+	q = s->q + s->qhead + s->qlen;
+	memcpy(q, a, an);
+	memcpy(q + an, b, bn);
+	memcpy(q + an + bn, c, cn);
+	q[an + bn + cn] = '\n';
+	s->qlen += n;
+	return 0;
+}
+
+void
+sink_push(struct sink *s)
+{
+	size_t had = s->qlen;
+
+	drain(s);
+	watch(s);
+	if (had && (s->qlen == 0 || s->broken) && s->on_drain)
+		s->on_drain();
+}
+
+void
+sink_uncork(struct sink *s)
+{
+	s->corked = false;
+	sink_push(s);
+}
+
 size_t
 sink_room(const struct sink *s)
 {
@@ -177,7 +229,7 @@ sink_write(struct sink *s, const void *buf, size_t n)
 		s->dropped += n;
 		return -EPIPE;
 	}
-	if (s->qlen == 0) {
+	if (s->qlen == 0 && !s->corked) {
 		while (n > 0) {
 			ssize_t w = try_write(s, p, n);
 

@@ -39,11 +39,25 @@ struct sink {
 	struct loop_io io;
 	/* Called when a queue that had bytes is empty again (may be NULL). */
 	void (*on_drain)(void);
+	/* Corked: writes only queue, until sink_uncork() (one write(2)
+	 * for many lines). */
+	bool corked;
 };
 
 int sink_init(struct sink *s, int fd, char *queue, size_t cap);
 int sink_write(struct sink *s, const void *buf, size_t n);
 size_t sink_room(const struct sink *s);
+/*
+ * Batch: between sink_cork() and sink_uncork() every sink_write() only
+ * queues; sink_uncork() writes the queue out as far as the fd takes it
+ * now.  sink_push() does that write without ending the batch.
+ */
+void sink_cork(struct sink *s);
+/* Corked only: queue a, b, c and a newline as one line; -ENOBUFS. */
+int sink_write3(struct sink *s, const char *a, size_t an, const char *b,
+    size_t bn, const char *c, size_t cn);
+void sink_push(struct sink *s);
+void sink_uncork(struct sink *s);
 size_t sink_pending(const struct sink *s);
 void sink_flush(struct sink *s, int timeout_ms);
 

@@ -49,6 +49,7 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 
 	memset(o, 0, sizeof(*o));
 	o->name = name;
+	o->name_len = strlen(name);
 	o->mode = mode;
 	for (i = 0; i < 2; i++) {
 		o->s[i].owner = o;
@@ -56,7 +57,7 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 		o->s[i].io.fd = -1;
 		o->s[i].child_fd = -1;
 		if (mode != OUTPUT_RAW) {
-			o->s[i].buf = malloc(OUTPUT_LINE_MAX);
+			o->s[i].buf = malloc(OUTPUT_BUF_SIZE);
 			if (!o->s[i].buf)
 				return -ENOMEM;
 		}
@@ -226,7 +227,7 @@ stream_needed(const struct out_stream *st, size_t n)
 {
 	if (st->owner->mode == OUTPUT_JSON)
 		return 6 * n + 256 + (size_t)2 * CONFIG_NAME_MAX; /* escaping */
-	return n + strlen(st->owner->name) + 4;
+	return n + st->owner->name_len + 4;
 }
 
 static size_t
@@ -253,14 +254,22 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 			ev_bool("continued", true);
 		ev_emit();
 	} else if (sinks_ok[st->which - 1]) {
-		size_t pl = strlen(o->name);
+		struct sink *k = &sinks[st->which - 1];
+		size_t pl = o->name_len;
 
-		memcpy(line_buf, o->name, pl);
-		memcpy(line_buf + pl, st->continued ? "|+ " : "| ", 3);
-		pl += st->continued ? 3 : 2;
-		memcpy(line_buf + pl, line, n);
-		line_buf[pl + n] = '\n';
-		(void)sink_write(&sinks[st->which - 1], line_buf, pl + n + 1);
+		if (k->corked) {
+			/* Straight into the queue: no copy through line_buf. */
+			(void)sink_write3(k, o->name, pl,
+			    st->continued ? "|+ " : "| ", st->continued ? 3 : 2,
+			    line, n);
+		} else {
+			memcpy(line_buf, o->name, pl);
+			memcpy(line_buf + pl, st->continued ? "|+ " : "| ", 3);
+			pl += st->continued ? 3 : 2;
+			memcpy(line_buf + pl, line, n);
+			line_buf[pl + n] = '\n';
+			(void)sink_write(k, line_buf, pl + n + 1);
+		}
 	}
 	st->continued = more;
 	if (!more || n == OUTPUT_LINE_MAX)
@@ -295,15 +304,23 @@ relay_lines(struct out_stream *st, bool at_end)
 		size_t n;
 		bool more = false;
 
-		if (nl)
+		if (nl && (size_t)(nl - (st->buf + off)) <= OUTPUT_LINE_MAX)
 			n = (size_t)(nl - (st->buf + off));
-		else if (st->len == OUTPUT_LINE_MAX && off == 0) {
-			n = st->len;
+		else if (st->len - off >= OUTPUT_LINE_MAX) {
+			/* Too long for one line: a piece, marked. */
+			n = OUTPUT_LINE_MAX;
+			nl = NULL;
 			more = true;
 		} else if (at_end)
 			n = st->len - off;
 		else
 			break;
+		if (stream_room(st) < stream_needed(st, n) &&
+		    st->owner->mode != OUTPUT_JSON) {
+			/* Our batch may be what fills the queue: write it
+			 * out before deciding that the reader is slow. */
+			sink_push(&sinks[st->which - 1]);
+		}
 		if (stream_room(st) < stream_needed(st, n)) {
 			memmove(st->buf, st->buf + off, st->len - off);
 			st->len -= off;
@@ -332,7 +349,7 @@ pump(struct out_stream *st)
 		if (budget == 0)
 			return; /* let the other streams have a turn */
 		r = read(st->io.fd, st->buf + st->len,
-		    OUTPUT_LINE_MAX - st->len);
+		    OUTPUT_BUF_SIZE - st->len);
 		if (r > 0) {
 			st->len += (size_t)r;
 			budget -= (size_t)r < budget ? (size_t)r : budget;
@@ -349,40 +366,70 @@ pump(struct out_stream *st)
 	}
 }
 
+/* One write(2) per wake-up rather than one per line. */
+static void
+pump_batched(struct out_stream *st)
+{
+	struct sink *k =
+	    st->owner->mode == OUTPUT_JSON ? NULL : &sinks[st->which - 1];
+
+	if (k && sinks_ok[st->which - 1])
+		sink_cork(k);
+	pump(st);
+	if (k && sinks_ok[st->which - 1])
+		sink_uncork(k);
+}
+
 static void
 on_readable(struct loop_io *io, uint32_t revents)
 {
 	(void)revents;
-	pump(io->data);
+	pump_batched(io->data);
 }
 
+/*
+ * A queue drained: give every paused stream another go.  Resuming can
+ * drain a queue again, which calls us again: run those rounds one after
+ * the other, not nested.
+ */
 static void
 output_resume(void)
 {
-	struct out_stream *list = paused, *st;
+	static bool running, again;
+	struct out_stream *list, *st;
 
-	paused = NULL;
-	while (list) {
-		st = list;
-		list = st->next_paused;
-		st->paused = false;
-		if (!st->open)
-			continue;
-		if (loop_io_add(&st->io) < 0) {
-			close_stream(st);
-			continue;
-		}
-		pump(st);
+	if (running) {
+		again = true;
+		return;
 	}
+	running = true;
+	do {
+		again = false;
+		list = paused;
+		paused = NULL;
+		while (list) {
+			st = list;
+			list = st->next_paused;
+			st->paused = false;
+			if (!st->open)
+				continue;
+			if (loop_io_add(&st->io) < 0) {
+				close_stream(st);
+				continue;
+			}
+			pump_batched(st);
+		}
+	} while (again);
+	running = false;
 }
 
 void
 output_drain(struct svc_out *o)
 {
 	if (o->s[0].open)
-		pump(&o->s[0]);
+		pump_batched(&o->s[0]);
 	if (o->s[1].open)
-		pump(&o->s[1]);
+		pump_batched(&o->s[1]);
 }
 
 bool

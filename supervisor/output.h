@@ -31,6 +31,8 @@
 #include "loop.h"
 
 #define OUTPUT_LINE_MAX ((size_t)16 * 1024)
+/* Each stream reads into this much at a time. */
+#define OUTPUT_BUF_SIZE ((size_t)64 * 1024)
 #define OUTPUT_TAIL_WIDTH 240
 
 struct svc_out;
@@ -50,6 +52,7 @@ struct out_stream {
 
 struct svc_out {
 	const char *name;
+	size_t name_len;
 	enum output_mode mode;
 	struct out_stream s[2];
 	/* The last lines, a ring of tail_cap slots of OUTPUT_TAIL_WIDTH. */
