@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "check.h"
 #include "config.h"
 #include "control.h"
 #include "dockerd.h"
@@ -55,9 +56,15 @@
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 
+static int netcheck_main(int argc, char **argv);
+
 static const char usage[] =
     "usage: agent-init [OPTIONS] [--] COMMAND [ARG...]\n"
     "       agent-init check-config FILE\n"
+    "       agent-init netcheck [-c FILE] [--json] [--resolv-conf FILE]\n"
+    "                [--hosts FILE] [--timeout D] [HOST:PORT...]\n"
+    "       agent-init status [--socket PATH] [--quiet]\n"
+    "       agent-init wait-ready [--socket PATH] [--timeout D]\n"
     "       agent-init version | --version | help | --help\n"
     "\n"
     "Runs COMMAND as PID 1 of a sandbox: reaps every process, forwards\n"
@@ -92,6 +99,9 @@ static struct {
 	bool reap_needed;
 	uint64_t boot_ms;
 	struct service_conf cmd_conf;
+	bool checks_gate; /* enforce: services wait for the verdicts */
+	int exit_early; /* a required check failed: 69 */
+	char exit_early_reason[320];
 	struct svc svcs[CONFIG_MAX_SERVICES + 2];
 	size_t nsvcs;
 } g;
@@ -389,6 +399,9 @@ setup(int argc, char **argv)
 	    strcmp(g.a.subcommand, "check-config") == 0)
 		exit(check_config(g.a.sub_argc, g.a.sub_argv));
 	if (g.a.mode == ARGS_SUBCOMMAND &&
+	    strcmp(g.a.subcommand, "netcheck") == 0)
+		exit(netcheck_main(g.a.sub_argc, g.a.sub_argv));
+	if (g.a.mode == ARGS_SUBCOMMAND &&
 	    (strcmp(g.a.subcommand, "status") == 0 ||
 	        strcmp(g.a.subcommand, "wait-ready") == 0))
 		exit(control_client_main(g.a.subcommand, g.a.sub_argc,
@@ -535,11 +548,142 @@ add_services(void)
 	g.nsvcs++;
 }
 
+#define EXIT_CHECKS 69
+
+/* The verdicts are in: with `enforce`, start the services or stop. */
+static void
+on_checks_done(void *data)
+{
+	struct check_summary sm;
+	size_t i;
+
+	(void)data;
+	checks_summary(&sm);
+	if (!g.checks_gate)
+		return;
+	if (sm.required_failed) {
+		for (i = 0; i < checks_count(); i++) {
+			const struct check_result *r = checks_result(i);
+
+			if (r->required && r->status &&
+			    strcmp(r->status, "fail") == 0) {
+				snprintf(g.exit_early_reason,
+				    sizeof(g.exit_early_reason),
+				    "required check %s%s%.40s failed: %.80s %.31s",
+				    r->check, *r->name ? ":" : "", r->name,
+				    r->target, r->code);
+				break;
+			}
+		}
+		g.exit_early = EXIT_CHECKS;
+		return;
+	}
+	sup_start();
+}
+
+/*
+ * The startup checks (SPEC section 8): off with --no-checks or checks =
+ * off.  With `warn` they run beside the services and only report; with
+ * `enforce` the services start once the verdicts are in.
+ */
+static bool
+run_checks(void)
+{
+	struct checks_opts co;
+
+	if (g.a.no_checks || g.cfg.checks == CHECKS_OFF)
+		return false;
+	memset(&co, 0, sizeof(co));
+	co.cfg = &g.cfg;
+	co.timeout_ms = g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
+	co.dockerd = g.a.dockerd;
+	co.events = true;
+	co.on_done = on_checks_done;
+	g.checks_gate = g.cfg.checks == CHECKS_ENFORCE;
+	(void)checks_start(&co);
+	return g.checks_gate && !checks_finished();
+}
+
+/*
+ * agent-init netcheck [-c FILE] [--json] [--resolv-conf FILE]
+ * [--hosts FILE] [--timeout D] [TARGET...]: the same checks, on demand.
+ */
+static int
+netcheck_main(int argc, char **argv)
+{
+	static struct config cfg;
+	struct checks_opts co;
+	struct check_summary sm;
+	const char *targets[32];
+	char err[512];
+	bool json = false;
+	uint64_t timeout = 0, end;
+	sigset_t none;
+	int i;
+
+	memset(&co, 0, sizeof(co));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) &&
+		    i + 1 < argc) {
+			if (config_load(argv[++i], &cfg, err, sizeof(err)) <
+			    0) {
+				fprintf(stderr, "%s\n", err);
+				return EXIT_CONFIG;
+			}
+			co.cfg = &cfg;
+		} else if (strcmp(a, "--json") == 0)
+			json = true;
+		else if (strcmp(a, "--resolv-conf") == 0 && i + 1 < argc)
+			co.resolv_conf = argv[++i];
+		else if (strcmp(a, "--hosts") == 0 && i + 1 < argc)
+			co.hosts = argv[++i];
+		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc &&
+		    value_duration_ms(argv[i + 1], &timeout) == 0 && timeout)
+			i++;
+		else if (a[0] != '-' && strchr(a, ':') && co.ntargets < 32)
+			targets[co.ntargets++] = a;
+		else {
+			fprintf(stderr,
+			    "agent-init netcheck: bad argument '%s'\n"
+			    "usage: agent-init netcheck [-c FILE] [--json] "
+			    "[--resolv-conf FILE] [--hosts FILE] [--timeout D] "
+			    "[HOST:PORT...]\n",
+			    a);
+			return EXIT_USAGE;
+		}
+	}
+	/* An ordinary command now: Ctrl-C may stop it. */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (loop_init() < 0 || (json && events_open("stdout") < 0)) {
+		fprintf(stderr, "agent-init netcheck: cannot set up: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	co.targets = targets;
+	co.timeout_ms = timeout    ? timeout
+	    : cfg.check_timeout_ms ? cfg.check_timeout_ms
+	                           : 2000;
+	co.events = json;
+	(void)checks_start(&co);
+	/* The checks' own deadline ends them; this one only guards it. */
+	end = loop_now_ms() + co.timeout_ms + 1000;
+	while (!checks_finished() && loop_now_ms() < end)
+		(void)loop_run_once();
+	if (json)
+		events_flush(1000);
+	else
+		checks_print_table();
+	checks_summary(&sm);
+	return sm.fail ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sup_opts so;
-	struct host_facts facts;
 	int status;
 
 	setup(argc, argv);
@@ -564,12 +708,13 @@ main(int argc, char **argv)
 	 * services' own events are only written from the loop, so the order
 	 * of the lines is still start, environment, service_start.
 	 */
-	sup_start();
-	host_read(&facts, g.pid1);
-	host_emit(&facts);
+	/* SPEC section 4: the fingerprint comes right after `start`. */
+	host_emit(checks_facts());
+	if (!run_checks())
+		sup_start();
 
 	/* From here on PID 1 never exits but at the end of the shutdown. */
-	while (!sup_done()) {
+	while (!sup_done() && !g.exit_early) {
 		int r = loop_run_once();
 
 		if (r < 0 && r != -EINTR) {
@@ -583,10 +728,11 @@ main(int argc, char **argv)
 		}
 	}
 
-	status = sup_exit_status();
+	status = g.exit_early ? g.exit_early : sup_exit_status();
 	ev_begin("exit");
 	ev_int("status", status);
-	ev_str("reason", sup_exit_reason());
+	ev_str("reason",
+	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
 	ev_emit();
 	control_close();
 	/* Bounded: a reader that stopped reading cannot keep PID 1 alive. */

@@ -42,7 +42,6 @@ struct host_facts {
 	bool overlay; /* overlay in /proc/filesystems */
 	bool iptables, nft; /* the binaries are in PATH */
 	bool raw_sockets; /* socket(AF_INET, SOCK_RAW) works */
-	bool packet_sockets; /* socket(AF_PACKET) works */
 	long nproc; /* online CPUs */
 	int no_new_privs; /* -1: unknown */
 	int seccomp; /* Seccomp: of /proc/self/status, -1: unknown */

@@ -1,0 +1,175 @@
+/*
+ * hints — the remedies.  See hints.h.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hints.h"
+
+static const char *
+s(const char *v, const char *dflt)
+{
+	return v && *v ? v : dflt;
+}
+
+static void
+resolver_hint(const char *code, const struct hint_ctx *c, char *buf, size_t cap)
+{
+	if (strcmp(code, "timeout") == 0 && c->embedded_dns)
+		/*
+		 * The failure this project exists for: gVisor's netstack
+		 * does not see the iptables DNAT that makes Docker's embedded
+		 * resolver answer on 127.0.0.11, so queries vanish.
+		 */
+		snprintf(buf, cap,
+		    "127.0.0.11 is Docker's embedded DNS, reachable only "
+		    "through iptables rules in the container's network "
+		    "namespace%s; run the sandbox with `runsc --network=host`, "
+		    "or give it a resolver it can reach (`docker run --dns "
+		    "IP`, or a nameserver line in /etc/resolv.conf)",
+		    c->gvisor ? ", which gVisor's netstack does not apply "
+		                "(runtime detected: gVisor)"
+		              : "");
+	else if (strcmp(code, "timeout") == 0)
+		snprintf(buf, cap,
+		    "no reply from %s: packets are dropped on the way (a "
+		    "firewall, or a network the sandbox cannot route); check "
+		    "that UDP and TCP port 53 to it are allowed, or use "
+		    "another nameserver",
+		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "port_unreachable") == 0)
+		snprintf(buf, cap,
+		    "%s answered that nothing listens on port 53: start the "
+		    "resolver there, or point /etc/resolv.conf at one that "
+		    "runs",
+		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "net_unreachable") == 0)
+		snprintf(buf, cap,
+		    "no route to %s: the sandbox has no network path to it "
+		    "(check its routes, or use a nameserver on its own "
+		    "network)",
+		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "servfail") == 0)
+		snprintf(buf, cap,
+		    "%s is reachable but cannot resolve (its upstream is "
+		    "broken or unreachable): fix its forwarders",
+		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "refused") == 0)
+		snprintf(buf, cap,
+		    "%s is reachable but refuses to answer (policy): allow "
+		    "the sandbox's address in its ACL, or use another "
+		    "nameserver",
+		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "nxdomain") == 0)
+		snprintf(buf, cap,
+		    "the resolver works, but this name does not exist: check "
+		    "the `query` name or the search list");
+	else if (strcmp(code, "no_nameserver") == 0)
+		snprintf(buf, cap,
+		    "/etc/resolv.conf names no nameserver: add one (`docker "
+		    "run --dns IP`), or every lookup fails");
+	if (c->proxy_set && strcmp(code, "ok") != 0 &&
+	    strcmp(code, "nxdomain") != 0) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, cap - n,
+		    "%sa proxy is set, so HTTP clients may work, but clients "
+		    "that bypass it (WebSocket libraries, gRPC) resolve names "
+		    "themselves and will fail with EAI_AGAIN",
+		    n ? "; " : "");
+	}
+}
+
+void
+hint_for(const char *check, const char *code, const struct hint_ctx *c,
+    char *buf, size_t cap)
+{
+	if (cap == 0)
+		return;
+	buf[0] = 0;
+	if (strcmp(code, "ok") == 0)
+		return;
+	if (strcmp(check, "resolver") == 0)
+		resolver_hint(code, c, buf, cap);
+	else if (strcmp(check, "tcp") == 0 && strcmp(code, "timeout") == 0)
+		/* Silent drops are what a default-deny host firewall does
+		 * to traffic from a sandbox bridge to the host's gateway. */
+		snprintf(buf, cap,
+		    "no answer from %s: packets are dropped, typically by a "
+		    "host firewall in default-deny; allow the sandbox's "
+		    "subnet, e.g. `ufw allow from %s to any port %u proto tcp`",
+		    s(c->target, "the target"), s(c->subnet, "SUBNET"),
+		    c->port);
+	else if (strcmp(check, "tcp") == 0 && strcmp(code, "refused") == 0)
+		snprintf(buf, cap,
+		    "%s is reachable but nothing listens on port %u: start "
+		    "the service, or check the port",
+		    s(c->target, "the target"), c->port);
+	else if (strcmp(check, "tcp") == 0 && strcmp(code, "dns_failed") == 0)
+		snprintf(buf, cap,
+		    "the name of %s does not resolve (not a firewall "
+		    "problem): add it to /etc/hosts (`docker run --add-host "
+		    "NAME:IP`) or to the resolver",
+		    s(c->target, "the target"));
+	else if (strcmp(check, "tcp") == 0 && strcmp(code, "unreachable") == 0)
+		snprintf(buf, cap,
+		    "no route to %s from the sandbox: check its network "
+		    "(routes, the gateway address)",
+		    s(c->target, "the target"));
+	else if (strcmp(check, "proxy") == 0 && strcmp(code, "mismatch") == 0)
+		snprintf(buf, cap,
+		    "upper- and lower-case proxy variables disagree; tools "
+		    "pick different ones (curl ignores HTTP_PROXY, Node reads "
+		    "either): set both to the same value");
+	else if (strcmp(check, "proxy") == 0 && strcmp(code, "bad_url") == 0)
+		snprintf(buf, cap,
+		    "the proxy variable is not a URL clients understand: use "
+		    "http://HOST:PORT");
+	else if (strcmp(check, "proxy") == 0 &&
+	    strcmp(code, "unreachable") == 0)
+		snprintf(buf, cap,
+		    "cannot connect to the proxy %s: is it running, and is "
+		    "the sandbox allowed to reach it?",
+		    s(c->target, ""));
+	else if (strcmp(check, "proxy") == 0 && strcmp(code, "denied") == 0)
+		snprintf(buf, cap,
+		    "the proxy refuses CONNECT to this host and port (403): "
+		    "add it to the proxy's allow list");
+	else if (strcmp(check, "proxy") == 0 &&
+	    strcmp(code, "auth_required") == 0)
+		snprintf(buf, cap,
+		    "the proxy wants credentials (407): put them in the URL "
+		    "(http://USER:PASS@HOST:PORT)");
+	else if (strcmp(check, "capabilities") == 0 &&
+	    strcmp(code, "missing") == 0)
+		snprintf(buf, cap,
+		    "add them: `docker run --cap-add %s` (or `--privileged` "
+		    "for docker-in-docker); in Kubernetes, "
+		    "securityContext.capabilities.add",
+		    s(c->missing, "CAP"));
+	else if (strcmp(check, "egress") == 0 &&
+	    strcmp(code, "proxy_only") == 0)
+		snprintf(buf, cap,
+		    "only the proxy reaches out: clients that ignore "
+		    "HTTPS_PROXY (WebSockets, gRPC, raw sockets) will fail");
+	else if (strcmp(check, "egress") == 0 &&
+	    strcmp(code, "proxy_broken") == 0)
+		snprintf(buf, cap,
+		    "a proxy is set but does not work, and there is no direct "
+		    "path: fix the proxy first");
+	else if (strcmp(check, "egress") == 0 && strcmp(code, "no_egress") == 0)
+		snprintf(buf, cap,
+		    "the sandbox cannot reach the outside at all: no direct "
+		    "path and no proxy");
+	else if (strcmp(check, "clock") == 0)
+		snprintf(buf, cap,
+		    "the clock is off by more than a minute: TLS will fail "
+		    "with \"certificate is not yet valid\" or \"expired\"; "
+		    "sync the host's clock");
+	else if (strcmp(check, "tunnel") == 0 &&
+	    strcmp(code, "tunnel_cut") == 0)
+		snprintf(buf, cap,
+		    "the proxy closes idle CONNECT tunnels: long-lived "
+		    "WebSocket clients will be dropped that often; raise its "
+		    "idle timeout or send keep-alives");
+}
