@@ -8,7 +8,8 @@ PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
 libcmocka-dev libseccomp-dev libcap-ng-dev libinih-dev
 clang-format clang-tidy cppcheck
 python3 python3-pytest util-linux iproute2 procps busybox-static libcap2-bin
-tini dumb-init catatonit hyperfine"
+tini dumb-init catatonit hyperfine s6 runit supervisor
+docker.io dnsmasq tinyproxy iptables nftables"
 
 missing=""
 for p in $PKGS; do
@@ -28,6 +29,15 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# dnsmasq, tinyproxy, supervisor and docker.io come with system services:
+# the tests start their own, privately, so keep apt from starting these
+# (a dnsmasq on the machine's port 53 is the last thing a test wants).
+prc=/usr/sbin/policy-rc.d
+own_prc=
+if [ ! -e $prc ]; then
+	printf '#!/bin/sh\nexit 101\n' >$prc && chmod +x $prc && own_prc=1
+fi
+trap '[ -z "$own_prc" ] || rm -f $prc' EXIT
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
