@@ -165,20 +165,40 @@ reply_error(struct client *c, const char *msg)
 static const char *
 wait_answer(void)
 {
+	static struct jbuf j;
+	const struct svc *failed = NULL;
+	char reason[400];
 	size_t i;
 
 	if (sup_ready() && sup_running())
 		return "{\"ready\":true}\n";
 	if (!sup_running())
 		return "{\"ready\":false,\"reason\":\"shutting down\"}\n";
-	for (i = 0; i < sup_count(); i++) {
+	for (i = 0; i < sup_count() && !failed; i++) {
 		const struct svc *s = sup_service(i);
 
 		if (s->state == SVC_FAILED && (s->main || s->required))
-			return "{\"ready\":false,\"reason\":\"a required "
-			       "service failed\"}\n";
+			failed = s;
 	}
-	return NULL;
+	if (!failed && !sup_stalled())
+		return NULL;
+	/* Ready cannot come: say which service stands in the way. */
+	for (i = 0; i < sup_count() && !failed; i++) {
+		const struct svc *s = sup_service(i);
+
+		if (s->state == SVC_FAILED || s->state == SVC_EXITED)
+			failed = s;
+	}
+	snprintf(reason, sizeof(reason), "service %s %s before ready: %s",
+	    failed ? failed->name : "?",
+	    failed && failed->state == SVC_FAILED ? "failed" : "ended",
+	    failed ? failed->reason : "");
+	j.len = 0;
+	j.full = false;
+	jraw(&j, "{\"ready\":false,\"reason\":");
+	jstr(&j, reason);
+	jraw(&j, "}\n");
+	return j.b;
 }
 
 static void
@@ -479,7 +499,10 @@ client_ask(int fd, const char *req, uint64_t deadline, char *buf, size_t cap,
 {
 	size_t len = 0;
 
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+	/* A refused peer may be sent its error and closed before our
+	 * request is out: the reply is still there to read. */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 && errno != EPIPE &&
+	    errno != ECONNRESET) {
 		snprintf(err, errcap, "send: %s", strerror(errno));
 		return -1;
 	}

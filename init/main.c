@@ -604,6 +604,16 @@ run_checks(void)
 	return g.checks_gate && !checks_finished();
 }
 
+/* HOST:PORT with a port from 1 to 65535 ([v6]:PORT for IPv6). */
+static bool
+valid_target(const char *a)
+{
+	const char *c = strrchr(a, ':');
+	unsigned long port;
+
+	return c && c != a && value_uint(c + 1, 65535, &port) == 0 && port;
+}
+
 /*
  * agent-init netcheck [-c FILE] [--json] [--resolv-conf FILE]
  * [--hosts FILE] [--timeout D] [TARGET...]: the same checks, on demand.
@@ -642,7 +652,7 @@ netcheck_main(int argc, char **argv)
 		else if (strcmp(a, "--timeout") == 0 && i + 1 < argc &&
 		    value_duration_ms(argv[i + 1], &timeout) == 0 && timeout)
 			i++;
-		else if (a[0] != '-' && strchr(a, ':') && co.ntargets < 32)
+		else if (a[0] != '-' && valid_target(a) && co.ntargets < 32)
 			targets[co.ntargets++] = a;
 		else {
 			fprintf(stderr,
@@ -684,7 +694,7 @@ int
 main(int argc, char **argv)
 {
 	struct sup_opts so;
-	int status;
+	int status, flush_ms;
 
 	setup(argc, argv);
 	emit_start();
@@ -735,8 +745,10 @@ main(int argc, char **argv)
 	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
 	ev_emit();
 	control_close();
-	/* Bounded: a reader that stopped reading cannot keep PID 1 alive. */
-	output_flush(1000);
-	events_flush(1000);
+	/* Bounded: a reader that stopped reading cannot keep PID 1 alive,
+	 * but it gets what is left of the shutdown budget (at least 1 s). */
+	flush_ms = sup_time_left_ms() > 1000 ? (int)sup_time_left_ms() : 1000;
+	output_flush(flush_ms);
+	events_flush(flush_ms);
 	return status;
 }

@@ -230,7 +230,7 @@ caps_check(const struct check_conf *k)
 			char up[40];
 			size_t j;
 
-			for (j = 0; n[j] && j < sizeof(up) - 1; j++)
+			for (j = 0; j < sizeof(up) - 1 && n[j]; j++)
 				up[j] = (char)((n[j] >= 'a' && n[j] <= 'z')
 				        ? n[j] - 32
 				        : n[j]);
@@ -410,13 +410,18 @@ checks_start(const struct checks_opts *o)
 		caps_check(NULL);
 		env_check();
 	} else {
+		/* The proxy sections first: egress and clock use the proxy's
+		 * verdict, and would otherwise start it without its keys. */
+		for (i = 0; i < c->nchecks; i++)
+			if (strcmp(c->checks_list[i].type, "proxy") == 0)
+				checknet_proxy(&c->checks_list[i]);
 		for (i = 0; i < c->nchecks; i++) {
 			const struct check_conf *k = &c->checks_list[i];
 
+			if (strcmp(k->type, "proxy") == 0)
+				continue;
 			if (strcmp(k->type, "resolver") == 0)
 				checknet_resolver(k);
-			else if (strcmp(k->type, "proxy") == 0)
-				checknet_proxy(k);
 			else if (strcmp(k->type, "tcp") == 0)
 				checknet_tcp(k, k->target, k->required);
 			else if (strcmp(k->type, "capabilities") == 0)

@@ -56,6 +56,8 @@ struct dnsq {
 	struct loop_timer tcp_timer;
 	enum dq_state st;
 	bool over_tcp;
+	uint64_t
+	    deadline_ms; /* this query's: the check's timeout, or the run's */
 	const char *code; /* SPEC section 8 vocabulary */
 	char why[128];
 	struct dns_reply reply;
@@ -96,6 +98,7 @@ struct connq {
 
 /* One tcp target (or the proxy, or egress's direct path). */
 struct target_job {
+	struct loop_timer timer; /* its own `timeout`, if shorter */
 	struct check_result *r;
 	char host[256];
 	unsigned int port;
@@ -104,9 +107,13 @@ struct target_job {
 	bool used;
 };
 
+/* The deadline of the check being started (its `timeout`, else the run's). */
+static uint64_t cur_deadline;
+
 static struct {
 	struct checks_opts o;
 	uint64_t deadline_ms;
+	struct loop_timer resolver_timer;
 	struct resolv_conf rc;
 	bool rc_loaded;
 	int rc_err;
@@ -138,6 +145,36 @@ static struct {
 	uint64_t tunnel_hold_ms, tunnel_open_ms;
 	struct loop_timer tunnel_timer;
 } cn;
+
+static void target_deadline(struct target_job *j);
+
+/* A check's own `timeout`, when shorter than what is left of the run. */
+static uint64_t
+begin_check(const struct check_conf *k)
+{
+	uint64_t now = loop_now_ms();
+
+	cur_deadline = cn.deadline_ms;
+	if (k && k->timeout_ms && now + k->timeout_ms < cn.deadline_ms)
+		cur_deadline = now + k->timeout_ms;
+	return cur_deadline;
+}
+
+static void
+on_target_timer(struct loop_timer *t)
+{
+	target_deadline(t->data);
+}
+
+/* Arm j's own timer when its deadline comes before the run's. */
+static void
+target_timer(struct target_job *j)
+{
+	j->timer.cb = on_target_timer;
+	j->timer.data = j;
+	if (cur_deadline < cn.deadline_ms)
+		loop_timer_arm(&j->timer, cur_deadline);
+}
 
 unsigned int
 checknet_port_of(const char *target)
@@ -407,6 +444,7 @@ dq_start(struct dnsq *q, const struct sockaddr_storage *ns, socklen_t nslen,
 	snprintf(q->ns_text, sizeof(q->ns_text), "%s", ns_text);
 	snprintf(q->qname, sizeof(q->qname), "%s", qname);
 	q->qtype = qtype;
+	q->deadline_ms = cur_deadline;
 	q->id = (uint16_t)(random() & 0xffff);
 	q->st = DQ_UDP;
 	if (dns_build_query(q->q, sizeof(q->q), q->id, qname, qtype, true,
@@ -430,8 +468,8 @@ dq_start(struct dnsq *q, const struct sockaddr_storage *ns, socklen_t nslen,
 	}
 	(void)loop_io_add(&q->io);
 	/* Half of the time left for UDP, then TCP for the rest. */
-	if (cn.deadline_ms > now)
-		loop_timer_arm(&q->tcp_timer, now + (cn.deadline_ms - now) / 2);
+	if (q->deadline_ms > now)
+		loop_timer_arm(&q->tcp_timer, now + (q->deadline_ms - now) / 2);
 }
 
 static void
@@ -734,11 +772,26 @@ ns_done(struct dnsq *q)
 	    q->qtype == DNS_TYPE_NS ? "NS" : "A", q->why);
 }
 
+static void
+on_resolver_timer(struct loop_timer *t)
+{
+	unsigned int i;
+
+	(void)t;
+	for (i = 0; i < cn.nns; i++)
+		dq_deadline(&cn.ns_q[i]);
+}
+
 void
 checknet_resolver(const struct check_conf *k)
 {
 	const char *qname = k && *k->query ? k->query : ".";
 	unsigned int i;
+
+	if (begin_check(k) < cn.deadline_ms) {
+		cn.resolver_timer.cb = on_resolver_timer;
+		loop_timer_arm(&cn.resolver_timer, cur_deadline);
+	}
 
 	if (k && *k->resolv_conf && !cn.o.resolv_conf)
 		cn.o.resolv_conf = k->resolv_conf;
@@ -832,6 +885,8 @@ checknet_tcp(const struct check_conf *k, const char *target, bool required)
 		return;
 	}
 	j->r = r;
+	begin_check(k);
+	target_timer(j);
 	if (split_hostport(target, j->host, sizeof(j->host), &j->port) < 0) {
 		check_done(r, "fail", "bad_target", "'%s' is not HOST:PORT",
 		    target);
@@ -890,7 +945,9 @@ proxy_replied(struct connq *c)
 		proxy_verdict("ok", "ok", detail);
 	else if (c->http.status == 403)
 		proxy_verdict("fail", "denied", detail);
-	else if (c->http.status == 407)
+	else if (c->http.status == 407 || c->http.status == 401)
+		/* 407 is the standard answer; some proxies (tinyproxy) say
+		 * 401 to wrong credentials. */
 		proxy_verdict("fail", "auth_required", detail);
 	else
 		proxy_verdict("fail", "unreachable", detail);
@@ -938,13 +995,20 @@ checknet_proxy(const struct check_conf *k)
 {
 	struct proxy_env_view pe;
 	struct proxy_url u;
-	const char *url;
+	const char *url, *from;
 	char shown[300], detail[400];
 
 	if (cn.proxy_r)
 		return; /* once, even when egress or clock asked first */
 	(void)proxy_env_read(env_get, &pe);
 	url = pe.https_proxy ? pe.https_proxy : pe.http_proxy;
+	from = pe.https_proxy ? pe.https_from : pe.http_from;
+	if (!url && pe.http_upper_ignored) {
+		/* curl ignores HTTP_PROXY (httpoxy); Go, Python and Node
+		 * clients use it: check it, and say so. */
+		url = pe.env.http.upper;
+		from = "HTTP_PROXY (ignored by curl, used by Go and Python)";
+	}
 	cn.proxy_set = url != NULL;
 	proxy_redact(url ? url : "", shown, sizeof(shown));
 	cn.proxy_r = check_new("proxy", k ? k->name : "", url ? shown : "",
@@ -958,8 +1022,7 @@ checknet_proxy(const struct check_conf *k)
 	if (proxy_url_parse(url, &u) < 0 ||
 	    (strcmp(u.scheme, "http") != 0 && strcmp(u.scheme, "https") != 0)) {
 		snprintf(detail, sizeof(detail),
-		    "%s=%s is not an http:// proxy URL",
-		    pe.https_proxy ? pe.https_from : pe.http_from, shown);
+		    "%s=%s is not an http:// proxy URL", from, shown);
 		proxy_verdict("fail", "bad_url", detail);
 		return;
 	}
@@ -977,6 +1040,8 @@ checknet_proxy(const struct check_conf *k)
 	snprintf(cn.proxy.host, sizeof(cn.proxy.host), "%s", u.host);
 	cn.proxy.port = u.port;
 	cn.proxy.cq.io.fd = -1;
+	begin_check(k);
+	target_timer(&cn.proxy);
 	rq_start(&cn.proxy.rq, u.host, proxy_resolved, &cn.proxy);
 }
 
@@ -1089,6 +1154,7 @@ target_deadline(struct target_job *j)
 {
 	if (!j->used)
 		return;
+	loop_timer_cancel(&j->timer);
 	rq_deadline(&j->rq);
 	if (j->cq.active)
 		cq_finish(&j->cq, ETIMEDOUT);
@@ -1114,5 +1180,14 @@ checknet_init(const struct checks_opts *o, uint64_t deadline_ms)
 	memset(&cn, 0, sizeof(cn));
 	cn.o = *o;
 	cn.deadline_ms = deadline_ms;
+	cur_deadline = deadline_ms;
+	/* Known before any verdict: the resolver's hint depends on it. */
+	{
+		struct proxy_env_view pe;
+
+		(void)proxy_env_read(env_get, &pe);
+		cn.proxy_set = pe.https_proxy || pe.http_proxy ||
+		    pe.env.http.upper || pe.env.https.upper;
+	}
 	srandom((unsigned int)(loop_now_ms() ^ (uint64_t)getpid()));
 }

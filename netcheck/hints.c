@@ -80,6 +80,25 @@ resolver_hint(const char *code, const struct hint_ctx *c, char *buf, size_t cap)
 	}
 }
 
+/* `docker run --cap-add A --cap-add B`: one flag per capability. */
+static void
+cap_hint(const char *missing, char *buf, size_t cap)
+{
+	char flags[400] = "", names[256], *w, *save = NULL;
+	size_t n = 0;
+
+	snprintf(names, sizeof(names), "%s", s(missing, "CAP"));
+	for (w = strtok_r(names, " ", &save); w && n < sizeof(flags);
+	     w = strtok_r(NULL, " ", &save))
+		n += (size_t)snprintf(flags + n, sizeof(flags) - n,
+		    "%s--cap-add %s", n ? " " : "", w);
+	snprintf(buf, cap,
+	    "add them: `docker run %s ...` (or `--privileged` for "
+	    "docker-in-docker); in Kubernetes, "
+	    "securityContext.capabilities.add",
+	    flags);
+}
+
 void
 hint_for(const char *check, const char *code, const struct hint_ctx *c,
     char *buf, size_t cap)
@@ -142,11 +161,7 @@ hint_for(const char *check, const char *code, const struct hint_ctx *c,
 		    "(http://USER:PASS@HOST:PORT)");
 	else if (strcmp(check, "capabilities") == 0 &&
 	    strcmp(code, "missing") == 0)
-		snprintf(buf, cap,
-		    "add them: `docker run --cap-add %s` (or `--privileged` "
-		    "for docker-in-docker); in Kubernetes, "
-		    "securityContext.capabilities.add",
-		    s(c->missing, "CAP"));
+		cap_hint(c->missing, buf, cap);
 	else if (strcmp(check, "egress") == 0 &&
 	    strcmp(code, "proxy_only") == 0)
 		snprintf(buf, cap,

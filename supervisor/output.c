@@ -20,6 +20,9 @@ static char q_out[256 * 1024], q_err[256 * 1024];
 static struct sink sinks[2];
 static bool sinks_ok[2];
 static struct out_stream *paused;
+/* Streams not yet at end-of-file: the shutdown waits for them. */
+static unsigned int nopen;
+static void (*idle_cb)(void);
 /* One relayed line: prefix + OUTPUT_LINE_MAX + newline. */
 static char line_buf[OUTPUT_LINE_MAX + (size_t)2 * CONFIG_NAME_MAX];
 
@@ -91,9 +94,23 @@ close_stream(struct out_stream *st)
 		close(st->child_fd);
 		st->child_fd = -1;
 	}
+	if (st->open && --nopen == 0 && idle_cb)
+		idle_cb();
 	st->open = false;
 	st->len = 0;
 	st->continued = false;
+}
+
+unsigned int
+output_open_streams(void)
+{
+	return nopen;
+}
+
+void
+output_on_idle(void (*cb)(void))
+{
+	idle_cb = cb;
 }
 
 void
@@ -130,6 +147,7 @@ output_open(struct svc_out *o, int ret_fds[2])
 		o->s[i].io.data = &o->s[i];
 		o->s[i].child_fd = p[1];
 		o->s[i].open = true;
+		nopen++;
 		ret_fds[i] = p[1];
 	}
 	return 0;
@@ -430,6 +448,12 @@ output_drain(struct svc_out *o)
 		pump_batched(&o->s[0]);
 	if (o->s[1].open)
 		pump_batched(&o->s[1]);
+}
+
+bool
+output_pending(const struct svc_out *o)
+{
+	return o->s[0].open || o->s[1].open;
 }
 
 bool

@@ -77,10 +77,16 @@ void output_drain(struct svc_out *o);
 void output_close(struct svc_out *o);
 /* Unrelayed output is waiting for our stdout/stderr to drain. */
 bool output_busy(const struct svc_out *o);
+/* A stream of the last run has not reached end-of-file yet. */
+bool output_pending(const struct svc_out *o);
 /* The tail as a JSON array field named key of the event being built. */
 void output_tail_json(const struct svc_out *o, const char *key);
 /* The tail as text, at most cap-1 bytes, newest lines kept. */
 size_t output_tail_text(const struct svc_out *o, char *buf, size_t cap);
+/* How many service streams have not reached end-of-file yet. */
+unsigned int output_open_streams(void);
+/* cb runs when the last open stream reaches end-of-file. */
+void output_on_idle(void (*cb)(void));
 /* At exit: write out what the sinks hold, within timeout_ms. */
 void output_flush(int timeout_ms);
 

@@ -435,19 +435,33 @@ svc_start(struct svc *s)
 	unsigned int i;
 
 	/*
-	 * The previous run's output must all be relayed before new pipes
-	 * replace the old ones: while our stdout is full, the restart waits
-	 * (backpressure reaches the restart too, never a lost line).
+	 * Before a restart, the previous run must be gone entirely:
+	 *  - its output relayed: new pipes replace the old ones, so while
+	 *    our stdout is full (a paused stream) the restart waits as long
+	 *    as it takes (backpressure reaches the restart, never a lost
+	 *    line);
+	 *  - what is left of its group killed, so that no stale child holds
+	 *    a port or a lock the new one needs: SIGKILL, then wait until
+	 *    the group is gone (members count until they are reaped), and
+	 *    until its pipes reach end-of-file; these two waits are bounded
+	 *    by 2 s, since a process outside the group may hold a pipe.
 	 */
-	output_drain(&s->out);
-	if (output_busy(&s->out) && s->state == SVC_BACKOFF) {
-		loop_timer_arm(&s->restart_timer, loop_now_ms() + 20);
-		return 0;
+	if (s->state == SVC_BACKOFF) {
+		uint64_t now = loop_now_ms();
+		bool group = s->pgid > 0 && s->conf && s->conf->kill_group &&
+		    kill(-s->pgid, SIGKILL) == 0;
+
+		output_drain(&s->out);
+		if (!s->group_wait_until)
+			s->group_wait_until = now + 2000;
+		if (output_busy(&s->out) ||
+		    ((group || output_pending(&s->out)) &&
+		        now < s->group_wait_until)) {
+			loop_timer_arm(&s->restart_timer, now + 10);
+			return 0;
+		}
 	}
-	/* Whatever is left of the previous run's group goes first, so that
-	 * no stale child holds a port the new one needs. */
-	if (s->pgid > 0 && s->conf && s->conf->kill_group)
-		(void)kill(-s->pgid, SIGKILL);
+	s->group_wait_until = 0;
 	loop_timer_cancel(&s->group_timer);
 	s->pgid = 0;
 	s->attempt++;

@@ -68,6 +68,7 @@ struct svc {
 	bool runtime_over;
 	pid_t pid;
 	pid_t pgid;
+	uint64_t group_wait_until; /* restart: the old group must be gone */
 	unsigned int attempt;
 	unsigned int restarts;
 	uint64_t start_ms;

@@ -401,7 +401,10 @@ progress(void)
 		if (sup.children_left && no_children())
 			sup.children_left = false;
 		if (!sup.children_left) {
-			finish();
+			/* Every line the services wrote is relayed before we
+			 * go (output_on_idle brings us back here). */
+			if (output_open_streams() == 0)
+				finish();
 			return;
 		}
 		sup.phase = SUP_LEFTOVERS;
@@ -410,8 +413,25 @@ progress(void)
 		if (kill_at > sup.budget_end_ms)
 			kill_at = sup.budget_end_ms;
 		loop_timer_arm(&sup.leftover_timer, kill_at);
-	} else if (sup.phase == SUP_LEFTOVERS && !sup.children_left)
+	} else if (sup.phase == SUP_LEFTOVERS && !sup.children_left &&
+	    output_open_streams() == 0)
 		finish();
+}
+
+static void
+on_output_idle(void)
+{
+	if (sup.phase == SUP_STOPPING || sup.phase == SUP_LEFTOVERS)
+		progress();
+}
+
+uint64_t
+sup_time_left_ms(void)
+{
+	uint64_t end = sup.budget_end_ms + SUP_FINAL_GRACE_MS,
+	         now = loop_now_ms();
+
+	return end > now ? end - now : 0;
 }
 
 static void
@@ -560,6 +580,7 @@ sup_init(const struct sup_opts *o)
 	sup.final_timer.cb = on_final_timer;
 	sup.waiting_timer.cb = on_waiting_timer;
 	sup.stop_sig = SIGTERM;
+	output_on_idle(on_output_idle);
 }
 
 int
@@ -660,6 +681,13 @@ sup_ready(void)
 }
 
 bool
+sup_stalled(void)
+{
+	return !sup.ready_sent && sup.phase == SUP_RUNNING && sup.n > 0 &&
+	    !any_coming();
+}
+
+bool
 sup_healthy(void)
 {
 	size_t i;
@@ -701,6 +729,13 @@ sup_exit_status(void)
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
 		    "no main service; shut down");
 		return 0;
+	}
+	if (m->attempt == 0) {
+		/* Stopped before it ever started (enforce checks running). */
+		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
+		    "%s before %s started",
+		    sig_name(sup.stop_sig, buf, sizeof(buf)), m->name);
+		return 128 + sup.stop_sig;
 	}
 	st = svc_exit_status(m);
 	if (m->state == SVC_FAILED && (!m->has_exited || m->fail_status))

@@ -63,6 +63,10 @@ bool sup_done(void);
 bool sup_ready(void);
 /* Ready once, running, and every service ready (or done) now. */
 bool sup_healthy(void);
+/* Not ready, and nothing left that could make it ready. */
+bool sup_stalled(void);
+/* What is left of the shutdown budget (and its final grace). */
+uint64_t sup_time_left_ms(void);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
 size_t sup_count(void);
