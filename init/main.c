@@ -99,6 +99,7 @@ static struct {
 	bool reap_needed;
 	uint64_t boot_ms;
 	struct service_conf cmd_conf;
+	bool checks_on;
 	bool checks_gate; /* enforce: services wait for the verdicts */
 	int exit_early; /* a required check failed: 69 */
 	char exit_early_reason[320];
@@ -484,6 +485,7 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 		exit(EXIT_CONFIG);
 	}
 	host_read(&facts, g.pid1);
+	host_read_extra(&facts);
 	df.iptables = facts.iptables;
 	df.overlay = facts.overlay;
 	df.mtu = facts.mtu > 0 ? (unsigned int)facts.mtu : 0;
@@ -586,22 +588,18 @@ on_checks_done(void *data)
  * off.  With `warn` they run beside the services and only report; with
  * `enforce` the services start once the verdicts are in.
  */
-static bool
+static void
 run_checks(void)
 {
 	struct checks_opts co;
 
-	if (g.a.no_checks || g.cfg.checks == CHECKS_OFF)
-		return false;
 	memset(&co, 0, sizeof(co));
 	co.cfg = &g.cfg;
 	co.timeout_ms = g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
 	co.dockerd = g.a.dockerd;
 	co.events = true;
 	co.on_done = on_checks_done;
-	g.checks_gate = g.cfg.checks == CHECKS_ENFORCE;
 	(void)checks_start(&co);
-	return g.checks_gate && !checks_finished();
 }
 
 /* HOST:PORT with a port from 1 to 65535 ([v6]:PORT for IPv6). */
@@ -718,10 +716,26 @@ main(int argc, char **argv)
 	 * services' own events are only written from the loop, so the order
 	 * of the lines is still start, environment, service_start.
 	 */
-	/* SPEC section 4: the fingerprint comes right after `start`. */
-	host_emit(checks_facts());
-	if (!run_checks())
+	/*
+	 * Fork first unless `enforce` makes the services wait for the
+	 * checks, then take the fingerprint while the children exec: their
+	 * events are only written from the loop, so the lines still come in
+	 * the order of SPEC section 4: start, environment, service_start.
+	 */
+	g.checks_on = !g.a.no_checks && g.cfg.checks != CHECKS_OFF;
+	g.checks_gate = g.checks_on && g.cfg.checks == CHECKS_ENFORCE;
+	if (!g.checks_gate)
 		sup_start();
+	if (g.checks_on)
+		host_emit(checks_facts());
+	else {
+		struct host_facts f;
+
+		host_read(&f, g.pid1);
+		host_emit(&f);
+	}
+	if (g.checks_on)
+		run_checks();
 
 	/* From here on PID 1 never exits but at the end of the shutdown. */
 	while (!sup_done() && !g.exit_early) {

@@ -305,7 +305,13 @@ host_read(struct host_facts *f, bool pid1)
 	f->tun = exists("/dev/net/tun");
 	f->kvm = exists("/dev/kvm");
 	f->caps = read_caps();
+}
+
+void
+host_read_extra(struct host_facts *f)
+{
 	read_more(f);
+	f->extra = true;
 }
 
 static void
@@ -342,18 +348,20 @@ host_emit(const struct host_facts *f)
 	ev_ll_or_null("mtu", f->mtu);
 	ev_str("cgroup", f->cgroup);
 	ev_str("caps", f->caps);
-	ev_bool("cgroup_writable", f->cgroup_writable);
-	ev_bool("overlay", f->overlay);
-	ev_obj_begin("firewall");
-	ev_bool("iptables", f->iptables);
-	ev_bool("nft", f->nft);
-	ev_obj_end();
-	ev_obj_begin("sockets");
-	ev_bool("raw", f->raw_sockets);
-	ev_obj_end();
-	ev_ll_or_null("nproc", f->nproc);
-	ev_ll_or_null("no_new_privs", f->no_new_privs);
-	ev_ll_or_null("seccomp", f->seccomp);
-	ev_bool("userns", f->userns);
+	if (f->extra) {
+		ev_bool("cgroup_writable", f->cgroup_writable);
+		ev_bool("overlay", f->overlay);
+		ev_obj_begin("firewall");
+		ev_bool("iptables", f->iptables);
+		ev_bool("nft", f->nft);
+		ev_obj_end();
+		ev_obj_begin("sockets");
+		ev_bool("raw", f->raw_sockets);
+		ev_obj_end();
+		ev_ll_or_null("nproc", f->nproc);
+		ev_ll_or_null("no_new_privs", f->no_new_privs);
+		ev_ll_or_null("seccomp", f->seccomp);
+		ev_bool("userns", f->userns);
+	}
 	ev_emit();
 }

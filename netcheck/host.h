@@ -7,7 +7,8 @@
  * read stays "unknown" (null in the event).  host_runtime() is the pure
  * classifier behind `runtime`, unit tested on its clues.
  *
- * Public API: host_read(), host_runtime(), host_emit().
+ * Public API: host_read(), host_read_extra(), host_runtime(),
+ * host_emit().
  */
 #ifndef AGENT_INIT_HOST_H
 #define AGENT_INIT_HOST_H
@@ -46,10 +47,17 @@ struct host_facts {
 	int no_new_privs; /* -1: unknown */
 	int seccomp; /* Seccomp: of /proc/self/status, -1: unknown */
 	bool userns; /* inside a user namespace (uid_map not identity) */
+	bool extra; /* the facts from cgroup_writable on were read */
 };
 
 const char *host_runtime(const struct host_clues *c);
 void host_read(struct host_facts *ret, bool pid1);
+/*
+ * The facts the checks reason about (cgroup writability, overlay,
+ * firewall tools, raw sockets, no_new_privs, seccomp, user namespace):
+ * a few more system calls, so only when the checks run.
+ */
+void host_read_extra(struct host_facts *f);
 void host_emit(const struct host_facts *f);
 
 #endif
