@@ -2,6 +2,7 @@
  * host — the sandbox fingerprint.  See host.h.
  */
 #include <cap-ng.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +56,17 @@ host_runtime(const struct host_clues *c)
 static char *
 slurp(const char *path, char *buf, size_t cap)
 {
-	FILE *f = fopen(path, "re");
-	size_t n;
+	/* open/read rather than stdio: no buffer to allocate and map, and
+	 * this runs at every start. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t n = 0;
+	ssize_t r;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	n = fread(buf, 1, cap - 1, f);
-	fclose(f);
+	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
 	buf[n] = 0;
 	return buf;
 }
@@ -131,13 +136,15 @@ read_cgroup(struct host_facts *f)
 static void
 read_routes(struct host_facts *f)
 {
-	char line[512], ifname[32] = "", path[80];
+	/* The default route is near the top: the first 16 KiB will do. */
+	static char buf[16384];
+	char ifname[32] = "", path[80], *line, *save = NULL;
 	unsigned int dst, flags, mask;
-	FILE *fp;
 
 	f->mtu = -1;
-	if ((fp = fopen("/proc/net/route", "re"))) {
-		while (fgets(line, sizeof(line), fp)) {
+	if (slurp("/proc/net/route", buf, sizeof(buf)))
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			char ifn[32];
 
 			if (sscanf(line, "%31s %x %*x %x %*d %*d %*d %x", ifn,
@@ -148,10 +155,10 @@ read_routes(struct host_facts *f)
 				break;
 			}
 		}
-		fclose(fp);
-	}
-	if ((fp = fopen("/proc/net/ipv6_route", "re"))) {
-		while (fgets(line, sizeof(line), fp)) {
+	save = NULL;
+	if (slurp("/proc/net/ipv6_route", buf, sizeof(buf)))
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			char d[40], ifn[32];
 			unsigned int plen;
 
@@ -166,8 +173,6 @@ read_routes(struct host_facts *f)
 				break;
 			}
 		}
-		fclose(fp);
-	}
 	if (ifname[0]) {
 		snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
 		f->mtu = (int)read_ll(path);

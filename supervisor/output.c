@@ -29,17 +29,31 @@ static char line_buf[OUTPUT_LINE_MAX + (size_t)2 * CONFIG_NAME_MAX];
 static void on_readable(struct loop_io *io, uint32_t revents);
 static void output_resume(void);
 
-int
-output_init(void)
+/*
+ * Our stdout and stderr become sinks only when some service's output is
+ * captured: a lone command in `raw` mode writes to them itself, and
+ * agent-init then spends nothing on them.
+ */
+static void
+sinks_open(void)
 {
+	static bool done;
 	int r, i;
 
+	if (done)
+		return;
+	done = true;
 	for (i = 0; i < 2; i++) {
 		r = sink_init(&sinks[i], i + 1, i ? q_err : q_out,
 		    i ? sizeof(q_err) : sizeof(q_out));
 		sinks_ok[i] = r == 0;
 		sinks[i].on_drain = output_resume;
 	}
+}
+
+int
+output_init(void)
+{
 	events_on_drain(output_resume);
 	return 0;
 }
@@ -51,6 +65,8 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 	int i;
 
 	memset(o, 0, sizeof(*o));
+	if (mode != OUTPUT_RAW)
+		sinks_open();
 	o->name = name;
 	o->name_len = strlen(name);
 	o->mode = mode;

@@ -51,16 +51,18 @@ oom_kills(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		FILE *f = fopen(files[i], "re");
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		ssize_t n;
+		const char *p;
 		long long v = -1;
 
-		if (!f)
+		if (fd < 0)
 			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "oom_kill %lld", &v) == 1)
-				break;
-		(void)fclose(f);
-		if (v >= 0)
+		n = read(fd, line, sizeof(line) - 1);
+		close(fd);
+		line[n > 0 ? n : 0] = 0;
+		p = strstr(line, "oom_kill ");
+		if (p && sscanf(p, "oom_kill %lld", &v) == 1 && v >= 0)
 			return v;
 	}
 	return -1;
@@ -496,9 +498,10 @@ svc_start(struct svc *s)
 	}
 	req.stdio[1] = fds[0];
 	req.stdio[2] = fds[1];
-	s->oom_kills_at_start = oom_kills();
 	s->start_ms = loop_now_ms();
 	r = spawn_start(&req, &s->pid, &errfd);
+	/* After the fork: the child execs meanwhile. */
+	s->oom_kills_at_start = oom_kills();
 	if (devnull >= 0)
 		close(devnull);
 	output_after_fork(&s->out);
