@@ -308,8 +308,13 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 	st->continued = more;
 	if (!more || n == OUTPUT_LINE_MAX)
 		tail_add(o, line, n);
-	if (o->on_line)
+	if (o->on_line && o->line_watch) {
+		/* The line may make the service ready: out with it first,
+		 * so that `service_ready` never comes before its line. */
+		if (o->mode != OUTPUT_JSON && sinks_ok[st->which - 1])
+			sink_push(&sinks[st->which - 1]);
 		o->on_line(o->data, line, n);
+	}
 }
 
 static void

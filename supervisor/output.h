@@ -58,8 +58,10 @@ struct svc_out {
 	/* The last lines, a ring of tail_cap slots of OUTPUT_TAIL_WIDTH. */
 	char *tail;
 	unsigned int tail_cap, tail_head, tail_count;
-	/* Every complete line (and piece), for `log:` probes. */
+	/* Every complete line (and piece), for `log:` probes, while
+	 * line_watch is set. */
 	void (*on_line)(void *data, const char *line, size_t n);
+	bool line_watch;
 	void *data;
 };
 

@@ -133,10 +133,12 @@ next_probe(struct svc *s)
 	const struct service_conf *c = s->conf;
 
 	if (!c || s->probe_index >= c->nready) {
+		s->out.line_watch = false;
 		loop_timer_cancel(&s->ready_timer);
 		set_state(s, SVC_READY);
 		return;
 	}
+	s->out.line_watch = c->ready[s->probe_index].kind == PROBE_LOG;
 	probe_start(&s->probe, &c->ready[s->probe_index], on_probe_done, s);
 }
 
