@@ -598,6 +598,7 @@ run_checks(void)
 	co.timeout_ms = g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
 	co.dockerd = g.a.dockerd;
 	co.events = true;
+	co.background = true;
 	co.on_done = on_checks_done;
 	(void)checks_start(&co);
 }

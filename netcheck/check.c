@@ -56,6 +56,7 @@ checks_facts(void)
 {
 	if (!ck.facts_read) {
 		host_read(&ck.facts, getpid() == 1);
+		host_read_extra(&ck.facts);
 		ck.facts_read = true;
 	}
 	return &ck.facts;
@@ -187,8 +188,23 @@ void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
 		hint_for(r->check, code, &hc, r->hint, sizeof(r->hint));
 	}
 	emit_result(r);
+	if (r->background)
+		return;
 	ck.pending--;
 	maybe_finish();
+}
+
+/* A check that reports on its own, after the `checks` summary. */
+struct check_result *
+check_new_background(const char *type, const char *name, const char *target)
+{
+	struct check_result *r = check_new(type, name, target, false);
+
+	if (r) {
+		r->background = true;
+		ck.pending--;
+	}
+	return r;
 }
 
 /* ---- capabilities ---- */

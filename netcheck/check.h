@@ -39,6 +39,7 @@ struct check_result {
 	char hint[512];
 	uint64_t elapsed_ms;
 	bool required;
+	bool background; /* not waited for by the `checks` summary */
 };
 
 struct check_summary {
@@ -56,6 +57,7 @@ struct checks_opts {
 	const char *const *targets; /* extra tcp targets HOST:PORT (netcheck) */
 	size_t ntargets;
 	bool events; /* emit check/checks events */
+	bool background; /* PID 1: `tunnel` may outlive the run */
 	void (*on_done)(void *data);
 	void *data;
 };

@@ -92,6 +92,8 @@ struct connq {
 	bool want_http, got_http;
 	struct http_reply http;
 	uint64_t connected_ms;
+	bool keep_open; /* a good reply: hand the socket over (kept_fd) */
+	int kept_fd;
 	void (*done)(struct connq *c);
 	void *data;
 };
@@ -122,6 +124,8 @@ static struct {
 	struct check_result *ns_r[MAX_NS];
 	unsigned int nns;
 	bool resolver_running, resolver_failed, resolver_ok;
+	struct dnsq aaaa_q;
+	struct check_result *aaaa_r;
 	/* tcp targets */
 	struct target_job tcp[MAX_TCP];
 	/* proxy */
@@ -142,6 +146,10 @@ static struct {
 	/* tunnel */
 	struct check_result *tunnel_r;
 	struct target_job tunnel;
+	struct loop_io tunnel_io;
+	char tunnel_host[256];
+	unsigned int tunnel_port;
+	char tunnel_auth[PROXY_BASIC_MAX];
 	uint64_t tunnel_hold_ms, tunnel_open_ms;
 	struct loop_timer tunnel_timer;
 } cn;
@@ -642,6 +650,12 @@ cq_finish(struct connq *c, int err)
 		return;
 	c->active = false;
 	c->err = err;
+	c->kept_fd = -1;
+	if (c->keep_open && err == 0 && c->got_http && c->io.fd >= 0) {
+		loop_io_del(&c->io);
+		c->kept_fd = c->io.fd;
+		c->io.fd = -1;
+	}
 	cq_close(c);
 	if (c->done)
 		c->done(c);
@@ -752,6 +766,51 @@ connect_code(int err)
 
 /* ---- resolver ---- */
 
+/*
+ * IPv6 advertised but not routed: when the name has AAAA records and the
+ * sandbox has no IPv6 default route, clients that try IPv6 first (Node
+ * 17+ resolves in the order the resolver gives) fail to connect while
+ * curl falls back fine.
+ */
+static void
+aaaa_done(struct dnsq *q)
+{
+	const struct host_facts *f = checks_facts();
+
+	if (strcmp(q->code, "ok") != 0)
+		check_done(cn.aaaa_r, "skip", "no_answer", "AAAA %s: %s",
+		    q->qname, q->why);
+	else if (q->reply.naddr6 > 0 && !f->route_v6)
+		check_done(cn.aaaa_r, "warn", "ipv6_no_route",
+		    "%s has AAAA records but the sandbox has no IPv6 default "
+		    "route",
+		    q->qname);
+	else
+		check_done(cn.aaaa_r, "ok", "ok",
+		    "AAAA %s: %u address(es), "
+		    "IPv6 route %s",
+		    q->qname, q->reply.naddr6,
+		    f->route_v6 ? "present" : "absent");
+}
+
+static void
+aaaa_start(const struct dnsq *a)
+{
+	cn.aaaa_r = check_new("environment", "", "ipv6", false);
+	if (!cn.aaaa_r)
+		return;
+	if (strcmp(a->qname, ".") == 0) {
+		check_done(cn.aaaa_r, "skip", "no_query",
+		    "needs [check resolver] query = NAME");
+		return;
+	}
+	snprintf(cn.aaaa_r->hint, sizeof(cn.aaaa_r->hint),
+	    "give the sandbox an IPv6 route, or make clients prefer IPv4 "
+	    "(Node: --dns-result-order=ipv4first)");
+	dq_start(&cn.aaaa_q, &a->ns, a->nslen, a->ns_text, a->qname,
+	    DNS_TYPE_AAAA, aaaa_done, NULL);
+}
+
 static void
 ns_done(struct dnsq *q)
 {
@@ -761,6 +820,8 @@ ns_done(struct dnsq *q)
 
 	if (strcmp(q->code, "ok") == 0) {
 		status = "ok";
+		if (!cn.resolver_ok && q->qtype == DNS_TYPE_A)
+			aaaa_start(q);
 		cn.resolver_ok = true;
 	} else if (strcmp(q->code, "nxdomain") == 0)
 		status = "warn"; /* reachable: the name is the problem */
@@ -1133,18 +1194,157 @@ checknet_progress(void)
 	}
 }
 
-/* ---- tunnel ---- */
+/* ---- tunnel: opt-in, in the background (PID 1 only) ---- */
+
+#define TUNNEL_OPEN_MS 10000
+#define TUNNEL_HOLD_MS (5 * 60 * 1000)
+
+static void
+tunnel_verdict(const char *status, const char *code, const char *detail)
+{
+	loop_timer_cancel(&cn.tunnel_timer);
+	if (cn.tunnel_io.fd >= 0) {
+		loop_io_del(&cn.tunnel_io);
+		close(cn.tunnel_io.fd);
+		cn.tunnel_io.fd = -1;
+	}
+	check_done(cn.tunnel_r, status, code, "%s", detail);
+}
+
+/* The proxy closed the idle tunnel (or it failed): how long it lived. */
+static void
+tunnel_on_io(struct loop_io *io, uint32_t revents)
+{
+	char buf[512], detail[160];
+	ssize_t n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	(void)revents;
+	if (n > 0 || (n < 0 && errno == EAGAIN))
+		return; /* bytes from the far end: still open */
+	snprintf(detail, sizeof(detail),
+	    "the proxy closed an idle CONNECT tunnel to %.60s after %llu ms",
+	    cn.tunnel_r->target,
+	    (unsigned long long)(loop_now_ms() - cn.tunnel_open_ms));
+	tunnel_verdict("warn", "tunnel_cut", detail);
+}
+
+static void
+tunnel_timer_cb(struct loop_timer *t)
+{
+	char detail[160];
+
+	(void)t;
+	if (!cn.tunnel_open_ms) {
+		/* The CONNECT did not complete in time. */
+		if (cn.tunnel.cq.active) {
+			cn.tunnel.cq.done = NULL;
+			cq_finish(&cn.tunnel.cq, ETIMEDOUT);
+		}
+		tunnel_verdict("fail", "unreachable",
+		    "no tunnel through the proxy within 10 s");
+		return;
+	}
+	snprintf(detail, sizeof(detail),
+	    "an idle CONNECT tunnel to %.60s stayed open for %llu ms",
+	    cn.tunnel_r->target,
+	    (unsigned long long)(loop_now_ms() - cn.tunnel_open_ms));
+	tunnel_verdict("ok", "ok", detail);
+}
+
+static void
+tunnel_replied(struct connq *c)
+{
+	char detail[200];
+
+	if (!c->got_http || c->http.status < 200 || c->http.status >= 300) {
+		snprintf(detail, sizeof(detail), "CONNECT %.60s: %s",
+		    cn.tunnel_r->target,
+		    c->got_http ? c->http.reason
+		                : strerror(c->err ? c->err : EPROTO));
+		tunnel_verdict("fail",
+		    c->got_http && c->http.status == 403 ? "denied"
+		        : c->got_http &&
+		            (c->http.status == 407 || c->http.status == 401)
+		        ? "auth_required"
+		        : "unreachable",
+		    detail);
+		return;
+	}
+	/* Open: keep the socket (cq_finish left it to us) and wait for the
+	 * proxy to cut it, up to `hold`. */
+	cn.tunnel_io.fd = c->kept_fd;
+	cn.tunnel_io.events = EPOLLIN | EPOLLRDHUP;
+	cn.tunnel_io.cb = tunnel_on_io;
+	cn.tunnel_io.data = NULL;
+	if (loop_io_add(&cn.tunnel_io) < 0) {
+		tunnel_verdict("fail", "unreachable",
+		    "cannot watch the tunnel");
+		return;
+	}
+	cn.tunnel_open_ms = loop_now_ms();
+	loop_timer_arm(&cn.tunnel_timer, cn.tunnel_open_ms + cn.tunnel_hold_ms);
+}
+
+static void
+tunnel_resolved(struct resolveq *rq)
+{
+	struct target_job *j = rq->data;
+	char req[512];
+	size_t n;
+
+	if (!rq->found) {
+		tunnel_verdict("fail", "unreachable",
+		    "the proxy's name does not resolve");
+		return;
+	}
+	set_port(&rq->addr, j->port);
+	n = http_connect_request(req, sizeof(req), cn.tunnel_host,
+	    (uint16_t)cn.tunnel_port, *cn.tunnel_auth ? cn.tunnel_auth : NULL);
+	cq_start(&j->cq, &rq->addr, rq->alen, req, n, tunnel_replied, j);
+	j->cq.keep_open = true;
+}
 
 void
 checknet_tunnel(const struct check_conf *k)
 {
-	struct check_result *r =
-	    check_new("tunnel", k ? k->name : "", k ? k->target : "", false);
+	struct proxy_env_view pe;
+	struct proxy_url u;
+	const char *url;
 
-	/* Holding a tunnel for minutes in the background is not in this
-	 * version: say so rather than pass. */
-	check_done(r, "skip", "not_implemented",
-	    "the tunnel check is not implemented in this version yet");
+	if (!cn.o.background) {
+		struct check_result *r = check_new("tunnel", k ? k->name : "",
+		    k ? k->target : "", false);
+
+		check_done(r, "skip", "background",
+		    "runs in the background under PID 1 (it holds a tunnel "
+		    "for `hold`), not in netcheck");
+		return;
+	}
+	cn.tunnel_r = check_new_background("tunnel", k ? k->name : "",
+	    k ? k->target : "");
+	if (!cn.tunnel_r)
+		return;
+	cn.tunnel_io.fd = -1;
+	cn.tunnel_timer.cb = tunnel_timer_cb;
+	cn.tunnel_hold_ms = k && k->hold_ms ? k->hold_ms : TUNNEL_HOLD_MS;
+	(void)proxy_env_read(env_get, &pe);
+	url = pe.https_proxy ? pe.https_proxy : pe.http_proxy;
+	if (!url || proxy_url_parse(url, &u) < 0 ||
+	    split_hostport(k ? k->target : "", cn.tunnel_host,
+	        sizeof(cn.tunnel_host), &cn.tunnel_port) < 0) {
+		check_done(cn.tunnel_r, "skip", "none",
+		    "no usable proxy variable, or no target = HOST:PORT");
+		return;
+	}
+	if (proxy_basic_auth(url, cn.tunnel_auth, sizeof(cn.tunnel_auth)) < 0)
+		cn.tunnel_auth[0] = 0;
+	memset(&cn.tunnel, 0, sizeof(cn.tunnel));
+	cn.tunnel.used = true;
+	cn.tunnel.cq.io.fd = -1;
+	snprintf(cn.tunnel.host, sizeof(cn.tunnel.host), "%s", u.host);
+	cn.tunnel.port = u.port;
+	loop_timer_arm(&cn.tunnel_timer, loop_now_ms() + TUNNEL_OPEN_MS);
+	rq_start(&cn.tunnel.rq, u.host, tunnel_resolved, &cn.tunnel);
 }
 
 /* ---- the run ---- */
@@ -1167,6 +1367,8 @@ checknet_deadline(void)
 
 	for (i = 0; i < cn.nns; i++)
 		dq_deadline(&cn.ns_q[i]);
+	if (cn.aaaa_r)
+		dq_deadline(&cn.aaaa_q);
 	for (i = 0; i < MAX_TCP; i++)
 		target_deadline(&cn.tcp[i]);
 	target_deadline(&cn.proxy);

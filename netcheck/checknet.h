@@ -22,6 +22,8 @@ struct check_result *check_new(const char *type, const char *name,
 void check_done(struct check_result *r, const char *status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *check_subnet(void);
+struct check_result *
+check_new_background(const char *type, const char *name, const char *target);
 
 void checknet_init(const struct checks_opts *o, uint64_t deadline_ms);
 void checknet_deadline(void);
