@@ -1197,7 +1197,7 @@ checknet_progress(void)
 /* ---- tunnel: opt-in, in the background (PID 1 only) ---- */
 
 #define TUNNEL_OPEN_MS 10000
-#define TUNNEL_HOLD_MS (5 * 60 * 1000)
+#define TUNNEL_HOLD_MS (5ULL * 60 * 1000)
 
 static void
 tunnel_verdict(const char *status, const char *code, const char *detail)
