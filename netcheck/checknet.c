@@ -972,9 +972,25 @@ proxy_verdict(const char *status, const char *code, const char *detail)
 	checknet_progress();
 }
 
+/* The verdict of a proxy's answer to CONNECT. */
+static const char *
+connect_code_of(int status)
+{
+	if (status >= 200 && status < 300)
+		return "ok";
+	if (status == 403)
+		return "denied";
+	/* 407 is the standard answer; some proxies (tinyproxy) say 401 to
+	 * wrong credentials. */
+	if (status == 407 || status == 401)
+		return "auth_required";
+	return "unreachable";
+}
+
 static void
 proxy_replied(struct connq *c)
 {
+	const char *code;
 	char detail[256];
 
 	if (c->err && !c->connected_ms) {
@@ -1002,16 +1018,8 @@ proxy_replied(struct connq *c)
 	snprintf(detail, sizeof(detail), "CONNECT %.100s:%u: %d %.60s",
 	    cn.proxy_probe_host, cn.proxy_probe_port, c->http.status,
 	    c->http.reason);
-	if (c->http.status >= 200 && c->http.status < 300)
-		proxy_verdict("ok", "ok", detail);
-	else if (c->http.status == 403)
-		proxy_verdict("fail", "denied", detail);
-	else if (c->http.status == 407 || c->http.status == 401)
-		/* 407 is the standard answer; some proxies (tinyproxy) say
-		 * 401 to wrong credentials. */
-		proxy_verdict("fail", "auth_required", detail);
-	else
-		proxy_verdict("fail", "unreachable", detail);
+	code = connect_code_of(c->http.status);
+	proxy_verdict(strcmp(code, "ok") == 0 ? "ok" : "fail", code, detail);
 }
 
 static void
@@ -1262,11 +1270,8 @@ tunnel_replied(struct connq *c)
 		    c->got_http ? c->http.reason
 		                : strerror(c->err ? c->err : EPROTO));
 		tunnel_verdict("fail",
-		    c->got_http && c->http.status == 403 ? "denied"
-		        : c->got_http &&
-		            (c->http.status == 407 || c->http.status == 401)
-		        ? "auth_required"
-		        : "unreachable",
+		    c->got_http ? connect_code_of(c->http.status)
+		                : "unreachable",
 		    detail);
 		return;
 	}
