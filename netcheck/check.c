@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -209,6 +210,36 @@ check_new_background(const char *type, const char *name, const char *target)
 
 /* ---- capabilities ---- */
 
+/*
+ * The five sets as the kernel shows them (proc(5) CapInh ... CapAmb), so
+ * the detail says what bounds a `--cap-add` and what a service inherits.
+ */
+static void
+cap_sets(char *buf, size_t cap)
+{
+	static const char *const names[] = { "CapEff:", "CapPrm:", "CapInh:",
+		"CapBnd:", "CapAmb:" };
+	char st[4096];
+	size_t i, n = 0;
+	ssize_t r;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	buf[0] = 0;
+	if (fd < 0)
+		return;
+	r = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	st[r > 0 ? r : 0] = 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && n < cap; i++) {
+		const char *p = strstr(st, names[i]);
+		unsigned long long v;
+
+		if (p && sscanf(p + strlen(names[i]), "%llx", &v) == 1)
+			n += (size_t)snprintf(buf + n, cap - n, "%s%.3s=%llx",
+			    n ? " " : "", names[i] + 3, v);
+	}
+}
+
 static void
 caps_check(const struct check_conf *k)
 {
@@ -216,7 +247,7 @@ caps_check(const struct check_conf *k)
 	    "self", k ? k->required : false);
 	char want[CONFIG_VALUE_MAX * 2] = "", missing[512] = "", *w,
 	                             *save = NULL;
-	char facts[160];
+	char facts[256], sets[120];
 	size_t mlen = 0, i, wl;
 	const struct host_facts *f = checks_facts();
 
@@ -260,9 +291,10 @@ caps_check(const struct check_conf *k)
 				mlen = sizeof(missing) - 1;
 		}
 	}
+	cap_sets(sets, sizeof(sets));
 	snprintf(facts, sizeof(facts),
-	    "no_new_privs=%d seccomp=%d%s user_namespace=%s", f->no_new_privs,
-	    f->seccomp,
+	    "%s; no_new_privs=%d seccomp=%d%s user_namespace=%s", sets,
+	    f->no_new_privs, f->seccomp,
 	    strcmp(f->runtime, "gvisor") == 0 ? " (normal under gVisor)" : "",
 	    f->userns ? "yes" : "no");
 	if (*missing) {
