@@ -372,3 +372,4 @@ log "wrote $RESULTS"
 # The supervisor benchmarks (log relay, restart, readiness) append their own
 # section to $RESULTS, now that the file above is written.
 AGENT_INIT=$AGENT_INIT "$ROOT/bench/supervisor.sh"
+AGENT_INIT=$AGENT_INIT "$ROOT/bench/netcheck.sh"

@@ -159,6 +159,9 @@ maybe_finish(void)
 		ev_int("elapsed_ms", (long long)sm.elapsed_ms);
 		ev_emit();
 	}
+	for (size_t i = 0; i < ck.nresults; i++)
+		if (ck.results[i].background && ck.results[i].status)
+			emit_result(&ck.results[i]);
 	if (ck.o.on_done)
 		ck.o.on_done(ck.o.data);
 }
@@ -177,7 +180,9 @@ void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
 	r->elapsed_ms = loop_now_ms() - ck.start_ms;
-	if (!*r->hint) {
+	if (strcmp(status, "skip") == 0)
+		r->hint[0] = 0; /* nothing to do about a check not run */
+	else if (!*r->hint) {
 		memset(&hc, 0, sizeof(hc));
 		hc.target = r->target;
 		hc.subnet =
@@ -188,7 +193,10 @@ void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
 		hc.port = checknet_port_of(r->target);
 		hint_for(r->check, code, &hc, r->hint, sizeof(r->hint));
 	}
-	emit_result(r);
+	/* A background verdict that comes early waits for the summary, so
+	 * that `checks` always comes first. */
+	if (!r->background || ck.finished)
+		emit_result(r);
 	if (r->background)
 		return;
 	ck.pending--;
@@ -508,7 +516,8 @@ checks_summary(struct check_summary *ret)
 	for (i = 0; i < ck.nresults; i++) {
 		const struct check_result *r = &ck.results[i];
 
-		if (!r->status)
+		/* Background checks report on their own, after the sum. */
+		if (!r->status || r->background)
 			continue;
 		if (strcmp(r->status, "ok") == 0)
 			ret->ok++;

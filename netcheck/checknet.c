@@ -150,7 +150,7 @@ static struct {
 	char tunnel_host[256];
 	unsigned int tunnel_port;
 	char tunnel_auth[PROXY_BASIC_MAX];
-	uint64_t tunnel_hold_ms, tunnel_open_ms;
+	uint64_t tunnel_hold_ms, tunnel_open_ms, tunnel_bytes;
 	struct loop_timer tunnel_timer;
 } cn;
 
@@ -1227,10 +1227,16 @@ tunnel_on_io(struct loop_io *io, uint32_t revents)
 	ssize_t n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 	(void)revents;
+	if (n > 0)
+		cn.tunnel_bytes += (uint64_t)n;
 	if (n > 0 || (n < 0 && errno == EAGAIN))
 		return; /* bytes from the far end: still open */
 	snprintf(detail, sizeof(detail),
-	    "the proxy closed an idle CONNECT tunnel to %.60s after %llu ms",
+	    cn.tunnel_bytes
+	        ? "the CONNECT tunnel to %.60s closed after %llu ms, after "
+	          "data from the far end (the target may have closed it)"
+	        : "the proxy closed an idle CONNECT tunnel to %.60s after "
+	          "%llu ms",
 	    cn.tunnel_r->target,
 	    (unsigned long long)(loop_now_ms() - cn.tunnel_open_ms));
 	tunnel_verdict("warn", "tunnel_cut", detail);

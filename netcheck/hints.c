@@ -154,7 +154,8 @@ hint_for(const char *check, const char *code, const struct hint_ctx *c,
 		snprintf(buf, cap,
 		    "the proxy refuses CONNECT to this host and port (403): "
 		    "add it to the proxy's allow list");
-	else if (strcmp(check, "proxy") == 0 &&
+	else if ((strcmp(check, "proxy") == 0 ||
+	             strcmp(check, "tunnel") == 0) &&
 	    strcmp(code, "auth_required") == 0)
 		snprintf(buf, cap,
 		    "the proxy wants credentials (407): put them in the URL "
@@ -181,6 +182,17 @@ hint_for(const char *check, const char *code, const struct hint_ctx *c,
 		    "the clock is off by more than a minute: TLS will fail "
 		    "with \"certificate is not yet valid\" or \"expired\"; "
 		    "sync the host's clock");
+	else if (strcmp(check, "tunnel") == 0 && strcmp(code, "denied") == 0)
+		snprintf(buf, cap,
+		    "the proxy refuses CONNECT to %s: add it to the proxy's "
+		    "allow list (and its port to the allowed CONNECT ports)",
+		    s(c->target, "the target"));
+	else if (strcmp(check, "tunnel") == 0 &&
+	    strcmp(code, "unreachable") == 0)
+		snprintf(buf, cap,
+		    "no tunnel through the proxy to %s: check that the proxy "
+		    "runs and can reach it (see the proxy check)",
+		    s(c->target, "the target"));
 	else if (strcmp(check, "tunnel") == 0 &&
 	    strcmp(code, "tunnel_cut") == 0)
 		snprintf(buf, cap,
