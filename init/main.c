@@ -485,7 +485,7 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 		exit(EXIT_CONFIG);
 	}
 	host_read(&facts, g.pid1);
-	host_read_extra(&facts);
+	host_read_extra(&facts, true);
 	df.iptables = facts.iptables;
 	df.overlay = facts.overlay;
 	df.mtu = facts.mtu > 0 ? (unsigned int)facts.mtu : 0;
@@ -727,9 +727,10 @@ main(int argc, char **argv)
 	g.checks_gate = g.checks_on && g.cfg.checks == CHECKS_ENFORCE;
 	if (!g.checks_gate)
 		sup_start();
-	if (g.checks_on)
+	if (g.checks_on) {
+		checks_for_dockerd(g.a.dockerd);
 		host_emit(checks_facts());
-	else {
+	} else {
 		struct host_facts f;
 
 		host_read(&f, g.pid1);

@@ -43,6 +43,7 @@ static struct {
 	struct loop_timer deadline;
 	struct host_facts facts;
 	bool facts_read;
+	bool dockerd; /* the fingerprint includes packet sockets */
 	char subnet[64];
 } ck;
 
@@ -52,12 +53,18 @@ static const char *const dockerd_caps[] = { "chown", "dac_override", "fowner",
 	"setfcap", "setgid", "setpcap", "setuid", "sys_admin", "sys_chroot",
 	"sys_ptrace", "audit_write" };
 
+void
+checks_for_dockerd(bool dockerd)
+{
+	ck.dockerd = dockerd;
+}
+
 const struct host_facts *
 checks_facts(void)
 {
 	if (!ck.facts_read) {
 		host_read(&ck.facts, getpid() == 1);
-		host_read_extra(&ck.facts);
+		host_read_extra(&ck.facts, ck.dockerd);
 		ck.facts_read = true;
 	}
 	return &ck.facts;
@@ -369,6 +376,11 @@ env_check(void)
 			    "neither iptables nor nft in PATH",
 			    "dockerd runs with --iptables=false: no NAT for "
 			    "containers");
+		if (f->packet_sockets == 0)
+			env_finding("no_packet_sockets",
+			    "packet sockets are not allowed",
+			    "under gVisor run `runsc --net-raw`; elsewhere add "
+			    "CAP_NET_RAW");
 		if (!f->raw_sockets)
 			env_finding("no_raw_sockets",
 			    "raw sockets are not allowed",

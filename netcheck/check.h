@@ -68,6 +68,8 @@ bool checks_finished(void);
 void checks_summary(struct check_summary *ret);
 size_t checks_count(void);
 const struct check_result *checks_result(size_t i);
+/* Before checks_facts(): the --dockerd preset runs (more facts). */
+void checks_for_dockerd(bool dockerd);
 /* The environment fingerprint, read once (the `environment` event). */
 const struct host_facts *checks_facts(void);
 /* `agent-init netcheck`'s readable table, on stdout. */

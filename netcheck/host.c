@@ -255,12 +255,6 @@ read_more(struct host_facts *f)
 	f->iptables = in_path("iptables");
 	f->nft = in_path("nft");
 	f->raw_sockets = can_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-	/*
-	 * Not AF_PACKET: closing a packet socket waits for an RCU grace
-	 * period (about 12 ms here), too slow for every start.  Raw and
-	 * packet sockets need the same CAP_NET_RAW and, under gVisor, the
-	 * same `runsc --net-raw`.
-	 */
 	f->nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	st = slurp("/proc/self/status", buf, sizeof(buf));
 	f->no_new_privs = status_field(st, "NoNewPrivs:");
@@ -313,9 +307,15 @@ host_read(struct host_facts *f, bool pid1)
 }
 
 void
-host_read_extra(struct host_facts *f)
+host_read_extra(struct host_facts *f, bool packet)
 {
 	read_more(f);
+	/*
+	 * Closing a packet socket waits for an RCU grace period (about
+	 * 12 ms here): probed only when dockerd, which needs them for its
+	 * bridge networking, is to run.
+	 */
+	f->packet_sockets = packet ? can_socket(AF_PACKET, SOCK_RAW, 0) : -1;
 	f->extra = true;
 }
 
@@ -362,6 +362,8 @@ host_emit(const struct host_facts *f)
 		ev_obj_end();
 		ev_obj_begin("sockets");
 		ev_bool("raw", f->raw_sockets);
+		if (f->packet_sockets >= 0)
+			ev_bool("packet", f->packet_sockets);
 		ev_obj_end();
 		ev_ll_or_null("nproc", f->nproc);
 		ev_ll_or_null("no_new_privs", f->no_new_privs);
