@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ static struct {
 	uint64_t waiting_last_ms;
 	const struct svc *gave_up; /* a required service that gave up */
 	bool in_change;
+	bool ready_file_made;
 	bool change_again;
 	char exit_reason[320];
 } sup;
@@ -133,21 +135,36 @@ warn_path(const char *what, const char *path, int err)
  * Write a file agent-init owns: never through a symlink a service may
  * have planted (O_NOFOLLOW), replacing what was there.
  */
-static void
+static bool
 write_own_file(const char *what, const char *path, const char *data, size_t n,
     mode_t mode)
 {
+	/*
+	 * O_NONBLOCK: a FIFO planted there must not make PID 1 wait for a
+	 * reader (open then fails with ENXIO); and only a regular file is
+	 * written, so a planted device or FIFO with a reader gets nothing.
+	 */
 	int fd = open(path,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 	    mode);
+	struct stat st;
 
 	if (fd < 0) {
 		warn_path(what, path, errno);
-		return;
+		return false;
 	}
-	if (n && write(fd, data, n) < 0)
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		warn_path(what, path, EINVAL);
+		close(fd);
+		return false;
+	}
+	if (ftruncate(fd, 0) < 0 || (n && write(fd, data, n) < 0)) {
 		warn_path(what, path, errno);
+		close(fd);
+		return false;
+	}
 	close(fd);
+	return true;
 }
 
 /*
@@ -184,8 +201,8 @@ emit_ready(void)
 	ev_arr_end();
 	ev_emit();
 	if (sup.o.ready_file && *sup.o.ready_file)
-		write_own_file("ready_file", sup.o.ready_file, "ready\n", 6,
-		    0644);
+		sup.ready_file_made = write_own_file("ready_file",
+		    sup.o.ready_file, "ready\n", 6, 0644);
 	notify_self("READY=1\nSTATUS=ready");
 	readiness_changed();
 }
@@ -507,7 +524,8 @@ write_termination_log(const struct svc *s)
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
-	write_own_file("termination_log", sup.o.termination_log, buf, n, 0644);
+	(void)write_own_file("termination_log", sup.o.termination_log, buf, n,
+	    0644);
 }
 
 static void
@@ -647,7 +665,8 @@ sup_shutdown(const char *reason, int sig)
 	ev_emit();
 	notify_self("STOPPING=1");
 	readiness_changed();
-	if (sup.o.ready_file && *sup.o.ready_file)
+	/* Only what we made: never a file someone else put there. */
+	if (sup.ready_file_made)
 		(void)unlink(sup.o.ready_file);
 	loop_timer_arm(&sup.final_timer,
 	    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
