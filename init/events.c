@@ -188,8 +188,12 @@ events_open(const char *dest)
 			return -EINVAL;
 		fd = (int)v;
 	} else if (strncmp(dest, "file:", 5) == 0 && dest[5]) {
+		/* O_NONBLOCK: a FIFO with no reader yet is an error now
+		 * (ENXIO), not a PID 1 waiting at startup. */
 		fd = open(dest + 5,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY |
+		        O_NONBLOCK,
+		    0644);
 		if (fd < 0)
 			return -errno;
 		r = sink_init(&ev_sink, fd, ev_queue, sizeof(ev_queue));
