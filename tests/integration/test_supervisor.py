@@ -2,14 +2,17 @@
 9 and 11): start order, restart with backoff and giving up, kill_group,
 shutdown order and budget, a -- COMMAND beside a configuration, the
 termination log, the ready file and our own NOTIFY_SOCKET."""
+import os
 import re
+import shutil
 import signal
 import socket
 
 import pytest
 
 from harness import helper, poll, proc_state, ts_seconds
-from suputil import (assert_never, index, mark, named, read_marks, svcact,
+from suputil import (assert_never, index, mark, named, read_marks, short_dir,
+                     svcact,
                      touch, write_conf)
 
 
@@ -290,12 +293,23 @@ kill_group = no
 # --- item 9: config plus -- COMMAND -------------------------------------------
 
 def test_config_and_command_main_status(run, tmp_path):
+    # The side service opens the gate once its SIGTERM handler is in
+    # place; main waits for it, so the shutdown its end begins always
+    # finds the handler (without the gate this raced).
+    d = short_dir()
+    gate = os.path.join(d, "g")
     conf = write_conf(tmp_path / "s.conf", """\
 [service side]
-command = {H}/svcact onterm:%s:side:0 wait
-""" % (tmp_path / "marks"))
-    r = run(["-c", conf, "--", svcact(), "o:hi", "x:7"])
-    assert r.wait() == 7, r.diag()
+command = {H}/svcact onterm:%s:side:0 touch:%s wait
+""" % (os.path.join(d, "m"), gate))
+    try:
+        r = run(["-c", conf, "--", svcact(), "gate:%s" % gate, "o:hi",
+                 "x:7"])
+        status = r.wait()
+        marks = read_marks(os.path.join(d, "m"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    assert status == 7, r.diag()
     ev = r.events()
     st = named(ev, "service_start", service="main")
     assert st, r.diag()
@@ -304,7 +318,7 @@ command = {H}/svcact onterm:%s:side:0 wait
     assert "main" in ev[-1]["reason"]
     assert "main| hi" in r.lines()
     # The side service was stopped by the shutdown the main's end began.
-    assert mark(read_marks(tmp_path / "marks"), "side", "term")
+    assert mark(marks, "side", "term")
 
 
 def test_config_and_command_main_killed_by_signal(run, tmp_path):
