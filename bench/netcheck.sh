@@ -70,11 +70,9 @@ NAME=${NAME:-api.example.test} # part b: the name the peers look up
 CHECK_TIMEOUT_MS=2000          # agent-init's default check_timeout
 SLACK_MS=100                   # a verdict this late is still "at" the deadline
 
-fail() {
-	echo "bench/netcheck: FAIL: $*" >&2
-	exit 1
-}
-log() { echo "bench/netcheck: $*" >&2; }
+BENCH_NAME=bench/netcheck
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # --- preconditions -------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "must run as root (network namespaces)"
@@ -103,7 +101,6 @@ DNS_IP=$NET.1  # dnsmasq
 DROP_IP=$NET.4 # udp and tcp 53 dropped in the server's INPUT hook
 
 # --- cleanup ----------------------------------------------------------------------
-STARTED=()
 NETNS=()
 kill_tree() { # PID: SIGKILL it and its descendants (children first listed)
 	local p=$1 c

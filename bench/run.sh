@@ -39,10 +39,9 @@ SIG_WARMUP=${SIG_WARMUP:-100}
 ORPHANS=${ORPHANS:-20000}       # row 6
 REAP_PASSES=${REAP_PASSES:-5}   # row 6: median of the passes
 
-fail() {
-	echo "bench: FAIL: $*" >&2
-	exit 1
-}
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # --- preconditions -------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "must run as root (PID namespaces need CAP_SYS_ADMIN)"
@@ -83,17 +82,8 @@ PLAIN[dumb-init]="/usr/bin/dumb-init"
 PLAIN[catatonit]="/usr/bin/catatonit --"
 
 # --- cleanup: every background pid we start is listed here ----------------------
-STARTED=()
 cleanup() {
-	local p
-	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -KILL "$p" 2>/dev/null || true
-		fi
-	done
-	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
-		wait "$p" 2>/dev/null || true
-	done
+	stop_started
 	rm -f "$B/fifo"
 }
 trap cleanup EXIT
@@ -110,7 +100,6 @@ done
 
 declare -A R   # R[row,init] = value
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-log() { echo "bench: $*" >&2; }
 
 # --- row 1: size ----------------------------------------------------------------------
 for n in "${NAMES[@]}"; do

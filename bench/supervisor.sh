@@ -44,11 +44,9 @@ PEER_RESTARTS=${PEER_RESTARTS:-10}  # part 2: samples for the ~1 s peers
 READY_RUNS=${READY_RUNS:-50}        # part 3: fake notifier runs
 DOCKERD_RUNS=${DOCKERD_RUNS:-3}     # part 3: real dockerd runs (0: skip)
 
-fail() {
-	echo "bench/supervisor: FAIL: $*" >&2
-	exit 1
-}
-log() { echo "bench/supervisor: $*" >&2; }
+BENCH_NAME=bench/supervisor
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # --- preconditions -------------------------------------------------------------
 [ "$(id -u)" = 0 ] || fail "must run as root (the dockerd part needs namespaces)"
@@ -64,17 +62,8 @@ done
 DOCKERD=$(command -v dockerd || true)
 
 # --- cleanup: every background pid we start is listed here ---------------------
-STARTED=()
 cleanup() {
-	local p
-	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -KILL "$p" 2>/dev/null || true
-		fi
-	done
-	for p in "${STARTED[@]+"${STARTED[@]}"}"; do
-		wait "$p" 2>/dev/null || true
-	done
+	stop_started
 	# the big relay outputs; the rest of $D stays for inspection
 	rm -f "$D"/relay-*.out "$D"/s6log/current "$D"/s6log/@*
 }
