@@ -141,7 +141,6 @@ stats() {
 
 rm -rf "$D"
 mkdir -p "$D"
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the namespaces -------------------------------------------------------------
 log "namespaces $SBX and $SRV"
@@ -343,16 +342,11 @@ for p in "${PEERS[@]}"; do
 done
 
 # ==================================================================================
-CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-VERS="$("$AGENT_INIT" --version 2>/dev/null | head -1 | tr -d '\n'); $(dpkg-query -W -f='${Package} ${Version}; ' libc6 busybox-static dnsmasq hyperfine 2>/dev/null | sed 's/; $//')"
 SECTION=$(
 	cat <<EOF
 $MARK
 
-Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')  
-CPU: ${CPU:-unknown} ($(nproc) CPUs); load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)  
-Command: \`bench/netcheck.sh\` (run by \`make bench\` after bench/supervisor.sh)  
-Versions: $VERS
+$(results_header "\`bench/netcheck.sh\` (run by \`make bench\` after bench/supervisor.sh)" libc6 busybox-static dnsmasq hyperfine)
 
 Two network namespaces made for the run (sandbox $SBX_IP, server side
 $DNS_IP and $DROP_IP on a veth pair, no default route); dnsmasq on
@@ -397,16 +391,6 @@ EOF
 echo
 echo "$SECTION"
 
-# Replace an earlier netcheck section, keep everything else (run.sh rewrites
-# the file before the supervisor and netcheck parts; a standalone run must
-# not pile up sections, nor drop a section that comes after ours).
-if [ -f "$RESULTS" ]; then
-	awk -v m="$MARK" '$0 == m { skip = 1; next }
-		skip && /^## / { skip = 0 }
-		!skip { print }' "$RESULTS" >"$D/results.rest"
-	# drop trailing blank lines, then one blank line before our section
-	sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$D/results.rest" >"$RESULTS"
-	echo >>"$RESULTS"
-fi
-echo "$SECTION" >>"$RESULTS"
+# run.sh rewrites the file before the supervisor and netcheck parts.
+results_put "$MARK" "$SECTION" "$RESULTS"
 log "appended to $RESULTS"

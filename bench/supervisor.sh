@@ -124,7 +124,6 @@ for p in linegen linecheck restarter notifier readydrv; do
 		-isystem "$ROOT/build/deps/kernel-headers" \
 		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
 done
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ==================================================================================
 # Part 1: log relay throughput
@@ -483,16 +482,11 @@ if [ -n "${DK_MAX:-}" ] && awk -v a="$DK_MAX" 'BEGIN { exit !(a > 5) }'; then
 	MISSES+=("readiness: real dockerd READY=1 → service_ready max ${DK_MAX} ms (goal 5 ms; see the API-listen row: most of it is dockerd's own gap between READY=1 and serving /_ping)")
 fi
 
-CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-VERS="$("$AGENT_INIT" --version 2>/dev/null | head -1 | tr -d '\n'); $(dpkg-query -W -f='${Package} ${Version}; ' s6 runit supervisor 2>/dev/null | sed 's/; $//')"
 SECTION=$(
 	cat <<EOF
 $MARK
 
-Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')  
-CPU: ${CPU:-unknown} ($(nproc) CPUs); load average at start ${LOAD_START}, at end $(cut -d' ' -f1-3 /proc/loadavg)  
-Command: \`bench/supervisor.sh\` (run by \`make bench\` after bench/run.sh)  
-Versions: $VERS
+$(results_header "\`bench/supervisor.sh\` (run by \`make bench\` after bench/run.sh)" s6 runit supervisor)
 
 ### Log relay: $LINES lines of 60 bytes ($((BYTES / 1000000)) MB)
 
@@ -548,13 +542,6 @@ EOF
 echo
 echo "$SECTION"
 
-# Append, replacing an earlier supervisor section (run.sh rewrites the file
-# before calling us; a standalone run must not pile up sections).
-if [ -f "$RESULTS" ]; then
-	awk -v m="$MARK" '$0 == m { exit } { print }' "$RESULTS" >"$D/results.head"
-	# drop trailing blank lines, then one blank line before our section
-	sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$D/results.head" >"$RESULTS"
-	echo >>"$RESULTS"
-fi
-echo "$SECTION" >>"$RESULTS"
+# run.sh rewrites the file before the supervisor and netcheck parts.
+results_put "$MARK" "$SECTION" "$RESULTS"
 log "appended to $RESULTS"

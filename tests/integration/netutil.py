@@ -331,3 +331,10 @@ class Result:
         assert len(cs) == 1, "want one %s check%s, got %r%s" % (
             check, " for " + target if target else "", cs, self.diag())
         return cs[0]
+
+
+def conf(tmp_path, text, name="n.conf"):
+    """Write a config file of the test and return its path."""
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)

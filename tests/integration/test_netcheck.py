@@ -23,6 +23,7 @@ import signal
 import pytest
 
 import netutil
+from netutil import conf
 from harness import check_event_stream, poll
 from netutil import (AUTH_PORT, CLOSED_PORT, DOWN_PORT, DROP_IP, DROP_PORT,
                      EMPTY_IP, NOROUTE_IP, OPEN_PORT, OPEN_PORT2, PROXY_PASS,
@@ -49,12 +50,6 @@ def topo():
     yield t
     errors = t.down()
     assert not errors, errors
-
-
-def conf(tmp_path, text, name="n.conf"):
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def resolv(tmp_path, *nameservers, name="resolv.conf"):

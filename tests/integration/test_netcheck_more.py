@@ -27,6 +27,7 @@ import sys
 import pytest
 
 import netutil
+from netutil import conf
 from harness import check_event_stream
 from netutil import (DOWN_PORT, DROP_IP, NET, OPEN_PORT, SRV_IP, SUBNET, sh,
                      tcp_ready)
@@ -107,12 +108,6 @@ def topo():
     yield t
     errors = t.down()
     assert not errors, errors
-
-
-def conf(tmp_path, text, name="n.conf"):
-    p = tmp_path / name
-    p.write_text(text)
-    return str(p)
 
 
 def resolv(tmp_path, ns, name="resolv.conf"):
