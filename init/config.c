@@ -23,6 +23,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "sandbox.h"
 #include "values.h"
 
 struct parse {
@@ -682,10 +683,17 @@ service_key(struct parse *p, const char *key, const char *value)
 		get_bool(p, key, value, &b);
 		s->no_new_privs = b ? TRI_YES : TRI_NO;
 	} else if (strcmp(key, "seccomp") == 0) {
+		char perr[512];
+
 		if (strcmp(value, "default") != 0 &&
 		    strcmp(value, "none") != 0 && *value != '/')
 			bad_value(p, key, value,
 			    "default, none or an absolute FILE path");
+		else if (*value == '/' &&
+		    sandbox_policy_check(value, perr, sizeof(perr)) < 0)
+			/* The policy's own FILE:LINE names the fault; ours
+			 * says which key led there. */
+			error_at(p, "seccomp: %s", perr);
 		else
 			copy_value(p, s->seccomp, sizeof(s->seccomp), key,
 			    value);

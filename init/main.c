@@ -274,23 +274,6 @@ load_config(void)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
-	/*
-	 * The sandboxing keys are validated but not applied by this version:
-	 * running such a service with fewer restrictions than written would
-	 * be worse than not running it.
-	 */
-	for (i = 0; i < g.cfg.nservices; i++)
-		if (g.cfg.services[i].sandbox_line) {
-			fprintf(stderr,
-			    "agent-init: %s:%u: %s: service sandboxing is not "
-			    "applied by agent-init %s yet; refusing to run "
-			    "[service %s] with fewer restrictions than "
-			    "configured\n",
-			    g.config_path, g.cfg.services[i].sandbox_line,
-			    g.cfg.services[i].sandbox_key, AGENT_INIT_VERSION,
-			    g.cfg.services[i].name);
-			exit(EXIT_CONFIG);
-		}
 	if (!g.a.cmd && g.cfg.nservices == 0 && !g.a.dockerd) {
 		fprintf(stderr,
 		    "agent-init: %s defines no service and no "
@@ -512,8 +495,16 @@ add_services(void)
 
 	for (i = 0; i < g.cfg.nservices; i++) {
 		s = &g.svcs[g.nsvcs];
-		if (svc_init(s, &g.cfg.services[i], NULL, mode, seed + i) < 0 ||
-		    sup_add(s) < 0) {
+		if (svc_init(s, &g.cfg.services[i], NULL, mode, seed + i) < 0) {
+			/* A seccomp policy that changed since it was
+			 * checked: still a configuration error. */
+			fprintf(stderr, "agent-init: %s:%u: [service %s]: %s\n",
+			    g.config_path, g.cfg.services[i].line,
+			    g.cfg.services[i].name,
+			    s->reason[0] ? s->reason : "cannot set up");
+			exit(EXIT_CONFIG);
+		}
+		if (sup_add(s) < 0) {
 			fprintf(stderr, "agent-init: %s: cannot set up\n",
 			    g.cfg.services[i].name);
 			exit(EXIT_FAILURE);

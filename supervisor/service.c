@@ -217,7 +217,9 @@ on_exec_report(struct loop_io *io, uint32_t revents)
 		e.err = -r;
 	}
 	spawn_describe(&e, s->argv[0], s->reason, sizeof(s->reason));
-	s->fail_status = spawn_exec_status(e.err);
+	/* A sandbox step that failed is not "command not found". */
+	s->fail_status =
+	    sandbox_step_name(e.step) ? 126 : spawn_exec_status(e.err);
 	/* One plain line for whoever reads stderr rather than the events. */
 	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
 	set_state(s, SVC_FAILED);
@@ -401,6 +403,9 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 		if (!argv)
 			s->argv = s->argvbuf;
 		s->restart = conf->restart;
+		if (sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) <
+		    0)
+			return -EINVAL;
 		backoff_init(&s->bo, conf->backoff_first_ms,
 		    conf->backoff_cap_ms, conf->reset_after_ms,
 		    conf->max_restarts, conf->restart_window_ms, seed);
@@ -480,6 +485,20 @@ svc_start(struct svc *s)
 			return r;
 		}
 	s->probe.notified = false;
+	if (s->conf && s->sb.any) {
+		char why[sizeof(s->reason) - 64];
+
+		if (sandbox_prepare(&s->sb, s->conf, NULL, NULL, why,
+		        sizeof(why)) < 0) {
+			snprintf(s->reason, sizeof(s->reason),
+			    "cannot start '%.40s': %s", s->argv[0], why);
+			s->fail_status = 126;
+			(void)fprintf(stderr, "agent-init: %s: %s\n", s->name,
+			    s->reason);
+			set_state(s, SVC_FAILED);
+			return -EPERM;
+		}
+	}
 	if ((r = build_env(s)) < 0) {
 		fail_start(s, "environment", -r);
 		return r;
@@ -491,6 +510,7 @@ svc_start(struct svc *s)
 	memset(&req, 0, sizeof(req));
 	req.argv = s->argv;
 	req.envp = s->envp;
+	req.sandbox = s->conf ? &s->sb : NULL;
 	req.own_pgrp = true;
 	req.foreground_tty = s->foreground_tty;
 	req.stdio[0] = -1;

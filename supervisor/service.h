@@ -38,6 +38,7 @@
 #include "loop.h"
 #include "output.h"
 #include "probe.h"
+#include "sandbox.h"
 
 enum svc_state {
 	SVC_WAITING,
@@ -89,6 +90,10 @@ struct svc {
 	struct backoff bo;
 	char status[128]; /* the service's own STATUS= */
 	char **envp;
+	/* user, capabilities, seccomp, limits: SPEC section 10 */
+	struct sandbox sb;
+	/* Changed while the supervisor was busy with another change. */
+	bool change_pending;
 	/* Choices a preset made for this machine, each with its reason. */
 	const char *adapted[8];
 	unsigned int nadapted;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "signals.h"
 #include "spawn.h"
 
@@ -26,7 +27,8 @@ static void __attribute__((noreturn)) child_fail(int errfd, int step)
 	/* A short write to a pipe we own cannot block; nothing to do if it
 	 * fails: the parent then sees end-of-file and our exit status. */
 	(void)!write(errfd, &e, sizeof(e));
-	_exit(spawn_exec_status(e.err));
+	/* Only an exec that found nothing is "not found". */
+	_exit(step == SPAWN_STEP_EXEC ? spawn_exec_status(e.err) : 126);
 }
 
 /*
@@ -54,6 +56,12 @@ child(const struct spawn_req *req, int errfd)
 		if (req->stdio[i] >= 0 && req->stdio[i] != i &&
 		    dup2(req->stdio[i], i) < 0)
 			child_fail(errfd, SPAWN_STEP_STDIO);
+	if (req->sandbox && req->sandbox->any) {
+		int step;
+
+		if (sandbox_apply(req->sandbox, &step) < 0)
+			child_fail(errfd, step);
+	}
 	signals_child_reset();
 	if (req->envp)
 		execvpe(req->argv[0], req->argv, req->envp);
@@ -125,6 +133,13 @@ void
 spawn_describe(const struct spawn_error *e, const char *cmd, char *buf,
     size_t cap)
 {
+	const char *sb = sandbox_step_name(e->step);
+
+	if (sb) {
+		snprintf(buf, cap, "cannot start '%s': sandbox step %s: %s",
+		    cmd, sb, strerror(e->err));
+		return;
+	}
 	switch (e->step) {
 	case SPAWN_STEP_STDIO:
 		snprintf(buf, cap, "cannot set up stdio for '%s': %s", cmd,

@@ -2,8 +2,8 @@
  * spawn — fork, prepare the child, exec; report exec failures back.
  *
  * The child runs one straight-line function between fork and exec: its
- * own process group, the terminal's foreground when asked, an empty
- * signal mask, exec.  It never logs and never returns: a failing step
+ * own process group, the terminal's foreground when asked, stdio, the
+ * service's sandbox (sandbox.h), an empty signal mask, exec.  It never logs and never returns: a failing step
  * writes {step, errno} into a close-on-exec pipe and exits with the
  * shell's status (127 not found, 126 cannot execute).  The parent watches
  * that pipe in the loop: end-of-file means the exec happened.
@@ -26,6 +26,8 @@ enum spawn_step {
 	SPAWN_STEP_MAX
 };
 
+struct sandbox;
+
 struct spawn_req {
 	char *const *argv;
 	char *const *envp; /* NULL: our own environment */
@@ -33,6 +35,8 @@ struct spawn_req {
 	bool foreground_tty;
 	/* What becomes the child's 0, 1 and 2; -1 keeps ours. */
 	int stdio[3];
+	/* Restrictions applied after stdio, before exec; NULL: none. */
+	const struct sandbox *sandbox;
 };
 
 struct spawn_error {

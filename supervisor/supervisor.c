@@ -572,11 +572,28 @@ on_service_change_once(struct svc *s)
 /*
  * Called after every state change of a service.  A change can cause
  * another (a start that fails at once); run them one after the other
- * rather than nested.
+ * rather than nested, and remember which services changed meanwhile, so
+ * that none of them misses its own handling (a main service that fails
+ * inside another's change must still shut the sandbox down).
  */
+static struct svc *
+take_pending(bool take)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i]->change_pending) {
+			sup.svcs[i]->change_pending = !take;
+			return sup.svcs[i];
+		}
+	return NULL;
+}
+
 static void
 on_service_change(struct svc *s)
 {
+	if (s)
+		s->change_pending = true;
 	if (sup.in_change) {
 		sup.change_again = true;
 		return;
@@ -584,9 +601,8 @@ on_service_change(struct svc *s)
 	sup.in_change = true;
 	do {
 		sup.change_again = false;
-		on_service_change_once(s);
-		s = NULL;
-	} while (sup.change_again);
+		on_service_change_once(take_pending(true));
+	} while (sup.change_again || take_pending(false));
 	sup.in_change = false;
 }
 

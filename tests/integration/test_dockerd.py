@@ -116,3 +116,55 @@ def test_dockerd_sigterm_stops_command_first_then_dockerd(run, dockerdir,
     assert got[0] > i_main, (got[0], i_main)
     exit_dockerd = ev[i_dockerd]
     assert exit_dockerd.get("code") == 0, exit_dockerd
+
+
+def caps_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return {l.split(":")[0]: l.split()[1] for l in f
+                if l.startswith(("Cap", "Uid:", "NoNewPrivs:"))}
+
+
+def test_dockerd_keeps_its_capabilities_beside_an_agent_without_any(
+        run, dockerdir, tmp_path):
+    # Issue 5: the typical sandbox.  dockerd runs as root with all of
+    # agent-init's capabilities; the agent after it runs as nobody with
+    # none, no_new_privs and the default seccomp filter.
+    d = dockerdir
+    with open(os.path.join(d, "agent.json"), "w") as f:
+        json.dump({"data-root": d + "/data", "exec-root": d + "/exec",
+                   "pidfile": d + "/docker.pid",
+                   "hosts": ["unix://%s/docker.sock" % d],
+                   "bridge": "none", "iptables": False}, f)
+    conf = tmp_path / "s.conf"
+    conf.write_text("""\
+[service dockerd]
+command = dockerd --config-file %s/agent.json
+ready = unix-http:%s/docker.sock:/_ping
+ready_timeout = 60s
+
+[service agent]
+command = %s/sbreport status
+after = dockerd
+user = nobody
+capabilities = none
+seccomp = default
+restart = never
+""" % (d, d, os.environ["HELPERS"]))
+    r = run(["-c", str(conf)], preexec_fn=new_netns)
+    poll(lambda: "agent| sbreport done" in r.lines() or dockerd_failed(r)
+         or r.proc.poll() is not None, 90, "the agent's report", r.diag)
+    assert not dockerd_failed(r), dockerd_failed(r)
+    agent = {l.split(":")[0][7:]: l.split()[-1] for l in r.lines()
+             if l.startswith("agent| ")}
+    start = named(r.events(), "service_start", service="dockerd")[0]
+    dockerd = caps_of(r.host_pid(start["pid"]))
+    with open("/proc/self/status") as f:
+        ours = [l.split()[1] for l in f if l.startswith("CapBnd:")][0]
+    assert dockerd["CapEff"] == ours and dockerd["CapBnd"] == ours, dockerd
+    assert dockerd["NoNewPrivs"] == "0", dockerd
+    for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(agent[k], 16) == 0, (k, agent)
+    assert agent["NoNewPrivs"] == "1" and agent["Seccomp"] == "2", agent
+    assert agent["Uid"] == "65534", agent
+    r.kill(signal.SIGTERM)
+    assert r.wait(60) == 0, r.diag()

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../init/config.c"
+#include "../../supervisor/sandbox.c"
 #include "../../init/values.c"
 
 static char path[64];

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../init/config.c"
+#include "../../supervisor/sandbox.c"
 #include "../../init/events.c"
 #include "../../init/loop.c"
 #include "../../init/signals.c"
