@@ -568,9 +568,21 @@ apply_caps(const struct sandbox *sb, int *ret_step)
 		            CAPNG_BOUNDING_SET | CAPNG_AMBIENT,
 		        i) < 0)
 			return step_failed(ret_step, SANDBOX_STEP_CAPS, EINVAL);
-	/* The bounding set first, while we still hold CAP_SETPCAP. */
-	if (capng_apply(CAPNG_SELECT_BOUNDS) < 0)
-		return step_failed(ret_step, SANDBOX_STEP_BOUNDING, errno);
+	/*
+	 * The bounding set first, while we still hold CAP_SETPCAP, and
+	 * directly: libcap-ng's way reads /proc (absent in some images) and
+	 * skips a drop it cannot make without an error.
+	 */
+	for (i = 0; i < 64; i++) {
+		int r = prctl(PR_CAPBSET_READ, i, 0, 0, 0);
+
+		if (r < 0)
+			break; /* past the kernel's last capability */
+		if (r == 1 && !(sb->capmask & (1ULL << i)) &&
+		    prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+			return step_failed(ret_step, SANDBOX_STEP_BOUNDING,
+			    errno);
+	}
 	/*
 	 * Switch user while keeping the permitted set, so that the listed
 	 * capabilities can survive it; effective is empty after the switch
