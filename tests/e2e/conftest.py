@@ -6,6 +6,7 @@ network-isolated dockerd (privdockerd.py), with the scratch-demo image
 anywhere: if dockerd cannot start, or the image cannot be built, every
 test fails with dockerd's log.
 """
+import json
 import os
 import subprocess
 import sys
@@ -123,8 +124,7 @@ class Containers:
     def events(self, name):
         return harness.parse_events(self.stdout_logs(name))
 
-    def inspect(self, name, fmt=None):
-        import json
+    def inspect(self, name):
         r = self.d.docker("inspect", name)
         return json.loads(r.stdout)[0]
 

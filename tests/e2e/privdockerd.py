@@ -17,10 +17,6 @@
 start() fails loudly (raises) when dockerd cannot start: the suite must
 never skip because of that.  stop() removes every container, stops dockerd
 by its pid, deletes the namespace and the directory.
-
-Also usable by hand:
-    python3 tests/e2e/privdockerd.py start   # prints DIR and DOCKER_HOST
-    python3 tests/e2e/privdockerd.py stop DIR
 """
 import json
 import os
@@ -28,7 +24,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -186,11 +181,3 @@ class PrivateDockerd:
                 subprocess.run(["umount", "-l", mnt], check=False)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["start"]:
-        d = PrivateDockerd().start()
-        print(d.dir, d.pid, "export DOCKER_HOST=" + d.host)
-    elif sys.argv[1:2] == ["stop"]:
-        d = PrivateDockerd.__new__(PrivateDockerd)
-        raise SystemExit("stop by hand: kill the pid, ip netns del aid-*, rm -rf DIR")

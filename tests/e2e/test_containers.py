@@ -15,11 +15,9 @@ import subprocess
 
 import pytest
 
-from conftest import IMAGE, NS_RESOLVER, ROOT
+from conftest import NS_RESOLVER, ROOT
 from harness import AGENT_INIT, check_event_stream, poll
 from suputil import index, named
-
-NODE_CHECKS = os.path.join(ROOT, "images")
 
 
 def lines_of(text):
