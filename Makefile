@@ -4,6 +4,8 @@
 #   make demo     run agent-init as PID 1 in a fresh namespace
 #   make test     lint + unit (gcc & clang, ASan/UBSan) + integration
 #   make bench    benchmarks against tini, dumb-init, catatonit
+#   make e2e      real containers under a private dockerd (tests/e2e)
+#   make image-scratch-demo   build images/scratch-demo (no registry)
 #   make deps     install Debian packages and build the static libraries
 #
 # Everything fetched or built lands under build/ and is reused.
@@ -49,7 +51,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(DEFS) $(INCS) $(SAN)
 PYTEST := /usr/bin/python3 -m pytest
 
 .PHONY: all deps build helpers unit integration lint fmt fmt-check test demo \
-	bench \
+	bench e2e image-context image-scratch-demo \
 	clean distclean
 
 all: deps build
@@ -83,6 +85,23 @@ integration: deps build helpers
 	AGENT_INIT=$(abspath $(BIN)) HELPERS=$(abspath $(BUILD)/helpers) \
 		$(PYTEST) -q -p no:cacheprovider tests/integration
 
+# The end-to-end tests: a private dockerd of their own (tests/e2e/
+# privdockerd.py), the scratch-demo image built from the context below.
+E2E_CONTEXT := $(BUILD)/images/scratch-demo
+
+image-context: build
+	@images/scratch-demo/mkrootfs.sh $(E2E_CONTEXT) $(BIN)
+
+# With whatever docker the caller's DOCKER_HOST names; FROM scratch, so no
+# registry is needed.  The tests build it against their own dockerd.
+image-scratch-demo: image-context
+	DOCKER_BUILDKIT=0 docker build -t agent-init/scratch-demo $(E2E_CONTEXT)
+
+e2e: deps build helpers image-context
+	AGENT_INIT=$(abspath $(BIN)) HELPERS=$(abspath $(BUILD)/helpers) \
+		E2E_CONTEXT=$(abspath $(E2E_CONTEXT)) \
+		$(PYTEST) -q -p no:cacheprovider tests/e2e
+
 lint: deps
 	@scripts/lint.sh
 
@@ -103,7 +122,7 @@ bench: deps build
 
 clean:
 	rm -rf $(BUILD)/agent-init $(BUILD)/helpers $(BUILD)/unit \
-		$(BUILD)/bench
+		$(BUILD)/bench $(BUILD)/images
 
 distclean:
 	rm -rf $(BUILD)

@@ -291,13 +291,13 @@ args_parse(int argc, char **argv, args_getenv env, struct args *ret, char *err,
 		*ret = a;
 		return 0;
 	}
+	/*
+	 * No command is fine here: the services may come from -c, from
+	 * --dockerd, or from the default file, whose existence main.c checks
+	 * (this parser makes no syscalls).
+	 */
 	if (i < argc)
 		a.cmd = argv + i;
-	else if (!a.config && !a.dockerd) {
-		snprintf(err, errcap,
-		    "no command given (usage: agent-init [OPTIONS] -- COMMAND [ARG...])");
-		return -EINVAL;
-	}
 	if (a.stop_timeout_ms == 0) {
 		snprintf(err, errcap, "--stop-timeout must be more than 0");
 		return -EINVAL;

@@ -398,6 +398,13 @@ setup(int argc, char **argv)
 		exit(EXIT_USAGE);
 	}
 	load_config();
+	if (!g.a.cmd && !g.config_path && !g.a.dockerd) {
+		/* Neither a command, nor -c, nor CONFIG_DEFAULT_PATH. */
+		fprintf(stderr,
+		    "agent-init: no command given (usage: agent-init [OPTIONS] "
+		    "-- COMMAND [ARG...])\n");
+		exit(EXIT_USAGE);
+	}
 	apply_env();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;

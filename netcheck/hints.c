@@ -37,6 +37,19 @@ resolver_hint(const char *code, const struct hint_ctx *c, char *buf, size_t cap)
 		    "that UDP and TCP port 53 to it are allowed, or use "
 		    "another nameserver",
 		    s(c->target, "the nameserver"));
+	else if (strcmp(code, "port_unreachable") == 0 && c->embedded_dns)
+		/*
+		 * Docker answers on 127.0.0.11 only on user-defined networks;
+		 * on the default bridge (or with `--dns 127.0.0.11`) nothing
+		 * listens there, and the kernel says so at once.
+		 */
+		snprintf(buf, cap,
+		    "nothing listens on 127.0.0.11:53: that is Docker's "
+		    "embedded DNS, which exists only on user-defined networks "
+		    "(`docker network create`), not on the default bridge or "
+		    "with `--dns 127.0.0.11`; use a user-defined network, or "
+		    "`docker run --dns IP` with a resolver the sandbox can "
+		    "reach");
 	else if (strcmp(code, "port_unreachable") == 0)
 		snprintf(buf, cap,
 		    "%s answered that nothing listens on port 53: start the "

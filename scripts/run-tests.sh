@@ -44,6 +44,20 @@ else
 	fail=$((fail + 1)); failed_stages="$failed_stages integration"
 fi
 
+# End to end: real containers under a private dockerd (tests/e2e).  If
+# dockerd cannot start, every test of the stage fails; none is skipped.
+if [ -x build/agent-init ]; then
+	stage e2e make -s e2e
+	st=$?
+	count "$LOG/e2e.log"
+	if [ $st -ne 0 ] && ! grep -qE '[0-9]+ failed|[0-9]+ errors?' "$LOG/e2e.log"; then
+		fail=$((fail + 1))
+	fi
+else
+	echo "== e2e: skipped because the build failed (counted as failed)"
+	fail=$((fail + 1)); failed_stages="$failed_stages e2e"
+fi
+
 echo
 [ -z "$failed_stages" ] || echo "failed stages:$failed_stages"
 echo "$pass passed, $fail failed"
