@@ -19,6 +19,9 @@ from harness import poll
 from suputil import index, mark, named, new_netns, read_marks, svcact
 
 
+# A test names dockerdir before run: fixtures are torn down in reverse
+# order, so the run (and its dockerd) is gone before the directory is
+# removed.
 @pytest.fixture
 def dockerdir():
     if not shutil.which("dockerd"):
@@ -56,7 +59,7 @@ def dockerd_failed(r):
         named(ev, "service_failed", service="dockerd") else None
 
 
-def test_dockerd_preset_command_runs_once_dockerd_is_ready(run, dockerdir):
+def test_dockerd_preset_command_runs_once_dockerd_is_ready(dockerdir, run):
     # A pidfile left by a dockerd killed with SIGKILL: the preset removes
     # it (dockerd would refuse to start) and says so in `adapted`.
     pidfile = os.path.join(dockerdir, "docker.pid")
@@ -87,7 +90,7 @@ def test_dockerd_preset_command_runs_once_dockerd_is_ready(run, dockerdir):
     assert ev[-1]["agent_init"] == "exit" and ev[-1]["status"] == 0
 
 
-def test_dockerd_sigterm_stops_command_first_then_dockerd(run, dockerdir,
+def test_dockerd_sigterm_stops_command_first_then_dockerd(dockerdir, run,
                                                           tmp_path):
     # The command takes half a second to stop: dockerd may only get its
     # SIGTERM after the command has exited.
@@ -125,7 +128,7 @@ def caps_of(pid):
 
 
 def test_dockerd_keeps_its_capabilities_beside_an_agent_without_any(
-        run, dockerdir, tmp_path):
+        dockerdir, run, tmp_path):
     # Issue 5: the typical sandbox.  dockerd runs as root with all of
     # agent-init's capabilities; the agent after it runs as nobody with
     # none, no_new_privs and the default seccomp filter.
