@@ -4,6 +4,8 @@
 #
 #   make bench                 (bench/run.sh calls this at its end)
 #   AGENT_INIT=/abs/path/agent-init bench/supervisor.sh
+#   RELAY_ONLY=1 AGENT_INIT=... bench/supervisor.sh   (part 1 only, printed,
+#                           bench/RESULTS.md left alone)
 #
 # Three parts:
 #   1 log relay throughput  `linegen N` (N numbered 60-byte lines) relayed by
@@ -43,6 +45,7 @@ RESTARTS=${RESTARTS:-300}           # part 2: agent-init samples
 PEER_RESTARTS=${PEER_RESTARTS:-10}  # part 2: samples for the ~1 s peers
 READY_RUNS=${READY_RUNS:-50}        # part 3: fake notifier runs
 DOCKERD_RUNS=${DOCKERD_RUNS:-3}     # part 3: real dockerd runs (0: skip)
+RELAY_ONLY=${RELAY_ONLY:-}          # set: part 1 only, not written to RESULTS.md
 
 BENCH_NAME=bench/supervisor
 # shellcheck source=bench/lib.sh
@@ -267,6 +270,13 @@ relay_table() {
 RELAY_TABLE=$(relay_table)
 RELAY_PCT=$(awk -v a="${RMED[agent-init]}" -v p="${RMED[pipe]}" 'BEGIN { printf "%.0f", 100 * p / a }')
 RELAY_PCT2=$(awk -v a="${RMED[agent-init]}" -v p="${RMED[pipe2]}" 'BEGIN { printf "%.0f", 100 * p / a }')
+if [ -n "$RELAY_ONLY" ]; then
+	echo
+	echo "$RELAY_TABLE"
+	echo
+	echo "agent-init: ${RELAY_PCT}% of the raw pipe, ${RELAY_PCT2}% of the one-more-hop pipe (median of $RELAY_ROUNDS rounds)"
+	exit 0
+fi
 
 # ==================================================================================
 # Part 2: restart latency
