@@ -33,7 +33,20 @@
 #define OUTPUT_LINE_MAX ((size_t)16 * 1024)
 /* Each stream reads into this much at a time. */
 #define OUTPUT_BUF_SIZE ((size_t)64 * 1024)
+/* One stream relays at most about this much per wake-up, then lets the
+ * others have a turn. */
+#define OUTPUT_BUDGET ((size_t)256 * 1024)
+/* The pipe of a stream that fills our buffer is grown to this (once). */
+#define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define OUTPUT_TAIL_WIDTH 240
+/* At most this many tail lines (a power of two; the config allows 1000). */
+#define OUTPUT_TAIL_RING 1024U
+/*
+ * The relay copies and scans 16 bytes at a time: a read buffer has this
+ * much zeroed room after OUTPUT_BUF_SIZE, and a copy may write as far past
+ * the line it copies.
+ */
+#define OUTPUT_BLOCK 16
 
 struct svc_out;
 
@@ -47,12 +60,16 @@ struct out_stream {
 	bool open;
 	bool paused;
 	bool continued; /* the next piece continues a split line */
+	bool grown; /* the pipe was grown (or that was tried) */
 	struct out_stream *next_paused;
 };
 
 struct svc_out {
 	const char *name;
 	size_t name_len;
+	/* "NAME| ", zero-padded to whole blocks; prefix_len without them. */
+	char prefix[CONFIG_NAME_MAX + 2 * OUTPUT_BLOCK];
+	size_t prefix_len;
 	enum output_mode mode;
 	struct out_stream s[2];
 	/* The last lines, a ring of tail_cap slots of OUTPUT_TAIL_WIDTH. */
