@@ -131,7 +131,6 @@ close_stream(struct out_stream *st)
 	st->open = false;
 	st->len = 0;
 	st->continued = false;
-	st->grown = false;
 }
 
 unsigned int
@@ -535,28 +534,11 @@ relay_lines(struct out_stream *st, bool at_end)
 	return true;
 }
 
-/*
- * A read that fills the buffer finds a service writing faster than one
- * buffer per wake-up: its pipe gets room for OUTPUT_PIPE_SIZE bytes, once,
- * so that it can run on while we relay, and we take more per wake-up.
- * Pipes of quiet services keep the default 64 KiB: the user's quota of
- * pipe pages (pipe(7), shared by every process of the uid) counts the
- * size asked for, not what is used.  Beyond that quota or
- * /proc/sys/fs/pipe-max-size the kernel says no, and the pipe stays.
- */
-static void
-grow_pipe(struct out_stream *st)
-{
-	st->grown = true;
-	(void)fcntl(st->io.fd, F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
-}
-
-/* Read and relay until the pipe is empty, the sink is full or
- * OUTPUT_BUDGET bytes have come in. */
+/* Read and relay until the pipe is empty, the sink is full or 64 KiB. */
 static void
 pump(struct out_stream *st)
 {
-	size_t budget = OUTPUT_BUDGET;
+	size_t budget = 4 * OUTPUT_LINE_MAX;
 
 	while (st->open && !st->paused) {
 		ssize_t r;
@@ -567,9 +549,6 @@ pump(struct out_stream *st)
 			return; /* let the other streams have a turn */
 		r = read(st->io.fd, st->buf + st->len,
 		    OUTPUT_BUF_SIZE - st->len);
-		if (r > 0 && (size_t)r == OUTPUT_BUF_SIZE - st->len &&
-		    !st->grown)
-			grow_pipe(st);
 		if (r > 0) {
 			st->len += (size_t)r;
 			budget -= (size_t)r < budget ? (size_t)r : budget;

@@ -33,11 +33,6 @@
 #define OUTPUT_LINE_MAX ((size_t)16 * 1024)
 /* Each stream reads into this much at a time. */
 #define OUTPUT_BUF_SIZE ((size_t)64 * 1024)
-/* One stream relays at most about this much per wake-up, then lets the
- * others have a turn. */
-#define OUTPUT_BUDGET ((size_t)256 * 1024)
-/* The pipe of a stream that fills our buffer is grown to this (once). */
-#define OUTPUT_PIPE_SIZE (1024 * 1024)
 #define OUTPUT_TAIL_WIDTH 240
 /* At most this many tail lines (a power of two; the config allows 1000). */
 #define OUTPUT_TAIL_RING 1024U
@@ -60,7 +55,6 @@ struct out_stream {
 	bool open;
 	bool paused;
 	bool continued; /* the next piece continues a split line */
-	bool grown; /* the pipe was grown (or that was tried) */
 	struct out_stream *next_paused;
 };
 
