@@ -514,7 +514,7 @@ ${DK_ROWS%$'\n'}"
 # ==================================================================================
 MISSES=()
 awk -v a="$RELAY_PCT" 'BEGIN { exit !(a < 80) }' &&
-	MISSES+=("log relay: agent-init at ${RELAY_PCT}% of the raw pipe (goal ≥ 80%); ${RELAY_PCT2}% of the one-more-hop pipe and ${RELAY_PCTH}% of the prefixing reference relay, the floor for a process in its place on this machine")
+	MISSES+=("log relay: agent-init at ${RELAY_PCT}% of the raw pipe (goal ≥ 80%); ${RELAY_PCT2}% of the one-more-hop pipe and ${RELAY_PCTH}% of the prefixing reference relay (a minimal process doing the same)")
 [ -z "${RFAIL[agent-init]-}" ] ||
 	MISSES+=("log relay: agent-init output not exact (${RBAD[agent-init]})")
 awk -v a="$AI_RMED" 'BEGIN { exit !(a >= 2) }' &&
@@ -551,10 +551,11 @@ the machine's load drifts less between them): agent-init ${RELAY_RR} of
 the raw pipe and ${RELAY_RR2} of the one-more-hop pipe; the one-more-hop
 pipe ${RELAY_RRP} of the raw pipe; agent-init ${RELAY_RRH} of the
 prefixing reference relay.  The reference relays (bench/relayhop.c) are
-the floor for a process in agent-init's place: \`splice\` moves the
-bytes with splice(2), without copying them through user space;
-\`prefix\` does agent-init's transformation (read 64 KiB, write
-\`gen| \` + line for each line, one write) and nothing else.  agent-init
+minimal processes in agent-init's place: \`splice\` moves the bytes with
+splice(2), without copying them through user space (the cost of the hop
+alone); \`prefix\` does agent-init's transformation (read 64 KiB, copy
+\`gen| \` + line for each line, one write) and nothing else (the hop
+plus the copy that inserting a prefix needs).  agent-init
 and both reference relays grow their stdout pipe to 1 MiB (agent-init
 when it finds it full); cat and the raw pipes keep the default 64 KiB,
 as a shell makes them.  Goal: agent-init ≥ 80% of the raw pipe with zero
