@@ -292,18 +292,15 @@ tail_add_lines(struct svc_out *o, const char *buf, const uint32_t *ring,
 }
 
 /*
- * Copy one block of OUTPUT_BLOCK bytes.  A fixed-size memcpy() would do,
- * but at -Os GCC may make it a `rep movsb`, whose start-up alone costs
- * more than a whole short line.
+ * Copy one block of OUTPUT_BLOCK bytes.  A memcpy() of a constant size
+ * compiles to two moves; one of a variable size is, at -Os, a `rep
+ * movsb` whose start-up alone costs more than a short line (it was the
+ * relay's top cost): hence whole blocks, with slack to spare.
  */
 static inline void
 copy_block(char *dst, const char *src)
 {
-#if defined(__SSE2__) && !defined(OUTPUT_NO_SSE2)
-	_mm_storeu_si128((void *)dst, _mm_loadu_si128((const void *)src));
-#else
 	memcpy(dst, src, OUTPUT_BLOCK);
-#endif
 }
 
 /*
