@@ -15,12 +15,9 @@
 
 #include <sys/mman.h>
 
-#include "../../init/config.c"
 #include "../../init/events.c"
 #include "../../init/loop.c"
-#include "../../init/signals.c"
 #include "../../init/sink.c"
-#include "../../init/values.c"
 #include "../../supervisor/output.c"
 
 struct bytes {
