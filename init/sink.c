@@ -22,7 +22,7 @@ static void on_writable(struct loop_io *io, uint32_t revents);
  * as /dev/null never block, so a plain duplicate does.
  */
 static int
-open_own(int fd, enum sink_mode *ret_mode)
+open_own(int fd, enum sink_mode *ret_mode, bool *ret_fifo)
 {
 	struct stat st;
 	char path[32];
@@ -30,6 +30,7 @@ open_own(int fd, enum sink_mode *ret_mode)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	*ret_fifo = S_ISFIFO(st.st_mode);
 	if (S_ISSOCK(st.st_mode)) {
 		*ret_mode = SINK_SEND;
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -60,7 +61,7 @@ sink_init(struct sink *s, int fd, char *queue, size_t cap)
 	int nfd;
 
 	memset(s, 0, sizeof(*s));
-	nfd = open_own(fd, &s->mode);
+	nfd = open_own(fd, &s->mode, &s->fifo);
 	if (nfd < 0)
 		return nfd;
 	s->fd = nfd;
@@ -101,6 +102,23 @@ try_write(struct sink *s, const char *buf, size_t n)
 	return -errno;
 }
 
+/*
+ * A pipe we fill faster than it is read gets room for SINK_PIPE_SIZE
+ * bytes, once: fewer wake-ups of ours and of the reader per byte when a
+ * service floods its output.  The reader may have made it larger already
+ * (never shrink), and past /proc/sys/fs/pipe-max-size or the user's pipe
+ * quota (pipe(7)) the kernel refuses: the pipe stays as it is.
+ */
+static void
+grow_fifo(struct sink *s)
+{
+	int cur = fcntl(s->fd, F_GETPIPE_SZ);
+
+	s->grown = true;
+	if (cur >= 0 && cur < SINK_PIPE_SIZE)
+		(void)fcntl(s->fd, F_SETPIPE_SZ, SINK_PIPE_SIZE);
+}
+
 /* Write out as much of the queue as the fd takes now. */
 static void
 drain(struct sink *s)
@@ -113,7 +131,9 @@ drain(struct sink *s)
 			s->broken = true;
 			s->dropped += s->qlen;
 			s->qlen = 0;
-		} else if (w == 0)
+		} else if (w == 0 && s->fifo && !s->grown)
+			grow_fifo(s);
+		else if (w == 0)
 			break;
 		else {
 			s->qhead += (size_t)w;
@@ -183,6 +203,23 @@ sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
 	q[an + bn + cn] = '\n';
 	s->qlen += n;
 	return 0;
+}
+
+char *
+sink_space(struct sink *s, size_t want, size_t *ret_n)
+{
+	if (s->qhead > 0 && s->qcap - s->qhead - s->qlen < want) {
+		memmove(s->q, s->q + s->qhead, s->qlen);
+		s->qhead = 0;
+	}
+	*ret_n = s->qcap - s->qhead - s->qlen;
+	return s->q + s->qhead + s->qlen;
+}
+
+void
+sink_commit(struct sink *s, size_t n)
+{
+	s->qlen += n;
 }
 
 void

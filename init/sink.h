@@ -16,7 +16,8 @@
  * each write of at most PIPE_BUF bytes.
  *
  * Public API: sink_init(), sink_write(), sink_room(), sink_pending(),
- * sink_flush().
+ * sink_flush(); for batches sink_cork(), sink_write3(), sink_space(),
+ * sink_commit(), sink_push(), sink_uncork().
  */
 #ifndef AGENT_INIT_SINK_H
 #define AGENT_INIT_SINK_H
@@ -29,10 +30,15 @@
 
 enum sink_mode { SINK_WRITE, SINK_SEND, SINK_CHUNKED, SINK_MODE_MAX };
 
+/* What a pipe we write faster than it is read is grown to (once). */
+#define SINK_PIPE_SIZE (1024 * 1024)
+
 struct sink {
 	int fd;
 	enum sink_mode mode;
 	bool broken;
+	bool fifo; /* fd is a pipe: grown to SINK_PIPE_SIZE when full */
+	bool grown; /* tried already */
 	char *q;
 	size_t qcap, qhead, qlen;
 	uint64_t dropped;
@@ -57,6 +63,15 @@ void sink_cork(struct sink *s);
 int sink_write3(struct sink *s, const char *a, size_t an, const char *b,
     size_t bn, const char *c, size_t cn);
 void sink_push(struct sink *s);
+/*
+ * Corked only: build in place.  sink_space() returns the free bytes at the
+ * end of the queue (moving the queue to its start first when fewer than
+ * want are free there) and their count in *ret_n; the caller writes into
+ * them and sink_commit() queues the first n.  No call per line for a
+ * writer that packs many lines at once.
+ */
+char *sink_space(struct sink *s, size_t want, size_t *ret_n);
+void sink_commit(struct sink *s, size_t n);
 void sink_uncork(struct sink *s);
 size_t sink_pending(const struct sink *s);
 void sink_flush(struct sink *s, int timeout_ms);

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,6 +12,11 @@
 #include "events.h"
 #include "output.h"
 #include "sink.h"
+
+/* OUTPUT_NO_SSE2: the portable code on x86-64 too (its unit test). */
+#if defined(__SSE2__) && !defined(OUTPUT_NO_SSE2)
+#include <emmintrin.h>
+#endif
 
 /*
  * Our stdout and stderr queues.  A quarter MiB each holds many lines of
@@ -70,18 +76,28 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 	o->name = name;
 	o->name_len = strlen(name);
 	o->mode = mode;
+	/* Longer names (none pass the config) take the line-by-line path. */
+	if (o->name_len + 2 + OUTPUT_BLOCK <= sizeof(o->prefix)) {
+		memcpy(o->prefix, name, o->name_len);
+		memcpy(o->prefix + o->name_len, "| ", 2);
+		o->prefix_len = o->name_len + 2;
+	}
 	for (i = 0; i < 2; i++) {
 		o->s[i].owner = o;
 		o->s[i].which = i + 1;
 		o->s[i].io.fd = -1;
 		o->s[i].child_fd = -1;
 		if (mode != OUTPUT_RAW) {
-			o->s[i].buf = malloc(OUTPUT_BUF_SIZE);
+			o->s[i].buf = calloc(1, OUTPUT_BUF_SIZE + OUTPUT_BLOCK);
 			if (!o->s[i].buf)
 				return -ENOMEM;
 		}
 	}
 	if (tail_lines > 0 && mode != OUTPUT_RAW) {
+		/* The config allows up to 1000 lines; relay_fast() keeps
+		 * track of this many. */
+		if (tail_lines > OUTPUT_TAIL_RING)
+			tail_lines = OUTPUT_TAIL_RING;
 		o->tail = calloc(tail_lines, OUTPUT_TAIL_WIDTH);
 		if (!o->tail)
 			return -ENOMEM;
@@ -255,6 +271,140 @@ output_tail_text(const struct svc_out *o, char *buf, size_t cap)
 	return len;
 }
 
+/*
+ * The tail gets, of the n lines relayed at once, the last ones, whose
+ * starts are in ring (slot i % OUTPUT_TAIL_RING for line i) and which end
+ * one byte (their newline) before the next line's start, or before end:
+ * only those are copied, instead of every line as it goes by.
+ */
+static void
+tail_add_lines(struct svc_out *o, const char *buf, const uint32_t *ring,
+    size_t n, size_t end)
+{
+	size_t i = n > o->tail_cap ? n - o->tail_cap : 0;
+
+	for (; i < n; i++) {
+		size_t a = ring[i % OUTPUT_TAIL_RING];
+		size_t b = i + 1 < n ? ring[(i + 1) % OUTPUT_TAIL_RING] : end;
+
+		tail_add(o, buf + a, b - 1 - a);
+	}
+}
+
+/*
+ * Copy one block of OUTPUT_BLOCK bytes.  A memcpy() of a constant size
+ * compiles to two moves; one of a variable size is, at -Os, a `rep
+ * movsb` whose start-up alone costs more than a short line (it was the
+ * relay's top cost): hence whole blocks, with slack to spare.
+ */
+static inline void
+copy_block(char *dst, const char *src)
+{
+	memcpy(dst, src, OUTPUT_BLOCK);
+}
+
+/*
+ * Copy src to dst up to its first newline among the first lim bytes and
+ * return that newline's offset, or lim if there is none (what was copied
+ * is then of no use).  With SSE2 (every x86-64) it goes a block at a time,
+ * copying and searching in one pass; it may read and write up to a block
+ * past the newline or lim: the read buffer is padded, and the caller
+ * counts a block of slack in the destination.
+ */
+static inline size_t
+copy_line(char *dst, const char *src, size_t lim)
+{
+#if defined(__SSE2__) && !defined(OUTPUT_NO_SSE2)
+	const __m128i nl = _mm_set1_epi8('\n');
+	size_t i;
+
+	for (i = 0; i < lim; i += OUTPUT_BLOCK) {
+		__m128i v = _mm_loadu_si128((const void *)(src + i));
+		unsigned int m;
+
+		_mm_storeu_si128((void *)(dst + i), v);
+		m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			return i < lim ? i : lim;
+		}
+	}
+	return lim;
+#else
+	const char *nl = memchr(src, '\n', lim);
+
+	if (!nl)
+		return lim;
+	memcpy(dst, src, (size_t)(nl - src));
+	return (size_t)(nl - src);
+#endif
+}
+
+/*
+ * Whether relay_fast() may take this stream's next lines: prefix mode into
+ * a live, corked sink, no split line to continue, no `log:` probe reading
+ * the lines.
+ */
+static bool
+fast_ok(const struct out_stream *st)
+{
+	const struct svc_out *o = st->owner;
+	const struct sink *k = &sinks[st->which - 1];
+
+	return o->mode == OUTPUT_PREFIX && o->prefix_len > 0 &&
+	    !st->continued && !(o->on_line && o->line_watch) &&
+	    sinks_ok[st->which - 1] && !k->broken && k->corked;
+}
+
+/*
+ * Prefix mode's common case, the relay's hot loop: complete lines of at
+ * most OUTPUT_LINE_MAX bytes, each copied with its prefix straight into
+ * the queue of our stdout or stderr while it is searched for its newline;
+ * no call per line, and the tail filled once at the end.  It stops where a
+ * line needs more care (a piece of a long line, a partial last line, a
+ * queue without room for it) and returns the offset reached: relay_lines()
+ * takes that line, one at a time as before.
+ */
+static size_t
+relay_fast(struct out_stream *st, size_t off)
+{
+	struct svc_out *o = st->owner;
+	struct sink *k = &sinks[st->which - 1];
+	size_t pl = o->prefix_len, room, used = 0, lines = 0;
+	char *q = sink_space(k, OUTPUT_BUF_SIZE, &room);
+	/* Where the last lines start, for the tail. */
+	uint32_t ring[OUTPUT_TAIL_RING];
+
+	while (off < st->len) {
+		size_t lim = st->len - off, n;
+
+		if (lim > OUTPUT_LINE_MAX + 1)
+			lim = OUTPUT_LINE_MAX + 1;
+		if (pl + lim + OUTPUT_BLOCK > room - used) {
+			if (pl + OUTPUT_BLOCK + 1 >= room - used)
+				break;
+			lim = room - used - pl - OUTPUT_BLOCK;
+		}
+		copy_block(q + used, o->prefix);
+		if (pl > OUTPUT_BLOCK) {
+			size_t i;
+
+			for (i = OUTPUT_BLOCK; i < pl; i += OUTPUT_BLOCK)
+				copy_block(q + used + i, o->prefix + i);
+		}
+		n = copy_line(q + used + pl, st->buf + off, lim);
+		if (n == lim)
+			break;
+		q[used + pl + n] = '\n';
+		used += pl + n + 1;
+		ring[lines++ % OUTPUT_TAIL_RING] = (uint32_t)off;
+		off += n + 1;
+	}
+	sink_commit(k, used);
+	tail_add_lines(o, st->buf, ring, lines, off);
+	return off;
+}
+
 /* Bytes the destination needs to take a line of n bytes whole. */
 static size_t
 stream_needed(const struct out_stream *st, size_t n)
@@ -339,9 +489,16 @@ relay_lines(struct out_stream *st, bool at_end)
 	size_t off = 0;
 
 	while (off < st->len) {
-		char *nl = memchr(st->buf + off, '\n', st->len - off);
+		char *nl;
 		size_t n;
 		bool more = false;
+
+		if (fast_ok(st)) {
+			off = relay_fast(st, off);
+			if (off == st->len)
+				break;
+		}
+		nl = memchr(st->buf + off, '\n', st->len - off);
 
 		if (nl && (size_t)(nl - (st->buf + off)) <= OUTPUT_LINE_MAX)
 			n = (size_t)(nl - (st->buf + off));

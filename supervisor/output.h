@@ -34,6 +34,14 @@
 /* Each stream reads into this much at a time. */
 #define OUTPUT_BUF_SIZE ((size_t)64 * 1024)
 #define OUTPUT_TAIL_WIDTH 240
+/* At most this many tail lines (a power of two; the config allows 1000). */
+#define OUTPUT_TAIL_RING 1024U
+/*
+ * The relay copies and scans 16 bytes at a time: a read buffer has this
+ * much zeroed room after OUTPUT_BUF_SIZE, and a copy may write as far past
+ * the line it copies.
+ */
+#define OUTPUT_BLOCK 16
 
 struct svc_out;
 
@@ -53,6 +61,9 @@ struct out_stream {
 struct svc_out {
 	const char *name;
 	size_t name_len;
+	/* "NAME| ", zero-padded to whole blocks; prefix_len without them. */
+	char prefix[CONFIG_NAME_MAX + 2 * OUTPUT_BLOCK];
+	size_t prefix_len;
 	enum output_mode mode;
 	struct out_stream s[2];
 	/* The last lines, a ring of tail_cap slots of OUTPUT_TAIL_WIDTH. */

@@ -2,6 +2,7 @@
 in prefix and json modes, none lost or torn when the reader of our output
 is slow (the service blocks instead), long lines in marked pieces, and a
 partial last line flushed when the service exits."""
+import fcntl
 import json
 import os
 import select
@@ -201,6 +202,29 @@ def test_million_lines_json_slow_reader(piped, tmp_path):
     assert names[0] == "start" and names[-1] == "exit", names
     assert state["other"][-1]["status"] == 0
 
+
+def test_full_stdout_pipe_is_grown(piped, tmp_path):
+    # Our stdout is a pipe that nobody reads yet: when agent-init finds it
+    # full, it asks for 1 MiB (pipe-max-size permitting), so that a flood
+    # costs fewer wake-ups; then every line still arrives, in order.
+    n_lines = 300000
+    gate = tmp_path / "gate"
+    conf = gen_conf(tmp_path, "lines:%d gate:%s" % (n_lines, gate))
+    r = piped(["-c", conf, "--events", "file:%s" % (tmp_path / "events")])
+    r.wait_blocked_writer(b"lines:")
+    with open("/proc/sys/fs/pipe-max-size") as f:
+        want = min(1 << 20, int(f.read()))
+    assert fcntl.fcntl(r.fd, fcntl.F_GETPIPE_SZ) == want, \
+        "not grown (is uid %d over its pipe quota, pipe(7)?)" % os.getuid()
+    got = []
+
+    def on_line(line):
+        got.append(line)
+        if len(got) == n_lines:
+            open(str(gate), "w").close()
+    assert r.consume(on_line) == b""
+    assert r.wait() == 0, r.stderr()
+    assert got == [b"gen| %07d" % i for i in range(1, n_lines + 1)]
 
 
 @pytest.mark.parametrize("output", ["prefix", "json"])
