@@ -363,6 +363,38 @@ warn(const char *path, const char *what, int err)
 	ev_emit();
 }
 
+/*
+ * The directory of the socket decides who can replace it: whoever may
+ * remove entries there can put a socket of their own in its place and
+ * answer `status` and `wait-ready` for us.  So it must be a directory
+ * (not through a symlink someone else planted), owned by root or by us,
+ * and writable by no one else (unless sticky, as /tmp: then only the
+ * owner of the socket, us, may remove it).
+ */
+static int
+safe_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	/* A symlink of ours or root's (/var/run -> /run) is the operator's
+	 * choice: judge where it leads.  Anyone else's was planted. */
+	if (S_ISLNK(st.st_mode)) {
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return -ELOOP;
+		if (stat(dir, &st) < 0)
+			return -errno;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return -EPERM;
+	return 0;
+}
+
 int
 control_listen(const char *path)
 {
@@ -385,6 +417,11 @@ control_listen(const char *path)
 	if (slash && slash != dir) {
 		*slash = 0;
 		(void)mkdir(dir, 0755);
+	} else
+		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+	if ((i = safe_dir(dir)) < 0) {
+		warn(dir, "unsafe directory for the control socket", -i);
+		return i;
 	}
 	/*
 	 * A stale socket from an earlier run (same container restarted) is

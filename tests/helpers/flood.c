@@ -44,8 +44,7 @@ main(int argc, char **argv)
 	unsigned int n, len, k;
 	size_t fill = 0, off;
 
-	if (argc != 3 || (len = (unsigned int)atoi(argv[2])) < 12 ||
-	    len > 4096)
+	if (argc != 3 || (len = (unsigned int)atoi(argv[2])) < 12 || len > 4096)
 		return 64;
 	n = (unsigned int)strtoul(argv[1], NULL, 10);
 	memset(&sa, 0, sizeof(sa));
