@@ -138,13 +138,16 @@ backoff = 0..0
 NPROC = 60
 
 
-def test_fork_bomb_under_rlimit_nproc(run, tmp_path, sockdir):
+@pytest.mark.parametrize("end", ["sigterm", "time_up"])
+def test_fork_bomb_under_rlimit_nproc(run, tmp_path, sockdir, end):
     # The service drops to nobody (RLIMIT_NPROC is not enforced for root
     # with CAP_SYS_ADMIN) with RLIMIT_NPROC = 60, and forks without end;
-    # every fourth child exits at once, so orphans keep coming to PID 1.
-    # Meanwhile agent-init reaps (the `reaped` count grows), answers
-    # status, and a SIGTERM shuts everything down (the bomb ignores
-    # SIGTERM: SIGKILL after stop_timeout) with no process left.
+    # processes keep exiting, so orphans keep coming to PID 1.  Meanwhile
+    # agent-init reaps (the `reaped` count grows) and answers status.
+    # Then either a SIGTERM shuts everything down (the bomb ignores
+    # SIGTERM: SIGKILL after its stop_timeout), or the bomb's time is up
+    # and agent-init, still running another service, is left with no
+    # zombie and no process of the bomb.
     pub = tempfile.mkdtemp(prefix="ai-bomb-", dir="/tmp")
     os.chmod(pub, 0o777)
     marker = os.path.join(pub, "refused")
@@ -155,10 +158,12 @@ def test_fork_bomb_under_rlimit_nproc(run, tmp_path, sockdir):
 control_socket = %s
 stop_timeout = 5s
 [service bomb]
-command = prlimit --nproc=%d:%d -- setpriv --reuid 65534 --regid 65534 --clear-groups -- {H}/forkbomb 60 %s
+command = prlimit --nproc=%d:%d -- setpriv --reuid 65534 --regid 65534 --clear-groups -- {H}/forkbomb %d %s
 restart = never
 stop_timeout = 1s
-""" % (sock, NPROC, NPROC, marker))
+[service stay]
+command = {H}/svcact wait
+""" % (sock, NPROC, NPROC, 60 if end == "sigterm" else 4, marker))
     try:
         r = run(["-v", "-c", conf, "--events", "file:" + evpath],
                 events_path=evpath)
@@ -174,14 +179,26 @@ stop_timeout = 1s
             poll(lambda: reaped() > n + 10, what="orphans reaped",
                  diag=r.diag)
             st = status_of(sock)
-            assert st["services"][0]["state"] == "ready", st
+            assert {s["name"]: s["state"] for s in st["services"]} == {
+                "bomb": "ready", "stay": "ready"}, st
+        init = r.init_pid()
+        if end == "time_up":
+            ex = r.wait_event("service_exit", service="bomb", timeout=60)
+            assert ex.get("code") == 0, ex
+            stay = r.host_pid(named(r.events(), "service_start",
+                                    service="stay")[0]["pid"])
+            poll(lambda: descendants(init) == [stay], 60,
+                 "every process of the bomb gone, no zombie left",
+                 lambda: "%r%s" % ([(p, proc_state(p)) for p in
+                                    descendants(init)], r.diag()))
         r.kill(signal.SIGTERM)
         assert r.wait(30) == 0, r.diag()
         ev = r.events()
         ex = named(ev, "service_exit", service="bomb")
-        assert ex and ex[0].get("signal") == "SIGKILL", ex
+        if end == "sigterm":
+            assert ex and ex[0].get("signal") == "SIGKILL", ex
         assert ev[-1]["agent_init"] == "exit" and ev[-1]["status"] == 0
-        print("\nfaults: fork bomb; %d orphans reaped during it" % reaped())
+        print("\nfaults: fork bomb (%s); %d orphans reaped" % (end, reaped()))
     finally:
         shutil.rmtree(pub, ignore_errors=True)
 
