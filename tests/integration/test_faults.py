@@ -198,7 +198,8 @@ command = {H}/svcact wait
         if end == "sigterm":
             assert ex and ex[0].get("signal") == "SIGKILL", ex
         assert ev[-1]["agent_init"] == "exit" and ev[-1]["status"] == 0
-        print("\nfaults: fork bomb (%s); %d orphans reaped" % (end, reaped()))
+        print("\nfaults: fork bomb (%s); %d processes reaped"
+              % (end, reaped()))
     finally:
         shutil.rmtree(pub, ignore_errors=True)
 
