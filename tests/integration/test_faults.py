@@ -340,9 +340,11 @@ command = {H}/svcact wait
         pass
     try:
         out = recv_line(c)
-        assert b"too long" in out, out
+        # The reply, or (our unread bytes make agent-init's close a reset)
+        # an end of the connection: never a hang.
+        assert out == b"" or b"too long" in out, out
     except ConnectionResetError:
-        pass  # the reply may be lost to the reset of our unread bytes
+        pass
     c.close()
     # Half a request, then our side shut: an error or a close, never a
     # hang of PID 1.

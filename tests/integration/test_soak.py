@@ -294,7 +294,10 @@ main = yes
                 st = json.loads(agent(["status", "--socket", sock]).stdout)
                 assert st["services"][0]["state"] == "ready", st
                 assert "pipe_write" not in wchan(init)
-                assert "pipe_write" in wchan(gen)
+                # (The writer may be between two writes just after a
+                # signal: wait for it to be blocked again.)
+                poll(lambda: "pipe_write" in wchan(gen), 60,
+                     "the generator blocked again", diag)
                 time.sleep(STALL_S)
             touch("%s.%d" % (gate, i + 1))
         assert p.wait(600) == 0, diag()
