@@ -6,6 +6,7 @@
 #   make bench    benchmarks against tini, dumb-init, catatonit
 #   make e2e      real containers under a private dockerd (tests/e2e)
 #   make image-scratch-demo   build images/scratch-demo (no registry)
+#   make soak     the soak tests at full size (make test runs them smaller)
 #   make deps     install Debian packages and build the static libraries
 #
 # Everything fetched or built lands under build/ and is reused.
@@ -119,6 +120,18 @@ demo: deps build
 
 bench: deps build
 	@AGENT_INIT=$(abspath $(BIN)) bench/run.sh
+
+# Soak at full size: tests/integration/test_soak.py reads its sizes from
+# the environment; make test runs 10,000 cycles, 100,000 orphans, 1 GB.
+.PHONY: soak
+SOAK_CYCLES ?= 100000
+SOAK_ORPHANS ?= 200000
+SOAK_FLOOD_MB ?= 4096
+soak: deps build helpers
+	SOAK_CYCLES=$(SOAK_CYCLES) SOAK_ORPHANS=$(SOAK_ORPHANS) \
+	SOAK_FLOOD_MB=$(SOAK_FLOOD_MB) AGENT_INIT=$(abspath $(BIN)) \
+	HELPERS=$(abspath $(BUILD)/helpers) \
+		$(PYTEST) -q -s -p no:cacheprovider tests/integration/test_soak.py
 
 clean:
 	rm -rf $(BUILD)/agent-init $(BUILD)/helpers $(BUILD)/unit \

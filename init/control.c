@@ -36,6 +36,7 @@ struct client {
 
 static struct {
 	struct loop_io io;
+	struct loop_timer accept_timer; /* accepting again after EMFILE */
 	char path[108];
 	bool listening;
 	struct client clients[CONTROL_MAX_CLIENTS];
@@ -279,6 +280,28 @@ peer_allowed(int fd)
 }
 
 static void
+on_accept_timer(struct loop_timer *t)
+{
+	(void)t;
+	(void)loop_io_mod(&ctl.io, EPOLLIN);
+}
+
+/*
+ * Out of descriptors (or memory): the pending connection stays in the
+ * backlog and the socket stays readable, so epoll (level-triggered)
+ * would call us again at once, for ever, a PID 1 spinning at 100% CPU.
+ * Stop watching for a while instead; the client waits in the backlog
+ * and is served once a descriptor is free.
+ */
+static void
+pause_accepting(void)
+{
+	(void)loop_io_mod(&ctl.io, 0);
+	loop_timer_arm(&ctl.accept_timer,
+	    loop_now_ms() + CONTROL_ACCEPT_PAUSE_MS);
+}
+
+static void
 on_accept(struct loop_io *io, uint32_t revents)
 {
 	int i, fd;
@@ -290,8 +313,12 @@ on_accept(struct loop_io *io, uint32_t revents)
 		int k;
 
 		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting();
 			return;
+		}
 		for (k = 0; k < CONTROL_MAX_CLIENTS && !c; k++)
 			if (!ctl.clients[k].used)
 				c = &ctl.clients[k];
@@ -336,6 +363,38 @@ warn(const char *path, const char *what, int err)
 	ev_emit();
 }
 
+/*
+ * The directory of the socket decides who can replace it: whoever may
+ * remove entries there can put a socket of their own in its place and
+ * answer `status` and `wait-ready` for us.  So it must be a directory
+ * (not through a symlink someone else planted), owned by root or by us,
+ * and writable by no one else (unless sticky, as /tmp: then only the
+ * owner of the socket, us, may remove it).
+ */
+static int
+safe_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	/* A symlink of ours or root's (/var/run -> /run) is the operator's
+	 * choice: judge where it leads.  Anyone else's was planted. */
+	if (S_ISLNK(st.st_mode)) {
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return -ELOOP;
+		if (stat(dir, &st) < 0)
+			return -errno;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return -EPERM;
+	return 0;
+}
+
 int
 control_listen(const char *path)
 {
@@ -358,6 +417,11 @@ control_listen(const char *path)
 	if (slash && slash != dir) {
 		*slash = 0;
 		(void)mkdir(dir, 0755);
+	} else
+		snprintf(dir, sizeof(dir), "%s", slash ? "/" : ".");
+	if ((i = safe_dir(dir)) < 0) {
+		warn(dir, "unsafe directory for the control socket", -i);
+		return i;
 	}
 	/*
 	 * A stale socket from an earlier run (same container restarted) is
@@ -415,6 +479,7 @@ control_listen(const char *path)
 	ctl.io.events = EPOLLIN;
 	ctl.io.cb = on_accept;
 	ctl.io.data = NULL;
+	ctl.accept_timer.cb = on_accept_timer;
 	if (loop_io_add(&ctl.io) < 0) {
 		close(fd);
 		(void)unlink(path);
@@ -447,6 +512,7 @@ control_close(void)
 		if (ctl.clients[i].used)
 			drop(&ctl.clients[i]);
 	if (ctl.listening) {
+		loop_timer_cancel(&ctl.accept_timer);
 		loop_io_del(&ctl.io);
 		close(ctl.io.fd);
 		(void)unlink(ctl.path);

@@ -27,6 +27,8 @@
 #define CONTROL_MAX_CLIENTS 32
 #define CONTROL_REQ_MAX 256
 #define CONTROL_REQ_TIMEOUT_MS 2000
+/* Out of descriptors: how long accepting waits before it tries again. */
+#define CONTROL_ACCEPT_PAUSE_MS 100
 
 /* Listen at path; a failure is a `warning` event, not fatal. */
 int control_listen(const char *path);

@@ -372,7 +372,14 @@ probe_stop(struct probe *p)
 	p->active = false;
 	loop_timer_cancel(&p->timer);
 	close_io(p);
-	/* An exec probe still running is reaped as an orphan. */
+	/*
+	 * An exec probe still running is of no use any more (its service
+	 * exited, or the probe timed out): kill its process group, lest
+	 * every restart leave one more behind; it is then reaped as an
+	 * orphan.  Not reaped yet, so its pid cannot have been reused.
+	 */
+	if (p->exec_pid > 0)
+		(void)kill(-p->exec_pid, SIGKILL);
 	p->exec_pid = 0;
 }
 

@@ -158,6 +158,16 @@ write_own_file(const char *what, const char *path, const char *data, size_t n,
 		close(fd);
 		return false;
 	}
+	/*
+	 * A hard link planted there shares its inode with a file elsewhere
+	 * (O_NOFOLLOW does not see it): truncating it would clobber that
+	 * file.  Ours never has a second name.
+	 */
+	if (st.st_nlink > 1) {
+		warn_path(what, path, EMLINK);
+		close(fd);
+		return false;
+	}
 	if (ftruncate(fd, 0) < 0 || (n && write(fd, data, n) < 0)) {
 		warn_path(what, path, errno);
 		close(fd);
@@ -524,8 +534,10 @@ write_termination_log(const struct svc *s)
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
 	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
+	/* 0600: the last lines of a service's output are its own business,
+	 * not every other service's (the orchestrator reads it as root). */
 	(void)write_own_file("termination_log", sup.o.termination_log, buf, n,
-	    0644);
+	    0600);
 }
 
 static void

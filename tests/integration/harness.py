@@ -281,7 +281,10 @@ class Run:
         return self.stderr() if self.events_from == "stderr" else self.stdout()
 
     def events(self):
-        return parse_events(self.events_text())
+        # A line may be read while it is being written (a storm of
+        # `reaped` events to a file): parse whole lines only.
+        text = self.events_text()
+        return parse_events(text[:text.rfind("\n") + 1])
 
     def lines(self):
         """stdout lines that are not events (what the command printed)."""
