@@ -44,10 +44,11 @@ note(struct dockerd_preset *p, const char *fmt, ...)
 /*
  * A pidfile left behind by a dockerd that was SIGKILLed makes the next
  * dockerd refuse to start ("pid file found, ensure docker is not
- * running").  Remove it when the pid in it is not a live dockerd.
+ * running") once its pid has been reused.  Remove it when the pid in it is
+ * not a live dockerd.
  */
-static void
-stale_pidfile(struct dockerd_preset *p, const char *path)
+bool
+dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap)
 {
 	char buf[32], comm[64], proc[64];
 	FILE *f = fopen(path, "re");
@@ -55,7 +56,7 @@ stale_pidfile(struct dockerd_preset *p, const char *path)
 	bool live = false;
 
 	if (!f)
-		return;
+		return false;
 	if (fgets(buf, sizeof(buf), f))
 		pid = strtol(buf, NULL, 10);
 	(void)fclose(f);
@@ -68,9 +69,11 @@ stale_pidfile(struct dockerd_preset *p, const char *path)
 			(void)fclose(f);
 		}
 	}
-	if (!live && unlink(path) == 0)
-		note(p, "removed stale %s: pid %ld is not a running dockerd",
-		    path, pid);
+	if (live || unlink(path) < 0)
+		return false;
+	snprintf(why, cap, "removed stale %s: pid %ld is not a running dockerd",
+	    path, pid);
+	return true;
 }
 
 static int
@@ -122,7 +125,11 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 		return -EINVAL;
 	}
 	pidfile = arg_value(p->argv, "--pidfile", "-p");
-	stale_pidfile(p, pidfile ? pidfile : "/var/run/docker.pid");
+	p->pidfile = pidfile ? pidfile : "/var/run/docker.pid";
+	if (p->nnotes < DOCKERD_MAX_NOTES &&
+	    dockerd_clear_stale_pidfile(p->pidfile, p->notes[p->nnotes],
+	        sizeof(p->notes[0])))
+		p->nnotes++;
 	if (!arg_value(p->argv, "--iptables", NULL) && !facts->iptables) {
 		if (add(p, &argc, &used, "--iptables=false") < 0 ||
 		    add(p, &argc, &used, "--ip6tables=false") < 0)

@@ -32,6 +32,7 @@ struct dockerd_preset {
 	char *argv[DOCKERD_MAX_ARGS + 8];
 	char notes[DOCKERD_MAX_NOTES][160];
 	unsigned int nnotes;
+	const char *pidfile; /* --pidfile's value, or docker's default */
 };
 
 /* What the preset adapts to (from the environment fingerprint). */
@@ -44,5 +45,12 @@ struct dockerd_facts {
 /* Fill p; extra is AGENT_INIT_DOCKERD_ARGS or NULL.  -EINVAL with err. */
 int dockerd_preset(struct dockerd_preset *p, const char *extra,
     const struct dockerd_facts *facts, char *err, size_t errcap);
+
+/*
+ * Remove the pidfile at path if the pid in it is not a running dockerd;
+ * true (with the reason in why) when it was removed.  The preset does it
+ * once; the service before each restart.
+ */
+bool dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dockerd.h"
 #include "events.h"
 #include "service.h"
 #include "signals.h"
@@ -485,6 +486,18 @@ svc_start(struct svc *s)
 			return r;
 		}
 	s->probe.notified = false;
+	if (s->stale_pidfile && s->attempt > 1) {
+		char why[200];
+
+		if (dockerd_clear_stale_pidfile(s->stale_pidfile, why,
+		        sizeof(why))) {
+			ev_begin("warning");
+			ev_str("what", "pidfile");
+			ev_str("path", s->stale_pidfile);
+			ev_str("detail", why);
+			ev_emit();
+		}
+	}
 	if (s->conf && s->sb.any) {
 		char why[sizeof(s->reason) - 64];
 

@@ -94,6 +94,8 @@ struct svc {
 	struct sandbox sb;
 	/* Changed while the supervisor was busy with another change. */
 	bool change_pending;
+	/* Removed before each restart when it names no live dockerd. */
+	const char *stale_pidfile;
 	/* Choices a preset made for this machine, each with its reason. */
 	const char *adapted[8];
 	unsigned int nadapted;

@@ -398,14 +398,15 @@ def _dockerd_pid(init):
     return None
 
 
-def test_dockerd_sigkilled_restarts_with_backoff(run, dockerdir):
+def test_dockerd_sigkilled_restarts_with_backoff(dockerdir, run):
     # The private dockerd of test_dockerd.py (its own netns, --bridge=none)
     # is killed with SIGKILL while the agent runs: agent-init restarts it
     # after a backoff delay, the pidfile the dead one left does not stop
-    # the new one, and readiness comes back; the agent
-    # itself is not touched.  (The preset removes a pidfile naming a live
-    # process that is not dockerd when agent-init starts; after a SIGKILL
-    # the pid in the file is simply dead, which dockerd itself accepts.)
+    # the new one, and readiness comes back; the agent itself is not
+    # touched.  The pidfile is made to name a live process that is not
+    # dockerd (the agent), as when the dead dockerd's pid has been reused:
+    # dockerd would refuse to start ("pid file found"), so agent-init
+    # removes it before the restart, with a warning.
     pidfile = os.path.join(dockerdir, "docker.pid")
     sock = "unix://%s/docker.sock" % dockerdir
     r = run(["--dockerd", "--", helper("svcact"), "pid", "wait"],
@@ -418,6 +419,8 @@ def test_dockerd_sigkilled_restarts_with_backoff(run, dockerdir):
     assert first, r.diag()
     with open(pidfile) as f:
         dead_ns_pid = int(f.read())
+    with open(pidfile, "w") as f:
+        f.write("%d\n" % main_pid)
     os.kill(first, signal.SIGKILL)
     ex = r.wait_event("service_exit", service="dockerd")
     assert ex["signal"] == "SIGKILL", ex
@@ -429,8 +432,11 @@ def test_dockerd_sigkilled_restarts_with_backoff(run, dockerdir):
                            service="dockerd")) == 2 or dockerd_failed(r),
          90, "dockerd ready again", r.diag)
     assert not dockerd_failed(r), r.diag()
-    # The pidfile the dead dockerd left (its pid no longer runs) did not
-    # stop the new one, which wrote its own pid there.
+    w = [e for e in named(r.events(), "warning", what="pidfile")]
+    assert len(w) == 1 and w[0]["path"] == pidfile, r.diag()
+    assert "pid %d is not a running dockerd" % main_pid in w[0]["detail"]
+    # The pidfile did not stop the new dockerd, which wrote its own pid
+    # there.
     with open(pidfile) as f:
         new_ns_pid = int(f.read())
     assert new_ns_pid != dead_ns_pid and new_ns_pid == st["pid"], \

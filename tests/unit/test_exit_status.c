@@ -11,6 +11,7 @@
 #include "../../init/signals.c"
 #include "../../init/loop.c"
 #include "../../supervisor/spawn.c"
+#include "../../supervisor/dockerd.c"
 #include "../../supervisor/sandbox.c"
 
 #include "../../init/events.c"
