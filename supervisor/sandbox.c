@@ -213,11 +213,11 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 
 /*
  * Walk a policy: the built-in table for "default", else the file's lines.
- * Calls add(name) for each syscall; stops at the first error with
+ * Calls add_fn(name) for each syscall; stops at the first error with
  * "FILE:LINE: message" in err.
  */
 static int
-policy_walk(const char *spec, int (*add)(void *, const char *), void *data,
+policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
     char *err, size_t errcap)
 {
 	char line[256];
@@ -228,7 +228,7 @@ policy_walk(const char *spec, int (*add)(void *, const char *), void *data,
 
 	if (strcmp(spec, "default") == 0) {
 		for (i = 0; i < sandbox_default_ndenied; i++)
-			if (add(data, sandbox_default_denied[i].name) < 0) {
+			if (add_fn(data, sandbox_default_denied[i].name) < 0) {
 				snprintf(err, errcap,
 				    "seccomp: cannot add '%s' to the filter",
 				    sandbox_default_denied[i].name);
@@ -265,7 +265,7 @@ policy_walk(const char *spec, int (*add)(void *, const char *), void *data,
 		if (!*w)
 			continue;
 		if (strcmp(w, "@default") == 0) {
-			if ((r = policy_walk("default", add, data, err,
+			if ((r = policy_walk("default", add_fn, data, err,
 			         errcap)) < 0)
 				break;
 			continue;
@@ -276,7 +276,7 @@ policy_walk(const char *spec, int (*add)(void *, const char *), void *data,
 			r = -1;
 			break;
 		}
-		if (add(data, w) < 0) {
+		if (add_fn(data, w) < 0) {
 			snprintf(err, errcap,
 			    "%s:%u: cannot add '%s' to the filter", spec,
 			    lineno, w);

@@ -12,6 +12,7 @@
 #include "../../init/loop.c"
 #include "../../supervisor/spawn.c"
 #include "../../supervisor/dockerd.c"
+#include "../../init/config.c"
 #include "../../supervisor/sandbox.c"
 
 #include "../../init/events.c"
