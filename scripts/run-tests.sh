@@ -44,6 +44,23 @@ else
 	fail=$((fail + 1)); failed_stages="$failed_stages integration"
 fi
 
+# counted NAME CMD...: a stage whose log ends in "N passed, N failed";
+# one that fails without a count of its own counts as one failure.
+counted() {
+	local name=$1 st
+	stage "$@"
+	st=$?
+	count "$LOG/$name.log"
+	if [ $st -ne 0 ] && ! grep -qE '[1-9][0-9]* (failed|errors?)' "$LOG/$name.log"; then
+		fail=$((fail + 1))
+	fi
+}
+
+# Fuzzing: every target for a few seconds, every old crash input first.
+counted fuzz scripts/run-fuzz.sh "${FUZZ_TEST_SECONDS:-5}"
+# The main integration scenarios under ASan+UBSan and valgrind.
+counted sanitize make -s sanitize SANITIZE_FLAGS=--quick
+
 echo
 [ -z "$failed_stages" ] || echo "failed stages:$failed_stages"
 echo "$pass passed, $fail failed"
