@@ -109,7 +109,7 @@ program(const uint8_t *p, size_t n)
 	static char big[1 << 16];
 	static const char *const keys[] = { "service", "line", "reason",
 		"status", "detail" };
-	size_t i = 0, len, k;
+	size_t i = 0, len, k, want;
 
 	ev_begin("fuzz");
 	while (i + 2 <= n) {
@@ -124,10 +124,12 @@ program(const uint8_t *p, size_t n)
 				ev_strn(key(keys[op % 5]), "", 0);
 				break;
 			}
-			for (k = 0; k < sizeof(big); k++)
-				big[k] = (char)p[i + k % len];
-			ev_strn(key(keys[op % 5]), big,
-			    (op & 16) ? sizeof(big) : len * (1 + (op >> 5)));
+			/* Up to 8 copies, or the whole 64 KiB (the cut). */
+			want = (op & 16) ? sizeof(big) : len * (1 + (op >> 5));
+			for (k = 0; k < want; k += len)
+				memcpy(big + k, p + i,
+				    want - k < len ? want - k : len);
+			ev_strn(key(keys[op % 5]), big, want);
 			i += len;
 			break;
 		case 2:

@@ -41,26 +41,27 @@ check(const struct resolv_conf *c)
 static void
 load_big(const uint8_t *data, size_t size)
 {
+	static char big[RESOLV_FILE_MAX + 4096 * 2];
 	static int fd = -1;
 	static char path[64];
 	struct resolv_conf c;
-	size_t done = 0;
+	size_t len = 0;
 
 	if (fd < 0) {
 		fd = memfd_create("fuzz-resolv", 0);
 		assert(fd >= 0);
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	}
-	if (ftruncate(fd, 0) < 0)
-		abort();
-	while (done <= RESOLV_FILE_MAX) {
-		if (pwrite(fd, data, size, (off_t)done) != (ssize_t)size)
-			abort();
-		done += size;
+	/* The text again and again until it is past the limit. */
+	while (len <= RESOLV_FILE_MAX && len + size <= sizeof(big)) {
+		memcpy(big + len, data, size);
+		len += size;
 	}
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, big, len, 0) != (ssize_t)len)
+		abort();
 	if (resolvconf_load(path, &c) == 0) {
 		check(&c);
-		assert(c.truncated);
+		assert(c.truncated == (len > RESOLV_FILE_MAX));
 	}
 }
 
@@ -71,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	assert(resolvconf_parse((const char *)data, size, &c) == 0);
 	check(&c);
-	if (size >= 16 && data[0] == '!' && data[1] == '!')
+	if (size >= 16 && size <= 4096 && data[0] == '!' && data[1] == '!')
 		load_big(data, size);
 	return 0;
 }
