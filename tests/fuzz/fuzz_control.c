@@ -96,20 +96,28 @@ svc_state_name(enum svc_state st)
 
 /* ---- the harness ---- */
 
+static char sock_dir[] = "/tmp/agent-init-fuzz-XXXXXX";
 static char sock_path[108];
+
+/* libFuzzer ends a timed run with exit(): leave nothing in /tmp. */
+static void
+remove_socket(void)
+{
+	control_close();
+	(void)rmdir(sock_dir);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/agent-init-fuzz-XXXXXX";
-
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir) || loop_init() < 0)
+	if (!mkdtemp(sock_dir) || loop_init() < 0)
 		abort();
-	snprintf(sock_path, sizeof(sock_path), "%s/control.sock", dir);
+	snprintf(sock_path, sizeof(sock_path), "%s/control.sock", sock_dir);
 	if (control_listen(sock_path) < 0)
 		abort();
+	atexit(remove_socket);
 	return 0;
 }
 
