@@ -7,6 +7,8 @@
 #   make e2e      real containers under a private dockerd (tests/e2e)
 #   make image-scratch-demo   build images/scratch-demo (no registry)
 #   make soak     the soak tests at full size (make test runs them smaller)
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS (default 60) each
+#   make sanitize integration scenarios under ASan+UBSan and valgrind
 #   make deps     install Debian packages and build the static libraries
 #
 # Everything fetched or built lands under build/ and is reused.
@@ -52,7 +54,8 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(DEFS) $(INCS) $(SAN)
 PYTEST := /usr/bin/python3 -m pytest
 
 .PHONY: all deps build helpers unit integration lint fmt fmt-check test demo \
-	bench e2e image-context image-scratch-demo \
+	bench e2e image-context image-scratch-demo fuzz build-asan \
+	build-valgrind sanitize \
 	clean distclean
 
 all: deps build
@@ -133,9 +136,40 @@ soak: deps build helpers
 	HELPERS=$(abspath $(BUILD)/helpers) \
 		$(PYTEST) -q -s -p no:cacheprovider tests/integration/test_soak.py
 
+# Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/),
+# clang with ASan+UBSan, each run for FUZZ_SECONDS from its seed corpus.
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS)
+
+# Test builds for glibc, linked dynamically against Debian's libseccomp,
+# libcap-ng and libinih: one with ASan+UBSan, one plain for valgrind.
+# Never shipped; `make sanitize` runs the integration scenarios with them.
+ASAN_BIN := $(BUILD)/asan/agent-init
+VALGRIND_BIN := $(BUILD)/valgrind/agent-init
+GLIBC_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) $(DEFS) \
+	$(INCS)
+
+build-asan: $(ASAN_BIN)
+
+$(ASAN_BIN): $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(@D)
+	clang $(GLIBC_CFLAGS) $(SAN) -o $@ $(SRCS) $(LIBS)
+
+build-valgrind: $(VALGRIND_BIN)
+
+$(VALGRIND_BIN): $(SRCS) $(HDRS) Makefile
+	@mkdir -p $(@D)
+	gcc $(GLIBC_CFLAGS) -o $@ $(SRCS) $(LIBS)
+
+sanitize: deps build-asan build-valgrind helpers
+	@scripts/run-sanitize.sh $(SANITIZE_FLAGS)
+
 clean:
 	rm -rf $(BUILD)/agent-init $(BUILD)/helpers $(BUILD)/unit \
-		$(BUILD)/bench $(BUILD)/images
+		$(BUILD)/bench $(BUILD)/images $(BUILD)/fuzz $(BUILD)/asan \
+		$(BUILD)/valgrind $(BUILD)/sanitize
 
 distclean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 SRCS=$(ls init/*.[ch] supervisor/*.[ch] netcheck/*.[ch] tests/unit/*.c \
-	tests/helpers/*.c bench/*.c 2>/dev/null)
+	tests/helpers/*.c tests/fuzz/*.[ch] bench/*.c 2>/dev/null)
 PROD=$(ls init/*.c supervisor/*.c netcheck/*.c)
 if [ "${1:-}" = "--fix" ]; then
 	# shellcheck disable=SC2086

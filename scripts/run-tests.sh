@@ -44,15 +44,27 @@ else
 	fail=$((fail + 1)); failed_stages="$failed_stages integration"
 fi
 
+# counted NAME CMD...: a stage whose log ends in "N passed, N failed";
+# one that fails without a count of its own counts as one failure.
+counted() {
+	local name=$1 st
+	stage "$@"
+	st=$?
+	count "$LOG/$name.log"
+	if [ $st -ne 0 ] && ! grep -qE '[1-9][0-9]* (failed|errors?)' "$LOG/$name.log"; then
+		fail=$((fail + 1))
+	fi
+}
+
+# Fuzzing: every target for a few seconds, every old crash input first.
+counted fuzz scripts/run-fuzz.sh "${FUZZ_TEST_SECONDS:-5}"
+# The main integration scenarios under ASan+UBSan and valgrind.
+counted sanitize make -s sanitize SANITIZE_FLAGS=--quick
+
 # End to end: real containers under a private dockerd (tests/e2e).  If
 # dockerd cannot start, every test of the stage fails; none is skipped.
 if [ -x build/agent-init ]; then
-	stage e2e make -s e2e
-	st=$?
-	count "$LOG/e2e.log"
-	if [ $st -ne 0 ] && ! grep -qE '[0-9]+ failed|[0-9]+ errors?' "$LOG/e2e.log"; then
-		fail=$((fail + 1))
-	fi
+	counted e2e make -s e2e
 else
 	echo "== e2e: skipped because the build failed (counted as failed)"
 	fail=$((fail + 1)); failed_stages="$failed_stages e2e"

@@ -6,7 +6,7 @@ keeps answering signals and `status`.
 
 The sizes are parameters (environment variables, read here): `make test`
 runs the figures below by default, `make soak` the full ones
-(SOAK_CYCLES=100000, SOAK_ORPHANS=200000, SOAK_FLOOD_MB=4096).  docs/reliability-soak.md has
+(SOAK_CYCLES=100000, SOAK_ORPHANS=200000, SOAK_FLOOD_MB=4096).  docs/reliability.md has
 the figures of the latest runs."""
 import json
 import os

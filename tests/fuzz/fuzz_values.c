@@ -1,0 +1,111 @@
+/*
+ * Fuzz target: every value parser of init/values.c, fed directly.  The
+ * first byte picks the parser, the rest is the value as a C string (cut at
+ * the first NUL, as inih would hand it over).  Each parser's documented
+ * promises are checked on success, so a wrong answer aborts like a crash.
+ */
+#include <assert.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../init/values.c"
+
+#include "../../init/config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What value_words() must produce: argc words, each inside buf. */
+static void
+words(const char *s, size_t bufcap, size_t argvcap)
+{
+	static char buf[CONFIG_VALUE_MAX * 4];
+	char *argv[CONFIG_MAX_WORDS + 2];
+	const char *err = NULL;
+	size_t argc = 0, i;
+	int r;
+
+	assert(bufcap <= sizeof(buf) && argvcap <= CONFIG_MAX_WORDS + 2);
+	r = value_words(s, buf, bufcap, argv, argvcap, &argc, &err);
+	if (r < 0) {
+		assert(r == -EINVAL || r == -E2BIG);
+		assert(err != NULL);
+		return;
+	}
+	assert(argc >= 1 && argc < argvcap);
+	assert(argv[argc] == NULL);
+	for (i = 0; i < argc; i++) {
+		assert(argv[i] >= buf && argv[i] < buf + bufcap);
+		assert(argv[i] + strlen(argv[i]) < buf + bufcap);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char s[4096];
+	uint64_t ms, first, cap, rl;
+	unsigned long ul;
+	unsigned int count, mode;
+	size_t nlen;
+	bool b;
+	int sig;
+
+	if (size < 1)
+		return 0;
+	if (size - 1 >= sizeof(s))
+		size = sizeof(s);
+	memcpy(s, data + 1, size - 1);
+	s[size - 1] = 0;
+	switch (data[0] % 12) {
+	case 0:
+		if (value_duration_ms(s, &ms) == 0)
+			assert(ms <= VALUES_DURATION_MAX_MS);
+		break;
+	case 1:
+		(void)value_bool(s, &b);
+		break;
+	case 2:
+		if (value_uint(s, 65535, &ul) == 0)
+			assert(ul <= 65535);
+		if (value_uint(s, ULONG_MAX, &ul) == 0)
+			assert(*s);
+		break;
+	case 3:
+		(void)value_events_dest(s);
+		break;
+	case 4:
+		words(s, CONFIG_VALUE_MAX * 2, CONFIG_MAX_WORDS + 1);
+		break;
+	case 5:
+		/* Tight buffers: every -E2BIG path. */
+		words(s, 1 + (size % 16), 1 + (size % 5));
+		break;
+	case 6:
+		if (value_restart_limit(s, &count, &ms) == 0)
+			assert(count >= 1 && count <= VALUES_RESTARTS_MAX &&
+			    ms > 0 && ms <= VALUES_DURATION_MAX_MS);
+		break;
+	case 7:
+		if (value_backoff_range(s, &first, &cap) == 0)
+			assert(first <= cap && cap <= VALUES_DURATION_MAX_MS);
+		break;
+	case 8:
+		if (value_env_entry(s, &nlen) == 0)
+			assert(nlen > 0 && nlen < strlen(s) && s[nlen] == '=');
+		break;
+	case 9:
+		if (value_signal(s, &sig) == 0)
+			assert(sig >= 1 && sig <= 64);
+		break;
+	case 10:
+		if (value_mode(s, &mode) == 0)
+			assert(mode <= 0777);
+		break;
+	default:
+		(void)value_rlimit(s, &rl);
+		break;
+	}
+	return 0;
+}
