@@ -119,7 +119,8 @@ int
 sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
     gid_t *ret_gid, char *ret_name, size_t namecap)
 {
-	char line[1024], *f[7];
+	char *line = NULL, *f[7];
+	size_t cap = 0;
 	unsigned long want = 0, uid, gid;
 	bool numeric = parse_id(name, &want);
 	FILE *fp = fopen(path, "re");
@@ -127,7 +128,8 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 
 	if (!fp)
 		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
+	/* getline: a long line is one entry, never two. */
+	while (getline(&line, &cap, fp) >= 0) {
 		if (split_colons(line, f, 7) < 4 || !parse_id(f[2], &uid) ||
 		    !parse_id(f[3], &gid))
 			continue;
@@ -140,6 +142,7 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 		r = 0;
 		break;
 	}
+	free(line);
 	fclose(fp);
 	return r;
 }
@@ -147,7 +150,8 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 int
 sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 {
-	char line[4096], *f[4];
+	char *line = NULL, *f[4];
+	size_t cap = 0;
 	unsigned long want = 0, gid;
 	bool numeric = parse_id(name, &want);
 	FILE *fp = fopen(path, "re");
@@ -155,7 +159,7 @@ sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 
 	if (!fp)
 		return -errno;
-	while (fgets(line, sizeof(line), fp)) {
+	while (getline(&line, &cap, fp) >= 0) {
 		if (split_colons(line, f, 4) < 3 || !parse_id(f[2], &gid))
 			continue;
 		if (numeric ? gid != want : strcmp(f[0], name) != 0)
@@ -164,6 +168,7 @@ sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 		r = 0;
 		break;
 	}
+	free(line);
 	fclose(fp);
 	return r;
 }
@@ -172,10 +177,11 @@ int
 sandbox_user_groups(const char *path, const char *user, gid_t primary,
     gid_t *groups, size_t max, size_t *ret_n)
 {
-	char line[4096], *f[4], *m, *save = NULL;
+	char *line = NULL, *f[4], *m, *save = NULL;
 	unsigned long gid;
-	size_t n = 0, i;
+	size_t n = 0, i, cap = 0;
 	FILE *fp;
+	int r = 0;
 
 	if (max == 0)
 		return -ENOSPC;
@@ -185,7 +191,7 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 		return 0;
 	if (!(fp = fopen(path, "re")))
 		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), fp)) {
+	while (r == 0 && getline(&line, &cap, fp) >= 0) {
 		if (split_colons(line, f, 4) < 4 || !parse_id(f[2], &gid))
 			continue;
 		for (m = strtok_r(f[3], ",", &save); m;
@@ -197,16 +203,17 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 			if (i < n)
 				break;
 			if (n == max) {
-				fclose(fp);
-				return -ENOSPC;
+				r = -ENOSPC;
+				break;
 			}
 			groups[n++] = (gid_t)gid;
 			break;
 		}
 	}
+	free(line);
 	fclose(fp);
 	*ret_n = n;
-	return 0;
+	return r;
 }
 
 /* --- seccomp ------------------------------------------------------------ */

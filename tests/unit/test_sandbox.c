@@ -78,6 +78,34 @@ test_lookup_user(void **state)
 	drop(p);
 }
 
+static void
+test_long_line_is_one_entry(void **state)
+{
+	/* A long gecos field whose part past byte 1023 reads like an entry
+	 * of its own: a reader with a 1 KiB buffer would find "fake". */
+	char text[4096], *p;
+	uid_t uid = 9;
+	gid_t gid = 9;
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "long:x:5:5:");
+	memset(text + n, 'g', 1023 - n);
+	snprintf(text + 1023, sizeof(text) - 1023,
+	    "fake:x:0:0::/:/bin/sh\n"
+	    "agent:x:1234:1500::/:/bin/sh\n");
+	p = write_tmp(text);
+	assert_int_equal(sandbox_lookup_user(p, "fake", &uid, &gid, NULL, 0),
+	    -ENOENT);
+	assert_int_equal(sandbox_lookup_user(p, "agent", &uid, &gid, NULL, 0),
+	    0);
+	assert_int_equal(uid, 1234);
+	assert_int_equal(sandbox_lookup_user(p, "long", &uid, &gid, NULL, 0),
+	    0);
+	assert_int_equal(uid, 5);
+	drop(p);
+}
+
 static const char group_text[] = "root:x:0:\n"
                                  "agent:x:1500:\n"
                                  "docker:x:999:other,agent\n"
@@ -230,6 +258,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup_user),
+		cmocka_unit_test(test_long_line_is_one_entry),
 		cmocka_unit_test(test_lookup_group),
 		cmocka_unit_test(test_user_groups),
 		cmocka_unit_test(test_policy_file),
