@@ -680,8 +680,11 @@ service_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "no_new_privs") == 0) {
 		bool b;
 
-		get_bool(p, key, value, &b);
-		s->no_new_privs = b ? TRI_YES : TRI_NO;
+		/* b is set only when the value is a boolean. */
+		if (value_bool(value, &b) < 0)
+			bad_value(p, key, value, "a boolean (yes/no)");
+		else
+			s->no_new_privs = b ? TRI_YES : TRI_NO;
 	} else if (strcmp(key, "seccomp") == 0) {
 		char perr[512];
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../init/config.c"
+#include "../../supervisor/sandbox.c"
 #include "../../init/values.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

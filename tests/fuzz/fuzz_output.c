@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../init/config.c"
+#include "../../supervisor/sandbox.c"
 #include "../../init/events.c"
 #include "../../init/loop.c"
 #include "../../init/sink.c"

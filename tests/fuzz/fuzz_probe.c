@@ -25,6 +25,7 @@ static FILE *fuzz_fopen(const char *path, const char *mode);
 #define fopen fuzz_fopen
 
 #include "../../init/config.c"
+#include "../../supervisor/sandbox.c"
 #include "../../init/events.c"
 #include "../../init/loop.c"
 #include "../../init/signals.c"

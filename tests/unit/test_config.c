@@ -146,6 +146,11 @@ test_errors(void **state)
 		int line;
 		const char *what;
 	} cases[] = {
+		{ "[service a]\ncommand = x\nno_new_privs = yese\n", 3,
+		    "no_new_privs: 'yese' is not a boolean" },
+		{ "[service a]\ncommand = x\nseccomp = /nonexistent/policy\n",
+		    3,
+		    "seccomp: /nonexistent/policy: cannot open seccomp policy" },
 		{ "[init]\nstop_timeout = 3x\n", 2,
 		    "stop_timeout: '3x' is not a positive duration" },
 		{ "[init]\nevents = syslog\n", 2, "events" },
