@@ -461,10 +461,46 @@ on_notify_readable(struct loop_io *io, uint32_t revents)
 	/* A bounded number of datagrams per wake-up: fairness. */
 	for (i = 0; i < 16; i++) {
 		struct notify_msg m;
-		ssize_t n = recv(io->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(struct ucred))];
+		} ctl;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr mh = { .msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = &ctl,
+			.msg_controllen = sizeof(ctl) };
+		struct cmsghdr *c;
+		const struct ucred *cred = NULL;
+		ssize_t n =
+		    recvmsg(io->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		pid_t pg;
 
 		if (n < 0)
 			return;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_RIGHTS) {
+				/* Nobody passes us descriptors: close them. */
+				int *fds = (int *)(void *)CMSG_DATA(c);
+				size_t k,
+				    nf = (c->cmsg_len - CMSG_LEN(0)) /
+				    sizeof(int);
+
+				for (k = 0; k < nf; k++)
+					close(fds[k]);
+			} else if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_CREDENTIALS)
+				cred =
+				    (const struct ucred *)(void *)CMSG_DATA(c);
+		}
+		if (!cred || cred->uid != ns->uid)
+			continue;
+		/* A sender already gone (systemd-notify from a script) is
+		 * judged by its uid alone. */
+		if (cred->pid > 0 && ns->pgid > 0 &&
+		    (pg = getpgid(cred->pid)) >= 0 && pg != ns->pgid)
+			continue;
 		notify_parse(buf, (size_t)n, &m);
 		ns->on_msg(ns->data, &m);
 	}
@@ -494,7 +530,9 @@ notify_open(struct notify_sock *n, const char *service)
 	snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1, "%s", n->addr + 1);
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 	    strlen(n->addr));
-	if (bind(fd, (struct sockaddr *)&un, len) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) <
+	        0 ||
+	    bind(fd, (struct sockaddr *)&un, len) < 0) {
 		r = -errno;
 		close(fd);
 		return r;

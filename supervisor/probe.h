@@ -64,6 +64,13 @@ struct notify_msg {
 struct notify_sock {
 	struct loop_io io;
 	char addr[80]; /* the NOTIFY_SOCKET value, "@..." */
+	/*
+	 * Who may speak: a datagram counts only from this uid and, while
+	 * its sender still runs, from a process of this group (the name is
+	 * abstract: anyone in the network namespace can send to it).
+	 */
+	uid_t uid;
+	pid_t pgid;
 	void (*on_msg)(void *data, const struct notify_msg *m);
 	void *data;
 };

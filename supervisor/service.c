@@ -546,6 +546,9 @@ svc_start(struct svc *s)
 		return r;
 	}
 	s->pgid = s->pid;
+	/* Its notify socket hears only its own group and uid. */
+	s->notify.pgid = s->pid;
+	s->notify.uid = s->conf && s->sb.set_uid ? s->sb.uid : geteuid();
 	s->exec_io.fd = errfd;
 	s->exec_io.events = EPOLLIN;
 	s->exec_io.cb = on_exec_report;
