@@ -2,10 +2,12 @@
  * dockerd — the --dockerd preset.  See dockerd.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dockerd.h"
@@ -51,15 +53,27 @@ bool
 dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap)
 {
 	char buf[32], comm[64], proc[64];
-	FILE *f = fopen(path, "re");
+	/* Never blocks, whatever was planted there (a FIFO, a device):
+	 * PID 1 reads this before each restart. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
 	long pid = 0;
 	bool live = false;
+	FILE *f;
+	ssize_t n;
 
-	if (!f)
+	if (fd < 0)
 		return false;
-	if (fgets(buf, sizeof(buf), f))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
 		pid = strtol(buf, NULL, 10);
-	(void)fclose(f);
+	}
 	if (pid > 0) {
 		snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
 		f = fopen(proc, "re");

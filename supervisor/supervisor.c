@@ -168,7 +168,18 @@ write_own_file(const char *what, const char *path, const char *data, size_t n,
 		close(fd);
 		return false;
 	}
-	if (ftruncate(fd, 0) < 0 || (n && write(fd, data, n) < 0)) {
+	/*
+	 * A file someone else made (a service running as another uid) is
+	 * not ours to fill with other services' output; one of ours left by
+	 * an earlier version gets the mode of today.
+	 */
+	if (st.st_uid != geteuid()) {
+		warn_path(what, path, EPERM);
+		close(fd);
+		return false;
+	}
+	if (fchmod(fd, mode) < 0 || ftruncate(fd, 0) < 0 ||
+	    (n && write(fd, data, n) < 0)) {
 		warn_path(what, path, errno);
 		close(fd);
 		return false;

@@ -279,3 +279,26 @@ def test_control_socket_in_sticky_tmp_and_root_symlink_accepted(
         assert r.wait() == 0, r.diag()
     finally:
         shutil.rmtree(sticky, ignore_errors=True)
+
+
+def test_termination_log_of_another_uid_is_not_filled(run, tmp_path):
+    # A file a service running as another uid made at the path: it is not
+    # agent-init's to fill with the services' output.
+    tlog = tmp_path / "tlog"
+    tlog.write_text("")
+    os.chown(str(tlog), 65534, 65534)
+    r = run(["-c", _conf(tmp_path, termination_log=tlog)])
+    assert r.wait() == 4, r.diag()
+    assert tlog.read_text() == ""
+    warn = named(r.events(), "warning", what="termination_log")
+    assert warn and "not permitted" in warn[0]["detail"], r.diag()
+
+
+def test_old_termination_log_of_ours_gets_todays_mode(run, tmp_path):
+    tlog = tmp_path / "tlog"
+    tlog.write_text("old\n")
+    os.chmod(str(tlog), 0o644)
+    r = run(["-c", _conf(tmp_path, termination_log=tlog)])
+    assert r.wait() == 4, r.diag()
+    assert os.stat(str(tlog)).st_mode & 0o777 == 0o600
+    assert "failure" in tlog.read_text()
