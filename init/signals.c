@@ -184,11 +184,11 @@ signals_init(signals_cb cb)
 	return loop_io_add(&sig_io);
 }
 
-void
+int
 signals_child_reset(void)
 {
 	sigset_t none;
 
 	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
 }

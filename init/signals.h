@@ -25,7 +25,7 @@ typedef void (*signals_cb)(const struct signalfd_siginfo *si);
 
 int signals_block(void);
 int signals_init(signals_cb cb);
-void signals_child_reset(void);
+int signals_child_reset(void);
 const char *sig_name(int sig, char *buf, unsigned long cap);
 int sig_from_name(const char *name);
 

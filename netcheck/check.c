@@ -256,16 +256,17 @@ cap_sets(char *buf, size_t cap)
 }
 
 /*
- * Without a [check capabilities] section the check is required only for
- * the --dockerd preset: dockerd cannot run without those capabilities, so
- * with checks = enforce a container started with --cap-drop ALL exits 69
- * at once instead of crash-looping dockerd.
+ * With the --dockerd preset the check is always required: dockerd cannot
+ * run without those capabilities, so with checks = enforce a container
+ * started with --cap-drop ALL exits 69 at once instead of crash-looping
+ * dockerd (a [check capabilities] section adds to it, never relaxes it).
+ * Otherwise it is required when its section says so.
  */
 static void
 caps_check(const struct check_conf *k)
 {
 	struct check_result *r = check_new("capabilities", k ? k->name : "",
-	    "self", k ? k->required : ck.o.dockerd);
+	    "self", (k && k->required) || ck.o.dockerd);
 	char want[CONFIG_VALUE_MAX * 2] = "", missing[512] = "", *w,
 	                             *save = NULL;
 	char facts[256], sets[120];

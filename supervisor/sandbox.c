@@ -103,6 +103,73 @@ split_colons(char *line, char **f, size_t n)
 	return i;
 }
 
+/*
+ * The image's passwd and group files are read by PID 1, and a service
+ * that can write /etc may have planted something there: a FIFO (open
+ * would wait for a writer), a device (/dev/zero never ends), a huge file.
+ * Only a regular file of at most SANDBOX_FILE_MAX bytes is read, whole,
+ * without blocking; it is then parsed from memory.  NULL with errno set
+ * (EINVAL: not a regular file, EFBIG: too big).
+ */
+#define SANDBOX_FILE_MAX (4u << 20)
+
+static FILE *
+open_small(const char *path, char **ret_buf)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL;
+	ssize_t n;
+	FILE *fp;
+	int err;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		goto fail;
+	}
+	err = EINVAL;
+	if (!S_ISREG(st.st_mode))
+		goto fail;
+	err = EFBIG;
+	if (st.st_size > (off_t)SANDBOX_FILE_MAX)
+		goto fail;
+	err = ENOMEM;
+	if (!(buf = malloc((size_t)st.st_size + 1)))
+		goto fail;
+	/* What it held when we looked: growth meanwhile is not read. */
+	n = 0;
+	while (len < (size_t)st.st_size &&
+	    (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+		len += (size_t)n;
+	err = errno;
+	if (n < 0)
+		goto fail;
+	close(fd);
+	/* fmemopen of zero bytes fails on some libcs: one NUL is no entry. */
+	buf[len] = 0;
+	if (!(fp = fmemopen(buf, len ? len : 1, "r"))) {
+		free(buf);
+		return NULL;
+	}
+	*ret_buf = buf;
+	return fp;
+fail:
+	free(buf);
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+static void
+close_small(FILE *fp, char *buf)
+{
+	fclose(fp);
+	free(buf);
+}
+
 static bool
 parse_id(const char *s, unsigned long *ret)
 {
@@ -123,7 +190,8 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 	size_t cap = 0;
 	unsigned long want = 0, uid, gid;
 	bool numeric = parse_id(name, &want);
-	FILE *fp = fopen(path, "re");
+	char *mem = NULL;
+	FILE *fp = open_small(path, &mem);
 	int r = -ENOENT;
 
 	if (!fp)
@@ -143,7 +211,7 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 		break;
 	}
 	free(line);
-	fclose(fp);
+	close_small(fp, mem);
 	return r;
 }
 
@@ -154,7 +222,8 @@ sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 	size_t cap = 0;
 	unsigned long want = 0, gid;
 	bool numeric = parse_id(name, &want);
-	FILE *fp = fopen(path, "re");
+	char *mem = NULL;
+	FILE *fp = open_small(path, &mem);
 	int r = -ENOENT;
 
 	if (!fp)
@@ -169,7 +238,7 @@ sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 		break;
 	}
 	free(line);
-	fclose(fp);
+	close_small(fp, mem);
 	return r;
 }
 
@@ -177,7 +246,7 @@ int
 sandbox_user_groups(const char *path, const char *user, gid_t primary,
     gid_t *groups, size_t max, size_t *ret_n)
 {
-	char *line = NULL, *f[4], *m, *save = NULL;
+	char *line = NULL, *f[4], *m, *save = NULL, *mem = NULL;
 	unsigned long gid;
 	size_t n = 0, i, cap = 0;
 	FILE *fp;
@@ -189,7 +258,7 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 	*ret_n = n;
 	if (!user || !*user)
 		return 0;
-	if (!(fp = fopen(path, "re")))
+	if (!(fp = open_small(path, &mem)))
 		return errno == ENOENT ? 0 : -errno;
 	while (r == 0 && getline(&line, &cap, fp) >= 0) {
 		if (split_colons(line, f, 4) < 4 || !parse_id(f[2], &gid))
@@ -211,7 +280,7 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 		}
 	}
 	free(line);
-	fclose(fp);
+	close_small(fp, mem);
 	*ret_n = n;
 	return r;
 }
@@ -230,6 +299,7 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 	char line[256];
 	unsigned int lineno = 0;
 	size_t i;
+	char *mem = NULL;
 	FILE *fp;
 	int r = 0;
 
@@ -243,9 +313,10 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 			}
 		return 0;
 	}
-	if (!(fp = fopen(spec, "re"))) {
+	if (!(fp = open_small(spec, &mem))) {
 		snprintf(err, errcap, "%s: cannot open seccomp policy: %s",
-		    spec, strerror(errno));
+		    spec,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp)) {
@@ -277,6 +348,17 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 				break;
 			continue;
 		}
+		if (strcmp(w, "write") == 0 ||
+		    strcmp(w, "rt_sigprocmask") == 0) {
+			/* The child needs them after the filter is loaded:
+			 * to unblock signals, and to report a failed exec. */
+			snprintf(err, errcap,
+			    "%s:%u: '%s' cannot be refused: agent-init needs it "
+			    "between the filter and exec",
+			    spec, lineno, w);
+			r = -1;
+			break;
+		}
 		if (seccomp_syscall_resolve_name(w) == __NR_SCMP_ERROR) {
 			snprintf(err, errcap, "%s:%u: unknown syscall '%s'",
 			    spec, lineno, w);
@@ -295,7 +377,7 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 		snprintf(err, errcap, "%s: read error", spec);
 		r = -1;
 	}
-	fclose(fp);
+	close_small(fp, mem);
 	return r;
 }
 
@@ -450,12 +532,36 @@ sandbox_free(struct sandbox *sb)
 	sb->seccomp.filter = NULL;
 }
 
+/* Why a passwd or group file could not be read. */
+static const char *
+file_why(int r, const char *path, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s: %s", path,
+	    r == -EINVAL ? "not a regular file" : strerror(-r));
+	return buf;
+}
+
+/* agent-init's own effective and permitted sets. */
+static void
+own_caps(uint64_t *eff, uint64_t *prm)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	*eff = *prm = 0;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
 int
 sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
     const char *passwd, const char *group, char *why, size_t cap)
 {
-	char uname[256] = "";
+	char uname[256] = "", fbuf[160];
 	unsigned long id;
+	uint64_t eff, prm, bnd = 0;
 	int r, i;
 
 	if (!passwd)
@@ -472,9 +578,9 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 			sb->gid = (gid_t)id;
 		} else if (r < 0) {
 			snprintf(why, cap, "user '%s': %s", c->user,
-			    r == -ENOENT ? "not found in the image's "
-			                   "/etc/passwd"
-			                 : strerror(-r));
+			    r == -ENOENT
+			        ? "not found in the image's /etc/passwd"
+			        : file_why(r, passwd, fbuf, sizeof(fbuf)));
 			return -1;
 		}
 	}
@@ -484,9 +590,9 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 			sb->gid = (gid_t)id;
 		} else if (r < 0) {
 			snprintf(why, cap, "group '%s': %s", c->group,
-			    r == -ENOENT ? "not found in the image's "
-			                   "/etc/group"
-			                 : strerror(-r));
+			    r == -ENOENT
+			        ? "not found in the image's /etc/group"
+			        : file_why(r, group, fbuf, sizeof(fbuf)));
 			return -1;
 		}
 	}
@@ -495,19 +601,39 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 	    (r = sandbox_user_groups(group, uname, sb->gid, sb->groups,
 	         SANDBOX_MAX_GROUPS, &sb->ngroups)) < 0) {
 		snprintf(why, cap, "supplementary groups of '%s': %s", uname,
-		    strerror(-r));
+		    r == -ENOSPC ? "more than 64"
+		                 : file_why(r, group, fbuf, sizeof(fbuf)));
 		return -1;
 	}
-	for (i = 0; sb->caps && i < 64; i++) {
+	if (!sb->caps)
+		return 0;
+	/*
+	 * What the child will need: every listed capability in our own
+	 * bounding and permitted sets, and CAP_SETPCAP to shrink the
+	 * bounding set (agent-init running as another uid has neither).
+	 */
+	own_caps(&eff, &prm);
+	for (i = 0; i < 64 && prctl(PR_CAPBSET_READ, i, 0, 0, 0) >= 0; i++)
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) == 1)
+			bnd |= 1ULL << i;
+	if ((bnd & ~sb->capmask) && !(eff & (1ULL << CAP_SETPCAP))) {
+		snprintf(why, cap,
+		    "capabilities: agent-init (uid %u) lacks cap_setpcap, so "
+		    "it cannot reduce the service's bounding set",
+		    (unsigned)geteuid());
+		return -1;
+	}
+	for (i = 0; i < 64; i++) {
 		if (!(sb->capmask & (1ULL << i)))
 			continue;
-		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1) {
+		if (!(bnd & (1ULL << i)) || !(prm & (1ULL << i))) {
 			const char *n = capng_capability_to_name((unsigned)i);
 
 			snprintf(why, cap,
 			    "capabilities: cap_%s is not in agent-init's own "
-			    "bounding set, so the service cannot have it",
-			    n ? n : "?");
+			    "%s set, so the service cannot have it",
+			    n ? n : "?",
+			    !(bnd & (1ULL << i)) ? "bounding" : "permitted");
 			return -1;
 		}
 	}

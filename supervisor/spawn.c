@@ -62,7 +62,8 @@ child(const struct spawn_req *req, int errfd)
 		if (sandbox_apply(req->sandbox, &step) < 0)
 			child_fail(errfd, step);
 	}
-	signals_child_reset();
+	if (signals_child_reset() < 0)
+		child_fail(errfd, SPAWN_STEP_SIGMASK);
 	if (req->envp)
 		execvpe(req->argv[0], req->argv, req->envp);
 	else
@@ -143,6 +144,10 @@ spawn_describe(const struct spawn_error *e, const char *cmd, char *buf,
 	switch (e->step) {
 	case SPAWN_STEP_STDIO:
 		snprintf(buf, cap, "cannot set up stdio for '%s': %s", cmd,
+		    strerror(e->err));
+		break;
+	case SPAWN_STEP_SIGMASK:
+		snprintf(buf, cap, "cannot unblock signals for '%s': %s", cmd,
 		    strerror(e->err));
 		break;
 	case SPAWN_STEP_PGRP:

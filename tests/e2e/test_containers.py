@@ -298,9 +298,20 @@ def test_cap_drop_all_with_dockerd_names_the_missing_capabilities(ctr):
         named(ev, "service_failed", service="dockerd"), ev
 
 
-def test_cap_drop_all_with_dockerd_and_checks_enforce_exits_69(ctr):
+@pytest.mark.parametrize("section", [
+    "",
+    # A section of its own (not required, asking for less) must not relax
+    # what --dockerd needs.
+    "[check capabilities]\nrequire = chown\nrequired = no\n",
+], ids=["no_section", "relaxed_section"])
+def test_cap_drop_all_with_dockerd_and_checks_enforce_exits_69(
+        ctr, tmp_path, section):
+    conf = tmp_path / "caps.conf"
+    conf.write_text(section)
+    os.chmod(str(tmp_path), 0o755)
     c = ctr.run("--cap-drop", "ALL", "-e", "AGENT_INIT_CHECKS=enforce",
-                cmd=["--dockerd", "-c", "/dev/null", "--", "true"])
+                "-v", "%s:/etc/caps.conf:ro" % conf,
+                cmd=["--dockerd", "-c", "/etc/caps.conf", "--", "true"])
     r = ctr.docker("wait", c, timeout=90)
     assert r.stdout.strip() == "69", (r.stdout, ctr.diag(c)())
     ev = check_event_stream(ctr.stdout_logs(c), status=69)

@@ -14,7 +14,7 @@ import tempfile
 import pytest
 
 from harness import helper, poll
-from suputil import agent, named, write_conf
+from suputil import agent, assert_never, named, write_conf
 
 PR_CAPBSET_DROP = 24
 CAP_SYS_TIME = 25
@@ -427,3 +427,66 @@ main = yes
     # A main service that could not start: the shell's "cannot execute".
     finish(r, 126)
     assert why in r.stderr(), r.stderr()
+
+
+def test_a_fifo_planted_at_etc_passwd_never_blocks_pid1(run, tmp_path):
+    # A service that can write /etc may plant a FIFO there: reading it
+    # must not make PID 1 wait for a writer.  The start that needs it
+    # fails with the reason; the other service runs and PID 1 answers.
+    fifo = str(tmp_path / "passwd-fifo")
+    os.mkfifo(fifo)
+    group = tmp_path / "group"
+    group.write_text("root:x:0:\n")
+    conf = write_conf(tmp_path / "s.conf", """\
+[service agent]
+command = %s status
+user = agent
+restart = never
+
+[service twin]
+command = %s status
+restart = never
+""" % (sbreport(), sbreport()))
+    r = run(["-c", conf], preexec_fn=private_etc(fifo, str(group)))
+    ev = r.wait_event("service_failed", service="agent")
+    assert "user 'agent': /etc/passwd: not a regular file" in \
+        ev["reason"], ev
+    report(r, "twin")
+    finish(r)
+
+
+@pytest.mark.parametrize("call", ["write", "rt_sigprocmask"])
+def test_a_policy_cannot_refuse_what_the_start_needs(tmp_path, call):
+    policy = tmp_path / "policy"
+    policy.write_text("bpf\n%s\n" % call)
+    conf = write_conf(tmp_path / "s.conf", """\
+[service a]
+command = /bin/true
+seccomp = %s
+""" % policy)
+    p = agent(["check-config", conf])
+    assert p.returncode == 78, p.stderr
+    assert "%s:2: '%s' cannot be refused" % (policy, call) in p.stderr
+
+
+@pytest.mark.parametrize("spoofer", ["other_uid", "same_uid_other_group"])
+def test_another_service_cannot_send_readiness_for_a_notify_service(
+        run, tmp_path, spoofer):
+    # The notify socket's name is abstract: any process in the network
+    # namespace can send to it.  A datagram counts only from the service's
+    # own uid and, while the sender runs, its own process group.
+    user = "user = nobody\n" if spoofer == "other_uid" else ""
+    conf = write_conf(tmp_path / "s.conf", """\
+[service victim]
+command = {H}/svcact wait
+ready = notify
+
+[service spoofer]
+command = {H}/svcact notify:READY=1 o:sent wait
+env = NOTIFY_SOCKET=@agent-init/1/victim
+%s""" % user)
+    r = run(["-c", conf])
+    r.wait_line("spoofer| sent")
+    assert_never(r, "service_ready", 1.5, service="victim")
+    r.kill(signal.SIGTERM)
+    r.wait()
