@@ -182,15 +182,19 @@ parse_id(const char *s, unsigned long *ret)
 	return !*end && errno == 0 && *ret < UINT32_MAX;
 }
 
-int
-sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
-    gid_t *ret_gid, char *ret_name, size_t namecap)
+/*
+ * The entry of a passwd or group file whose name, or whose id (third
+ * field), is `name`: its id, and with ret_id2 the fourth field as a
+ * number too (passwd's gid).  0, -ENOENT, or -errno.
+ */
+static int
+find_entry(const char *path, const char *name, unsigned long *ret_id,
+    unsigned long *ret_id2, char *ret_name, size_t namecap)
 {
-	char *line = NULL, *f[7];
-	size_t cap = 0;
-	unsigned long want = 0, uid, gid;
+	char *line = NULL, *f[5], *mem = NULL;
+	size_t cap = 0, need = ret_id2 ? 4 : 3;
+	unsigned long want = 0, id, id2 = 0;
 	bool numeric = parse_id(name, &want);
-	char *mem = NULL;
 	FILE *fp = open_small(path, &mem);
 	int r = -ENOENT;
 
@@ -198,13 +202,15 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 		return -errno;
 	/* getline: a long line is one entry, never two. */
 	while (getline(&line, &cap, fp) >= 0) {
-		if (split_colons(line, f, 7) < 4 || !parse_id(f[2], &uid) ||
-		    !parse_id(f[3], &gid))
+		/* Five at most: enough to end the fourth field. */
+		if (split_colons(line, f, 5) < need || !parse_id(f[2], &id) ||
+		    (ret_id2 && !parse_id(f[3], &id2)))
 			continue;
-		if (numeric ? uid != want : strcmp(f[0], name) != 0)
+		if (numeric ? id != want : strcmp(f[0], name) != 0)
 			continue;
-		*ret_uid = (uid_t)uid;
-		*ret_gid = (gid_t)gid;
+		*ret_id = id;
+		if (ret_id2)
+			*ret_id2 = id2;
 		if (ret_name)
 			snprintf(ret_name, namecap, "%s", f[0]);
 		r = 0;
@@ -216,29 +222,27 @@ sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
 }
 
 int
+sandbox_lookup_user(const char *path, const char *name, uid_t *ret_uid,
+    gid_t *ret_gid, char *ret_name, size_t namecap)
+{
+	unsigned long uid = 0, gid = 0;
+	int r = find_entry(path, name, &uid, &gid, ret_name, namecap);
+
+	if (r == 0) {
+		*ret_uid = (uid_t)uid;
+		*ret_gid = (gid_t)gid;
+	}
+	return r;
+}
+
+int
 sandbox_lookup_group(const char *path, const char *name, gid_t *ret_gid)
 {
-	char *line = NULL, *f[4];
-	size_t cap = 0;
-	unsigned long want = 0, gid;
-	bool numeric = parse_id(name, &want);
-	char *mem = NULL;
-	FILE *fp = open_small(path, &mem);
-	int r = -ENOENT;
+	unsigned long gid = 0;
+	int r = find_entry(path, name, &gid, NULL, NULL, 0);
 
-	if (!fp)
-		return -errno;
-	while (getline(&line, &cap, fp) >= 0) {
-		if (split_colons(line, f, 4) < 3 || !parse_id(f[2], &gid))
-			continue;
-		if (numeric ? gid != want : strcmp(f[0], name) != 0)
-			continue;
+	if (r == 0)
 		*ret_gid = (gid_t)gid;
-		r = 0;
-		break;
-	}
-	free(line);
-	close_small(fp, mem);
 	return r;
 }
 
