@@ -22,7 +22,7 @@ KH := $(DEPS)/kernel-headers
 -include $(PREFIX)/versions.mk
 
 BIN := $(BUILD)/agent-init
-SRC_DIRS := init supervisor netcheck
+SRC_DIRS := core supervisor netcheck init
 SRCS := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
 HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
 INCS := $(addprefix -I,$(SRC_DIRS))

@@ -39,6 +39,7 @@
 #include "host.h"
 #include "loop.h"
 #include "reap.h"
+#include "sandbox.h"
 #include "signals.h"
 #include "supervisor.h"
 #include "values.h"
@@ -366,6 +367,7 @@ setup(int argc, char **argv)
 		exit(EXIT_FAILURE);
 	}
 	ensure_stdio();
+	config_set_policy_check(sandbox_policy_check);
 	if (args_parse(argc, argv, (args_getenv)getenv, &g.a, err,
 	        sizeof(err)) < 0) {
 		fprintf(stderr, "agent-init: %s\n", err);

@@ -4,9 +4,9 @@
 # With --fix, only reformat the sources in place.
 set -u
 cd "$(dirname "$0")/.."
-SRCS=$(ls init/*.[ch] supervisor/*.[ch] netcheck/*.[ch] tests/unit/*.c \
+SRCS=$(ls core/*.[ch] init/*.[ch] supervisor/*.[ch] netcheck/*.[ch] tests/unit/*.c \
 	tests/helpers/*.c tests/fuzz/*.[ch] bench/*.c 2>/dev/null)
-PROD=$(ls init/*.c supervisor/*.c netcheck/*.c)
+PROD=$(ls core/*.c supervisor/*.c netcheck/*.c init/*.c)
 if [ "${1:-}" = "--fix" ]; then
 	# shellcheck disable=SC2086
 	exec clang-format -i $SRCS
@@ -14,12 +14,15 @@ fi
 rc=0
 KH=build/deps/kernel-headers
 DEFS="-D_GNU_SOURCE -DAGENT_INIT_VERSION=\"0\" -DLIBCAPNG_VERSION=\"0\" -DINIH_VERSION=\"0\""
-INCS="-Iinit -Isupervisor -Inetcheck"
+INCS="-Icore -Isupervisor -Inetcheck -Iinit"
 
 echo "lint: clang-format"
 # shellcheck disable=SC2086
 clang-format --dry-run --Werror $SRCS || rc=1
 [ "${1:-}" = "--format-only" ] && exit $rc
+
+echo "lint: layers (includes point down: core < supervisor, netcheck < init)"
+scripts/layers.sh || rc=1
 
 echo "lint: cppcheck"
 # shellcheck disable=SC2086

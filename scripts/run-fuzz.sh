@@ -21,7 +21,7 @@ CFLAGS=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 	-Wno-format-nonliteral -D_GNU_SOURCE -DAGENT_INIT_VERSION='"fuzz"'
 	-DLIBCAPNG_VERSION='"fuzz"' -DINIH_VERSION='"fuzz"'
-	-Iinit -Isupervisor -Inetcheck
+	-Icore -Isupervisor -Inetcheck -Iinit
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer)
 LIBS=(-lseccomp -lcap-ng -linih)
@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
 	if [ ! -f "$src" ]; then
 		echo "fuzz: $t: no $src"; fail=$((fail + 1)); continue
 	fi
-	if [ ! -x "$bin" ] || [ -n "$(find "$src" tests/fuzz/*.h init supervisor netcheck \
+	if [ ! -x "$bin" ] || [ -n "$(find "$src" tests/fuzz/*.h core supervisor netcheck init \
 		-newer "$bin" -name '*.[ch]' 2>/dev/null | head -1)" ]; then
 		if ! clang "${CFLAGS[@]}" -o "$bin" "$src" "${LIBS[@]}" \
 			2>"$OUT/$t.build.log"; then

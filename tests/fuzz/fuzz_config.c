@@ -1,7 +1,7 @@
 /*
  * Fuzz target: a whole configuration file through config_load(), that is
- * through Debian's inih and every key and value parser of init/config.c
- * and init/values.c, then the splitting service.c does at start (command
+ * through Debian's inih and every key and value parser of core/config.c
+ * and core/values.c, then the splitting service.c does at start (command
  * and env words).  config_load() takes a path, so the input goes into a
  * memfd read back through /proc/self/fd/N: no file system, no cleanup.
  *
@@ -17,9 +17,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
-#include "../../init/values.c"
+#include "../../core/values.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,6 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    pwrite(mfd, data, size, 0) != (ssize_t)size)
 		abort();
 	err[0] = 0;
+	config_set_policy_check(sandbox_policy_check);
 	r = config_load(path, &c, err, sizeof(err));
 	if (r < 0) {
 		/* One line: "FILE:LINE: message". */

@@ -23,11 +23,11 @@
 #include <unistd.h>
 
 #include "../../init/control.c"
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/signals.c"
-#include "../../init/sink.c"
-#include "../../init/values.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/signals.c"
+#include "../../core/sink.c"
+#include "../../core/values.c"
 
 #include "jsoncheck.h"
 

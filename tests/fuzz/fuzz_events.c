@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/sink.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/sink.c"
 
 #include "jsoncheck.h"
 

@@ -23,12 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/sink.c"
-#include "../../init/values.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/sink.c"
+#include "../../core/values.c"
 #include "../../supervisor/output.c"
 
 #include "jsoncheck.h"

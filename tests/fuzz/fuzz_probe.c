@@ -24,13 +24,13 @@ static size_t hosts_len;
 static FILE *fuzz_fopen(const char *path, const char *mode);
 #define fopen fuzz_fopen
 
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/signals.c"
-#include "../../init/sink.c"
-#include "../../init/values.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/signals.c"
+#include "../../core/sink.c"
+#include "../../core/values.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../init/config.c"
-#include "../../init/values.c"
+#include "../../core/config.c"
+#include "../../core/values.c"
 #include "../../supervisor/sandbox.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

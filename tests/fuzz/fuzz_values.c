@@ -1,5 +1,5 @@
 /*
- * Fuzz target: every value parser of init/values.c, fed directly.  The
+ * Fuzz target: every value parser of core/values.c, fed directly.  The
  * first byte picks the parser, the rest is the value as a C string (cut at
  * the first NUL, as inih would hand it over).  Each parser's documented
  * promises are checked on success, so a wrong answer aborts like a crash.
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../init/values.c"
+#include "../../core/values.c"
 
-#include "../../init/config.h"
+#include "../../core/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

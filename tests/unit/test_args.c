@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../init/args.c"
-#include "../../init/values.c"
+#include "../../core/args.c"
+#include "../../core/values.c"
 
 static const char *env_names[8], *env_values[8];
 static int env_n;

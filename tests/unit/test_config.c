@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
-#include "../../init/values.c"
+#include "../../core/values.c"
 
 static char path[64];
 static char err[512];
@@ -30,6 +30,7 @@ load(const char *text, struct config *c)
 	fputs(text, f);
 	fclose(f);
 	err[0] = 0;
+	config_set_policy_check(sandbox_policy_check);
 	return config_load(path, c, err, sizeof(err));
 }
 

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/sink.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/sink.c"
 
 static char out[EV_LINE_MAX * 2];
 

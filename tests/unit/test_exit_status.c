@@ -8,16 +8,16 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../init/signals.c"
-#include "../../init/loop.c"
+#include "../../core/signals.c"
+#include "../../core/loop.c"
 #include "../../supervisor/spawn.c"
 #include "../../supervisor/dockerd.c"
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
 
-#include "../../init/events.c"
-#include "../../init/sink.c"
-#include "../../init/values.c"
+#include "../../core/events.c"
+#include "../../core/sink.c"
+#include "../../core/values.c"
 #include "../../supervisor/backoff.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"

@@ -8,9 +8,9 @@
 #include <cmocka.h>
 
 #include "../../netcheck/host.c"
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/sink.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/sink.c"
 
 static void
 test_runtimes(void **state)

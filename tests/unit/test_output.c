@@ -15,9 +15,9 @@
 
 #include <sys/mman.h>
 
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/sink.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/sink.c"
 #include "../../supervisor/output.c"
 
 struct bytes {

@@ -8,13 +8,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../init/config.c"
+#include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
-#include "../../init/events.c"
-#include "../../init/loop.c"
-#include "../../init/signals.c"
-#include "../../init/sink.c"
-#include "../../init/values.c"
+#include "../../core/events.c"
+#include "../../core/loop.c"
+#include "../../core/signals.c"
+#include "../../core/sink.c"
+#include "../../core/values.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"

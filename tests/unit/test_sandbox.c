@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../init/config.c"
-#include "../../init/values.c"
+#include "../../core/config.c"
+#include "../../core/values.c"
 #include "../../supervisor/sandbox.c"
 
 static char *

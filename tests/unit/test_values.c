@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../../init/values.c"
+#include "../../core/values.c"
 
 #define MAXW 8
 

@@ -23,8 +23,20 @@
 #include <ini.h>
 
 #include "config.h"
-#include "sandbox.h"
 #include "values.h"
+
+/*
+ * The seccomp policy files are the sandbox's business (supervisor/), a
+ * layer above this one: the program registers the sandbox's checker, so
+ * that a bad policy is still a FILE:LINE error of the configuration.
+ */
+static config_policy_check_fn policy_check;
+
+void
+config_set_policy_check(config_policy_check_fn fn)
+{
+	policy_check = fn;
+}
 
 struct parse {
 	FILE *f;
@@ -692,8 +704,8 @@ service_key(struct parse *p, const char *key, const char *value)
 		    strcmp(value, "none") != 0 && *value != '/')
 			bad_value(p, key, value,
 			    "default, none or an absolute FILE path");
-		else if (*value == '/' &&
-		    sandbox_policy_check(value, perr, sizeof(perr)) < 0)
+		else if (*value == '/' && policy_check &&
+		    policy_check(value, perr, sizeof(perr)) < 0)
 			/* The policy's own FILE:LINE names the fault; ours
 			 * says which key led there. */
 			error_at(p, "seccomp: %s", perr);

@@ -15,7 +15,7 @@
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
  * Public API: config_load(), config_service(), config_probe_parse(),
- * config_add_service().
+ * config_service_defaults(), config_validate(), config_set_policy_check().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -139,6 +139,14 @@ struct config {
 	struct check_conf checks_list[CONFIG_MAX_CHECKS];
 	unsigned int nchecks;
 };
+
+/*
+ * A checker for `seccomp = /PATH` policy files (the sandbox's parser, one
+ * layer up): 0, or -1 with a message.  Without one, paths are not read.
+ */
+typedef int (
+    *config_policy_check_fn)(const char *path, char *err, size_t errcap);
+void config_set_policy_check(config_policy_check_fn fn);
 
 /* Defaults of SPEC section 3, for a service that a file did not write. */
 void config_service_defaults(struct service_conf *s, const char *name);
