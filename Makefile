@@ -19,7 +19,12 @@ BUILD := build
 DEPS := $(BUILD)/deps
 PREFIX := $(DEPS)/prefix
 KH := $(DEPS)/kernel-headers
--include $(PREFIX)/versions.mk
+# The libraries' versions reach --version through a header that the deps
+# build writes ($(PREFIX)/include/agent-init-deps.h), never through make
+# variables read when this file is parsed: on a first run the deps do not
+# exist yet at that moment (a fresh clone's `make demo` used to build a
+# binary that printed "libcap-ng , inih )").
+DEPS_STAMP := $(PREFIX)/include/agent-init-deps.h
 
 BIN := $(BUILD)/agent-init
 SRC_DIRS := core supervisor netcheck init
@@ -29,9 +34,7 @@ INCS := $(addprefix -I,$(SRC_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-DEFS := -D_GNU_SOURCE -DAGENT_INIT_VERSION='"$(VERSION)"' \
-	-DLIBCAPNG_VERSION='"$(LIBCAPNG_VERSION)"' \
-	-DINIH_VERSION='"$(INIH_VERSION)"'
+DEFS := -D_GNU_SOURCE -DAGENT_INIT_VERSION='"$(VERSION)"'
 
 # The shipped binary: small first.  -Os with section GC drops whatever of
 # libseccomp we do not call; no unwind tables in C without exceptions.
@@ -66,12 +69,12 @@ deps:
 
 build: $(BIN)
 
-$(BIN): $(SRCS) $(HDRS) Makefile | $(PREFIX)/lib/libseccomp.a
+$(BIN): $(SRCS) $(HDRS) Makefile $(DEPS_STAMP)
 	@mkdir -p $(BUILD)
 	musl-gcc $(MUSL_CFLAGS) -o $@ $(SRCS) $(MUSL_LDFLAGS) $(LIBS)
 	@ls -l $@ | awk '{print "built " $$NF ": " $$5 " bytes"}'
 
-$(PREFIX)/lib/libseccomp.a:
+$(DEPS_STAMP):
 	@scripts/build-musl-deps.sh $(DEPS)
 
 helpers: $(HELPERS)

@@ -44,6 +44,12 @@
 #include "supervisor.h"
 #include "values.h"
 
+/* The static build's libraries, written by scripts/build-musl-deps.sh. */
+#if defined(__has_include)
+#if __has_include("agent-init-deps.h")
+#include "agent-init-deps.h"
+#endif
+#endif
 #ifndef AGENT_INIT_VERSION
 #define AGENT_INIT_VERSION "0.0.0-dev"
 #endif

@@ -5,7 +5,8 @@
 # derived from the system's own sources (no host name here, /etc/apt is not
 # touched); every fetched file is checked against a pinned sha256.
 # Idempotent: a finished WORKDIR/prefix/versions.mk means there is nothing
-# to do.
+# to do.  WORKDIR/prefix/include/agent-init-deps.h, written last, gives the
+# libraries' versions to the build (agent-init --version).
 set -eu
 
 W=${1:?usage: build-musl-deps.sh WORKDIR}
@@ -20,7 +21,7 @@ CAPNG_VER=0.8.3
 CAPNG_DEB=0.8.3-1
 INIH_DEB=55-1
 
-[ -f "$P/versions.mk" ] && exit 0
+[ -f "$P/versions.mk" ] && [ -f "$P/include/agent-init-deps.h" ] && exit 0
 
 log() { echo "musl-deps: $*" >&2; }
 t0=$(date +%s)
@@ -120,4 +121,11 @@ LIBCAPNG_VERSION := $CAPNG_VER
 INIH_VERSION := ${INIH_DEB%-*}
 MK
 mv "$P/versions.mk.tmp" "$P/versions.mk"
+cat >"$P/include/agent-init-deps.h.tmp" <<H
+/* Written by scripts/build-musl-deps.sh: the libraries linked in. */
+#define LIBSECCOMP_VERSION "$SECCOMP_VER"
+#define LIBCAPNG_VERSION "$CAPNG_VER"
+#define INIH_VERSION "${INIH_DEB%-*}"
+H
+mv "$P/include/agent-init-deps.h.tmp" "$P/include/agent-init-deps.h"
 log "done in $(($(date +%s) - t0)) s: $(cd "$P/lib" && ls -1 *.a | tr '\n' ' ')"
