@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../netcheck/resolvconf.c"
+#include "../../core/resolvconf.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "../../netcheck/resolvconf.c"
+#include "../../core/resolvconf.c"
 
 static struct resolv_conf rc;
 
