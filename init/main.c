@@ -416,16 +416,22 @@ setup(int argc, char **argv)
 	apply_env();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
+	/*
+	 * The events destination first, before agent-init has a descriptor
+	 * of its own: `--events fd:4` without the `4>` redirection must find
+	 * fd 4 closed (EBADF, exit 64), not the loop's timerfd, which it
+	 * would then take over and close.
+	 */
+	if ((r = events_open(g.a.events)) < 0) {
+		fprintf(stderr, "agent-init: --events %s: %s\n",
+		    g.a.events ? g.a.events : "stdout", strerror(-r));
+		exit(EXIT_USAGE);
+	}
 	if ((r = loop_init()) < 0) {
 		fprintf(stderr,
 		    "agent-init: cannot create the event loop: %s\n",
 		    strerror(-r));
 		exit(EXIT_FAILURE);
-	}
-	if ((r = events_open(g.a.events)) < 0) {
-		fprintf(stderr, "agent-init: --events %s: %s\n",
-		    g.a.events ? g.a.events : "stdout", strerror(-r));
-		exit(EXIT_USAGE);
 	}
 	cloexec_inherited_fds();
 	if (!g.pid1)
