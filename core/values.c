@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -227,6 +228,36 @@ value_words(const char *s, char *buf, size_t bufcap, char **argv,
 	}
 	argv[w.argc] = NULL;
 	*ret_argc = w.argc;
+	return 0;
+}
+
+/*
+ * A word takes at least one character and one separator of S, and its
+ * copy at most its characters and a NUL: so (len + 1) / 2 words and
+ * len + words bytes always suffice.
+ */
+int
+value_words_alloc(const char *s, char ***ret_argv, size_t *ret_argc,
+    const char **ret_err)
+{
+	size_t len = s ? strlen(s) : 0, maxw = len / 2 + 2, argc;
+	char **argv;
+	int r;
+
+	argv = malloc((maxw + 1) * sizeof(*argv) + len + maxw + 1);
+	if (!argv) {
+		if (ret_err)
+			*ret_err = "out of memory";
+		return -ENOMEM;
+	}
+	r = value_words(s, (char *)(argv + maxw + 1), len + maxw + 1, argv,
+	    maxw + 1, &argc, ret_err);
+	if (r < 0) {
+		free(argv);
+		return r;
+	}
+	*ret_argv = argv;
+	*ret_argc = argc;
 	return 0;
 }
 

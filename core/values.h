@@ -10,7 +10,8 @@
  * writes its ret_* only on success.
  *
  * Public API: value_duration_ms(), value_bool(), value_uint(),
- * value_events_dest(), value_words(), value_restart_limit(),
+ * value_events_dest(), value_words(), value_words_alloc(),
+ * value_restart_limit(),
  * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
  * value_rlimit().
  */
@@ -40,6 +41,10 @@ bool value_events_dest(const char *s);
  * each with a static message in *ret_err. */
 int value_words(const char *s, char *buf, size_t bufcap, char **argv,
     size_t argvcap, size_t *ret_argc, const char **ret_err);
+/* The same into one allocation of the right size, whatever the length of
+ * S: *ret_argv ends with NULL and is released with free().  -ENOMEM too. */
+int value_words_alloc(const char *s, char ***ret_argv, size_t *ret_argc,
+    const char **ret_err);
 /* "N/DURATION": N in 1..VALUES_RESTARTS_MAX, DURATION above zero. */
 int value_restart_limit(const char *s, unsigned int *ret_count,
     uint64_t *ret_window_ms);

@@ -110,7 +110,7 @@ static struct {
 	bool checks_gate; /* enforce: services wait for the verdicts */
 	int exit_early; /* a required check failed: 69 */
 	char exit_early_reason[320];
-	struct svc svcs[CONFIG_MAX_SERVICES + 2];
+	struct svc *svcs; /* the file's, --dockerd's and the command's */
 	size_t nsvcs;
 } g;
 
@@ -277,7 +277,7 @@ load_config(void)
 		fprintf(stderr, "agent-init: %s\n", err);
 		exit(EXIT_CONFIG);
 	}
-	if (!g.a.events && g.cfg.events[0])
+	if (!g.a.events && *g.cfg.events)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
@@ -322,11 +322,11 @@ apply_env(void)
 {
 	static const struct {
 		const char *env;
-		char *dst;
+		const char **dst;
 	} paths[] = {
-		{ "AGENT_INIT_READY_FILE", g.cfg.ready_file },
-		{ "AGENT_INIT_CONTROL_SOCKET", g.cfg.control_socket },
-		{ "AGENT_INIT_TERMINATION_LOG", g.cfg.termination_log },
+		{ "AGENT_INIT_READY_FILE", &g.cfg.ready_file },
+		{ "AGENT_INIT_CONTROL_SOCKET", &g.cfg.control_socket },
+		{ "AGENT_INIT_TERMINATION_LOG", &g.cfg.termination_log },
 	};
 	const char *v;
 	size_t i;
@@ -335,9 +335,9 @@ apply_env(void)
 		v = getenv(paths[i].env);
 		if (!v)
 			continue;
-		if ((*v && *v != '/') || strlen(v) >= CONFIG_VALUE_MAX)
+		if ((*v && *v != '/') || strlen(v) > CONFIG_LINE_MAX)
 			env_error(paths[i].env, v, "an absolute path");
-		memcpy(paths[i].dst, v, strlen(v) + 1);
+		*paths[i].dst = v;
 	}
 	if ((v = getenv("AGENT_INIT_CHECKS"))) {
 		if (strcmp(v, "warn") == 0)
@@ -507,6 +507,40 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 	g.nsvcs++;
 }
 
+/*
+ * `ready = log:` reads the service's output, which raw output does not
+ * capture.  check-config refuses it in the file; a raw mode that comes
+ * from --output or AGENT_INIT_OUTPUT would turn a good file into one
+ * whose probe waits for ever, so it is refused here, before anything
+ * starts (a service with its own `output` keeps it).
+ */
+static void
+check_log_probes(enum output_mode mode)
+{
+	unsigned int i, k;
+
+	if (mode != OUTPUT_RAW || !g.a.output)
+		return;
+	for (i = 0; i < g.cfg.nservices; i++) {
+		const struct service_conf *c = &g.cfg.services[i];
+
+		if (c->output != OUTPUT_INHERIT)
+			continue;
+		for (k = 0; k < c->nready; k++)
+			if (c->ready[k].kind == PROBE_LOG) {
+				fprintf(stderr,
+				    "agent-init: --output raw "
+				    "(AGENT_INIT_OUTPUT): %s:%u: [service %s] "
+				    "waits for `ready = log:%.60s`, which raw "
+				    "output cannot see; give it `output = "
+				    "prefix` or another probe\n",
+				    g.config_path, c->ready[k].line, c->name,
+				    c->ready[k].arg);
+				exit(EXIT_USAGE);
+			}
+	}
+}
+
 static void
 add_services(void)
 {
@@ -514,6 +548,14 @@ add_services(void)
 	uint64_t seed = jitter_seed();
 	unsigned int i;
 	struct svc *s;
+
+	check_log_probes(mode);
+	g.svcs = calloc(g.cfg.nservices + 2, sizeof(*g.svcs));
+	if (!g.svcs) {
+		fprintf(stderr, "agent-init: %u services: out of memory\n",
+		    g.cfg.nservices);
+		exit(EXIT_FAILURE);
+	}
 
 	for (i = 0; i < g.cfg.nservices; i++) {
 		s = &g.svcs[g.nsvcs];

@@ -144,19 +144,19 @@ target_addr(const struct probe_conf *c, struct sockaddr_storage *ss,
 	if (c->kind == PROBE_UNIX_HTTP) {
 		un->sun_family = AF_UNIX;
 		/* config_probe_parse() checked that it fits. */
-		memcpy(un->sun_path, c->target,
-		    strnlen(c->target, sizeof(un->sun_path) - 1));
+		memcpy(un->sun_path, c->host,
+		    strnlen(c->host, sizeof(un->sun_path) - 1));
 		*len = sizeof(*un);
 		return 0;
 	}
-	if (inet_pton(AF_INET, c->target, &a4->sin_addr) == 1)
+	if (inet_pton(AF_INET, c->host, &a4->sin_addr) == 1)
 		a4->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, c->target, &a6->sin6_addr) == 1)
+	else if (inet_pton(AF_INET6, c->host, &a6->sin6_addr) == 1)
 		a6->sin6_family = AF_INET6;
-	else if (strcasecmp(c->target, "localhost") == 0) {
+	else if (strcasecmp(c->host, "localhost") == 0) {
 		a4->sin_family = AF_INET;
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if (hosts_lookup(c->target, ss) < 0)
+	} else if (hosts_lookup(c->host, ss) < 0)
 		return -ENOENT;
 	if (ss->ss_family == AF_INET) {
 		a4->sin_port = htons((uint16_t)c->port);
@@ -227,6 +227,26 @@ on_socket(struct loop_io *io, uint32_t revents)
 	    n == 0 ? "connection closed before a reply" : strerror(errno));
 }
 
+/* The GET request of an http or unix-http probe, made once (free()). */
+static char *
+http_request(const struct probe_conf *c, size_t *ret_len)
+{
+	static const char fmt[] = "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	                          "User-Agent: agent-init\r\n"
+	                          "Connection: close\r\n\r\n";
+	const char *host = c->kind == PROBE_UNIX_HTTP ? "localhost" : c->host;
+	size_t cap = sizeof(fmt) + strlen(c->arg) + strlen(host);
+	char *b = malloc(cap);
+	int n;
+
+	*ret_len = 0;
+	if (!b)
+		return NULL;
+	n = snprintf(b, cap, fmt, c->arg, host);
+	*ret_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	return b;
+}
+
 static void
 try_connect(struct probe *p)
 {
@@ -236,7 +256,7 @@ try_connect(struct probe *p)
 
 	if (target_addr(p->conf, &ss, &len) < 0) {
 		retry(p, "cannot resolve '%s' without DNS (use an IP address)",
-		    p->conf->target);
+		    p->conf->host);
 		return;
 	}
 	fd =
@@ -250,17 +270,8 @@ try_connect(struct probe *p)
 	p->io.data = p;
 	p->woff = 0;
 	p->rlen = 0;
-	p->wlen = 0;
-	if (p->conf->kind != PROBE_TCP) {
-		int n = snprintf(p->wbuf, sizeof(p->wbuf),
-		    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: agent-init\r\n"
-		    "Connection: close\r\n\r\n",
-		    p->conf->path,
-		    p->conf->kind == PROBE_UNIX_HTTP ? "localhost"
-		                                     : p->conf->target);
-
-		p->wlen = n > 0 && (size_t)n < sizeof(p->wbuf) ? (size_t)n : 0;
-	}
+	if (p->conf->kind != PROBE_TCP && !p->wbuf)
+		p->wbuf = http_request(p->conf, &p->wlen);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
@@ -276,15 +287,13 @@ try_connect(struct probe *p)
 static void
 try_exec(struct probe *p)
 {
-	char buf[CONFIG_VALUE_MAX * 2];
-	char *argv[CONFIG_MAX_WORDS + 1];
+	char **argv;
 	size_t argc;
 	const char *msg = NULL;
 	struct spawn_req req;
-	int errfd, devnull;
+	int errfd, devnull, r;
 
-	if (value_words(p->conf->target, buf, sizeof(buf), argv,
-	        CONFIG_MAX_WORDS + 1, &argc, &msg) < 0) {
+	if (value_words_alloc(p->conf->arg, &argv, &argc, &msg) < 0) {
 		retry(p, "exec: %s", msg ? msg : "bad command");
 		return;
 	}
@@ -295,16 +304,19 @@ try_exec(struct probe *p)
 	req.stdio[0] = devnull;
 	req.stdio[1] = devnull;
 	req.stdio[2] = devnull;
-	if (spawn_start(&req, &p->exec_pid, &errfd) < 0) {
+	if ((r = spawn_start(&req, &p->exec_pid, &errfd)) < 0) {
 		if (devnull >= 0)
 			close(devnull);
-		retry(p, "exec: %s", strerror(errno));
+		free(argv);
+		retry(p, "exec: %s", strerror(-r));
 		return;
 	}
 	if (devnull >= 0)
 		close(devnull);
 	close(errfd); /* its exit status says all we need */
-	snprintf(p->detail, sizeof(p->detail), "exec: running '%s'", argv[0]);
+	snprintf(p->detail, sizeof(p->detail), "exec: running '%.100s'",
+	    argv[0]);
+	free(argv);
 }
 
 static void
@@ -319,14 +331,14 @@ probe_try(struct probe *p)
 		pass(p);
 		break;
 	case PROBE_FILE:
-		if (stat(p->conf->target, &st) == 0)
+		if (stat(p->conf->arg, &st) == 0)
 			pass(p);
 		else
-			retry(p, "%s does not exist yet", p->conf->target);
+			retry(p, "%.120s does not exist yet", p->conf->arg);
 		break;
 	case PROBE_LOG:
 		snprintf(p->detail, sizeof(p->detail),
-		    "no output line contains '%.100s' yet", p->conf->target);
+		    "no output line contains '%.100s' yet", p->conf->arg);
 		break;
 	case PROBE_NOTIFY:
 		if (p->notified)
@@ -381,6 +393,9 @@ probe_stop(struct probe *p)
 	if (p->exec_pid > 0)
 		(void)kill(-p->exec_pid, SIGKILL);
 	p->exec_pid = 0;
+	free(p->wbuf);
+	p->wbuf = NULL;
+	p->wlen = 0;
 }
 
 void
@@ -390,8 +405,8 @@ probe_on_line(struct probe *p, const char *line, size_t n)
 
 	if (!p->active || p->conf->kind != PROBE_LOG)
 		return;
-	tl = strlen(p->conf->target);
-	if (tl <= n && memmem(line, n, p->conf->target, tl))
+	tl = strlen(p->conf->arg);
+	if (tl <= n && memmem(line, n, p->conf->arg, tl))
 		pass(p);
 }
 

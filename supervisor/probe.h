@@ -44,7 +44,7 @@ struct probe {
 	uint64_t interval_ms;
 	struct loop_io io;
 	struct loop_timer timer;
-	char wbuf[CONFIG_VALUE_MAX * 2 + 64];
+	char *wbuf; /* an HTTP request, made at the first attempt */
 	size_t wlen, woff;
 	char rbuf[256];
 	size_t rlen;

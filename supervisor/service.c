@@ -285,6 +285,66 @@ on_group_timer(struct loop_timer *t)
 		(void)kill(-s->pgid, SIGKILL);
 }
 
+/* Set one NAME=VALUE word in env (n entries): it wins over the same name
+ * inherited or set before.  Returns the new count. */
+static size_t
+env_set(char **env, size_t n, const char *word)
+{
+	size_t i, nl;
+	char *w;
+
+	if (value_env_entry(word, &nl) < 0 || !(w = strdup(word)))
+		return n;
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], w, nl + 1) == 0)
+			break;
+	env[i] = w;
+	return i == n ? n + 1 : n;
+}
+
+/* The words of every `env` line, in one array of their own (free()). */
+static char **
+env_words(const struct service_conf *c, size_t *ret_n)
+{
+	char **all = NULL, **w, **grown;
+	size_t n = 0, k, nw;
+	unsigned int i;
+
+	for (i = 0; c && i < c->nenv; i++) {
+		if (value_words_alloc(c->env[i], &w, &nw, NULL) < 0)
+			continue; /* checked at load: only ENOMEM */
+		grown = realloc(all, (n + nw + 1) * sizeof(*all));
+		if (grown) {
+			all = grown;
+			for (k = 0; k < nw; k++)
+				all[n++] = strdup(w[k]);
+		}
+		free(w);
+	}
+	*ret_n = n;
+	return all;
+}
+
+/* What the previous start allocated: our copies, not environ's strings. */
+static void
+free_env(char **envp)
+{
+	size_t i, j;
+
+	if (!envp)
+		return;
+	for (i = 0; envp[i]; i++) {
+		bool ours = true;
+
+		for (j = 0; environ[j]; j++)
+			if (envp[i] == environ[j])
+				ours = false;
+		if (ours)
+			free(envp[i]);
+	}
+	free(envp);
+}
+
 /*
  * The environment of a service: ours, without what belongs to agent-init
  * (NOTIFY_SOCKET, AGENT_INIT_*), or nothing with env_clear; then `env`;
@@ -294,17 +354,10 @@ static int
 build_env(struct svc *s)
 {
 	const struct service_conf *c = s->conf;
-	char wbuf[CONFIG_VALUE_MAX * 2];
-	char *words[CONFIG_MAX_ENV + 1];
-	size_t nwords = 0, n = 0, cap, i, j, nl;
-	const char *msg;
-	char **env;
+	size_t nwords = 0, n = 0, cap, i;
+	char **env, **words = env_words(c, &nwords);
 	bool want_notify = false;
 
-	if (c && *c->env &&
-	    value_words(c->env, wbuf, sizeof(wbuf), words, CONFIG_MAX_ENV + 1,
-	        &nwords, &msg) < 0)
-		nwords = 0;
 	for (i = 0; c && i < c->nready; i++)
 		if (c->ready[i].kind == PROBE_NOTIFY)
 			want_notify = true;
@@ -312,29 +365,24 @@ build_env(struct svc *s)
 		;
 	cap += nwords + 2;
 	env = calloc(cap, sizeof(*env));
-	if (!env)
+	if (!env) {
+		for (i = 0; i < nwords; i++)
+			free(words[i]);
+		free(words);
 		return -ENOMEM;
+	}
 	for (i = 0; !(c && c->env_clear) && environ[i]; i++) {
 		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0 ||
 		    strncmp(environ[i], "AGENT_INIT_", 11) == 0)
 			continue;
 		env[n++] = environ[i];
 	}
-	for (j = 0; j < nwords; j++) {
-		char *w = strdup(words[j]);
-
-		if (!w || value_env_entry(w, &nl) < 0) {
-			free(w);
-			continue;
-		}
-		/* `env` wins over an inherited variable of the same name. */
-		for (i = 0; i < n; i++)
-			if (strncmp(env[i], w, nl + 1) == 0)
-				break;
-		env[i] = w;
-		if (i == n)
-			n++;
+	for (i = 0; i < nwords; i++) {
+		if (words[i])
+			n = env_set(env, n, words[i]);
+		free(words[i]);
 	}
+	free(words);
 	if (want_notify && s->notify.addr[0]) {
 		char *w = malloc(strlen(s->notify.addr) + 16);
 
@@ -347,18 +395,7 @@ build_env(struct svc *s)
 	/* The strings we allocated live as long as the service: a bounded
 	 * leak per start is not acceptable, so keep the array and free the
 	 * previous one's copies. */
-	if (s->envp) {
-		for (i = 0; s->envp[i]; i++) {
-			bool ours = true;
-
-			for (j = 0; environ[j]; j++)
-				if (s->envp[i] == environ[j])
-					ours = false;
-			if (ours)
-				free(s->envp[i]);
-		}
-		free(s->envp);
-	}
+	free_env(s->envp);
 	s->envp = env;
 	return 0;
 }
@@ -393,16 +430,14 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 		if (argv) {
 			s->argv = argv;
 		} else if (conf->shell) {
-			s->argvbuf[0] = (char *)"/bin/sh";
-			s->argvbuf[1] = (char *)"-c";
-			s->argvbuf[2] = (char *)conf->command;
-			s->argvbuf[3] = NULL;
-		} else if (value_words(conf->command, s->argbuf,
-		               sizeof(s->argbuf), s->argvbuf,
-		               CONFIG_MAX_WORDS + 1, &argc, &msg) < 0)
+			s->shell_argv[0] = (char *)"/bin/sh";
+			s->shell_argv[1] = (char *)"-c";
+			s->shell_argv[2] = (char *)conf->command;
+			s->shell_argv[3] = NULL;
+			s->argv = s->shell_argv;
+		} else if (value_words_alloc(conf->command, &s->argv, &argc,
+		               &msg) < 0)
 			return -EINVAL;
-		if (!argv)
-			s->argv = s->argvbuf;
 		s->restart = conf->restart;
 		if (sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) <
 		    0)

@@ -101,9 +101,8 @@ struct svc {
 	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
-	/* argv storage for a command from the configuration */
-	char argbuf[CONFIG_VALUE_MAX * 2];
-	char *argvbuf[CONFIG_MAX_WORDS + 4];
+	/* argv of `shell = yes`; a split command is allocated at init */
+	char *shell_argv[4];
 };
 
 /*

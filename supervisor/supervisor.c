@@ -20,8 +20,6 @@
 #include "signals.h"
 #include "supervisor.h"
 
-#define SUP_MAX_SERVICES 64
-
 /* After the budget, how long we still wait for SIGKILLed processes to be
  * reaped before leaving anyway. */
 #define SUP_FINAL_GRACE_MS 200
@@ -41,8 +39,8 @@ enum sup_phase {
 
 static struct {
 	struct sup_opts o;
-	struct svc *svcs[SUP_MAX_SERVICES];
-	size_t n;
+	struct svc **svcs; /* n of them, in the order they were added */
+	size_t n, cap;
 	enum sup_phase phase;
 	bool ready_sent;
 	bool children_left;
@@ -242,10 +240,8 @@ maybe_waiting(bool force)
 {
 	uint64_t now = loop_now_ms();
 	uint32_t h = 2166136261u;
-	char reasons[SUP_MAX_SERVICES][200];
-	char status[256];
-	size_t i, np = 0;
-	size_t idx[SUP_MAX_SERVICES];
+	char reason[200], status[256];
+	size_t i, np = 0, first = 0;
 
 	if (sup.ready_sent || sup.phase != SUP_RUNNING)
 		return;
@@ -254,9 +250,10 @@ maybe_waiting(bool force)
 
 		if (satisfied(s))
 			continue;
-		svc_pending_reason(s, reasons[np], sizeof(reasons[np]));
-		h = hash_add(hash_add(h, s->name), reasons[np]);
-		idx[np++] = i;
+		svc_pending_reason(s, reason, sizeof(reason));
+		h = hash_add(hash_add(h, s->name), reason);
+		if (np++ == 0)
+			first = i;
 	}
 	if (np == 0)
 		return;
@@ -269,16 +266,21 @@ maybe_waiting(bool force)
 	sup.waiting_last_ms = now;
 	ev_begin("waiting");
 	ev_arr_begin("pending");
-	for (i = 0; i < np; i++)
-		ev_arr_str(sup.svcs[idx[i]]->name);
+	for (i = 0; i < sup.n; i++)
+		if (!satisfied(sup.svcs[i]))
+			ev_arr_str(sup.svcs[i]->name);
 	ev_arr_end();
 	ev_obj_begin("reason");
-	for (i = 0; i < np; i++)
-		ev_str(sup.svcs[idx[i]]->name, reasons[i]);
+	for (i = 0; i < sup.n; i++)
+		if (!satisfied(sup.svcs[i]))
+			ev_str(sup.svcs[i]->name,
+			    svc_pending_reason(sup.svcs[i], reason,
+			        sizeof(reason)));
 	ev_obj_end();
 	ev_emit();
 	snprintf(status, sizeof(status), "STATUS=waiting for %s: %s",
-	    sup.svcs[idx[0]]->name, reasons[0]);
+	    sup.svcs[first]->name,
+	    svc_pending_reason(sup.svcs[first], reason, sizeof(reason)));
 	notify_self(status);
 }
 
@@ -643,8 +645,15 @@ sup_init(const struct sup_opts *o)
 int
 sup_add(struct svc *s)
 {
-	if (sup.n == SUP_MAX_SERVICES)
-		return -ENOSPC;
+	if (sup.n == sup.cap) {
+		size_t cap = sup.cap ? sup.cap * 2 : 8;
+		struct svc **n = realloc(sup.svcs, cap * sizeof(struct svc *));
+
+		if (!n)
+			return -ENOMEM;
+		sup.svcs = n;
+		sup.cap = cap;
+	}
 	s->on_change = on_service_change;
 	sup.svcs[sup.n++] = s;
 	return 0;

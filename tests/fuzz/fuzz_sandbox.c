@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../core/values.c"
 #include "../../supervisor/sandbox.c"
 

@@ -13,6 +13,7 @@
 #include "../../supervisor/spawn.c"
 #include "../../supervisor/dockerd.c"
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 
 #include "../../core/events.c"

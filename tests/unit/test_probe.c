@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/events.c"
 #include "../../core/loop.c"
@@ -76,14 +77,14 @@ test_probe_values(void **state)
 	(void)state;
 	assert_null(config_probe_parse("unix-http:/run/d.sock:/v1/_ping", &pc));
 	assert_int_equal(pc.kind, PROBE_UNIX_HTTP);
-	assert_string_equal(pc.target, "/run/d.sock");
-	assert_string_equal(pc.path, "/v1/_ping");
+	assert_string_equal(pc.host, "/run/d.sock");
+	assert_string_equal(pc.arg, "/v1/_ping");
 	assert_null(config_probe_parse("http://[::1]:80", &pc));
-	assert_string_equal(pc.target, "::1");
+	assert_string_equal(pc.host, "::1");
 	assert_int_equal(pc.port, 80);
-	assert_string_equal(pc.path, "/");
+	assert_string_equal(pc.arg, "/");
 	assert_null(config_probe_parse("log:a: b", &pc));
-	assert_string_equal(pc.target, "a: b");
+	assert_string_equal(pc.arg, "a: b");
 	assert_null(config_probe_parse("exec:test -e '/x y'", &pc));
 	assert_non_null(config_probe_parse("exec:echo 'x", &pc));
 	assert_non_null(config_probe_parse("file:relative", &pc));
