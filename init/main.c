@@ -41,6 +41,7 @@
 #include "reap.h"
 #include "sandbox.h"
 #include "signals.h"
+#include "sink.h"
 #include "supervisor.h"
 #include "values.h"
 
@@ -744,11 +745,38 @@ netcheck_main(int argc, char **argv)
 	return sm.fail ? 1 : 0;
 }
 
+/* The last moment of the budget is for the exit line. */
+#define EXIT_LINE_MS 100
+
+/*
+ * The way out: what the queues still hold goes out within what is left of
+ * the shutdown budget, all streams together; a reader that never reads
+ * cannot make the shutdown longer than stop_timeout.  What could not be
+ * written is counted: in the `exit` line (which gets the last moment and
+ * the room of the lines nobody started to write) and in the termination
+ * log.
+ */
+static void
+finish_output(int status, const char *reason)
+{
+	uint64_t end = sup_exit_deadline_ms(), now = loop_now_ms();
+
+	sink_flush_all(end > now + EXIT_LINE_MS ? end - EXIT_LINE_MS : now);
+	(void)sink_discard_all();
+	ev_begin("exit");
+	ev_int("status", status);
+	ev_str("reason", reason);
+	ev_int("dropped", (long long)sink_dropped_all());
+	ev_emit();
+	sink_flush_all(end);
+	sup_report_dropped(sink_dropped_all() + sink_pending_lines_all());
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sup_opts so;
-	int status, flush_ms;
+	int status;
 
 	setup(argc, argv);
 	emit_start();
@@ -810,16 +838,8 @@ main(int argc, char **argv)
 	}
 
 	status = g.exit_early ? g.exit_early : sup_exit_status();
-	ev_begin("exit");
-	ev_int("status", status);
-	ev_str("reason",
-	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
-	ev_emit();
 	control_close();
-	/* Bounded: a reader that stopped reading cannot keep PID 1 alive,
-	 * but it gets what is left of the shutdown budget (at least 1 s). */
-	flush_ms = sup_time_left_ms() > 1000 ? (int)sup_time_left_ms() : 1000;
-	output_flush(flush_ms);
-	events_flush(flush_ms);
+	finish_output(status,
+	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
 	return status;
 }

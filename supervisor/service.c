@@ -222,7 +222,7 @@ on_exec_report(struct loop_io *io, uint32_t revents)
 	s->fail_status =
 	    sandbox_step_name(e.step) ? 126 : spawn_exec_status(e.err);
 	/* One plain line for whoever reads stderr rather than the events. */
-	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
+	output_notice(s->name, s->reason);
 	set_state(s, SVC_FAILED);
 }
 
@@ -468,7 +468,7 @@ fail_start(struct svc *s, const char *what, int err)
 	snprintf(s->reason, sizeof(s->reason), "cannot start '%s': %s: %s",
 	    s->argv[0], what, strerror(err));
 	s->fail_status = 126;
-	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
+	output_notice(s->name, s->reason);
 	set_state(s, SVC_FAILED);
 }
 
@@ -541,8 +541,7 @@ svc_start(struct svc *s)
 			snprintf(s->reason, sizeof(s->reason),
 			    "cannot start '%.40s': %s", s->argv[0], why);
 			s->fail_status = 126;
-			(void)fprintf(stderr, "agent-init: %s: %s\n", s->name,
-			    s->reason);
+			output_notice(s->name, s->reason);
 			set_state(s, SVC_FAILED);
 			return -EPERM;
 		}

@@ -53,6 +53,7 @@ static struct {
 	uint32_t waiting_sig;
 	uint64_t waiting_last_ms;
 	const struct svc *gave_up; /* a required service that gave up */
+	const struct svc *termination_svc; /* in the termination log */
 	bool in_change;
 	bool ready_file_made;
 	bool change_again;
@@ -465,13 +466,22 @@ on_output_idle(void)
 		progress();
 }
 
+/*
+ * The end of the shutdown budget (and its final grace), by which the last
+ * lines must be out: then stop_timeout has passed since the shutdown
+ * began, whatever the readers of our output do.  An end that came without
+ * a shutdown (a required check failed) gets a budget of its own.
+ */
 uint64_t
-sup_time_left_ms(void)
+sup_exit_deadline_ms(void)
 {
-	uint64_t end = sup.budget_end_ms + SUP_FINAL_GRACE_MS,
-	         now = loop_now_ms();
+	uint64_t now = loop_now_ms();
 
-	return end > now ? end - now : 0;
+	if (!sup.budget_end_ms)
+		return now + sup.o.stop_timeout_ms;
+	return sup.budget_end_ms + SUP_FINAL_GRACE_MS > now
+	    ? sup.budget_end_ms + SUP_FINAL_GRACE_MS
+	    : now;
 }
 
 static void
@@ -534,23 +544,43 @@ start_eligible(void)
 	}
 }
 
+/*
+ * The termination log: "SERVICE: reason", then, when lines were lost at
+ * the end, how many, then the service's last lines (the newest that fit
+ * in SUP_TERMINATION_MAX).
+ */
 static void
-write_termination_log(const struct svc *s)
+write_termination_log(const struct svc *s, uint64_t dropped)
 {
 	char buf[SUP_TERMINATION_MAX + 1];
-	size_t n;
+	size_t n = 0;
 
 	if (!sup.o.termination_log || !*sup.o.termination_log)
 		return;
-	n = (size_t)snprintf(buf, sizeof(buf), "%s: %s\n", s->name,
-	    *s->reason ? s->reason : "exited");
+	sup.termination_svc = s;
+	if (s)
+		n = (size_t)snprintf(buf, sizeof(buf), "%s: %s\n", s->name,
+		    *s->reason ? s->reason : "exited");
+	if (dropped && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "agent-init: %llu lines of output and events could not be "
+		    "written (their reader stopped reading)\n",
+		    (unsigned long long)dropped);
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
+	if (s)
+		n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
 	/* 0600: the last lines of a service's output are its own business,
 	 * not every other service's (the orchestrator reads it as root). */
 	(void)write_own_file("termination_log", sup.o.termination_log, buf, n,
 	    0600);
+}
+
+void
+sup_report_dropped(uint64_t lines)
+{
+	if (lines)
+		write_termination_log(sup.termination_svc, lines);
 }
 
 static void
@@ -576,14 +606,14 @@ on_service_change_once(struct svc *s)
 		if (s->main &&
 		    (s->state == SVC_EXITED || s->state == SVC_FAILED)) {
 			if (s->state == SVC_FAILED || svc_exit_status(s) != 0)
-				write_termination_log(s);
+				write_termination_log(s, 0);
 			sup_shutdown(s->state == SVC_FAILED
 			        ? "main service failed"
 			        : "main service exited",
 			    0);
 		} else if (s->required && s->state == SVC_FAILED) {
 			sup.gave_up = s;
-			write_termination_log(s);
+			write_termination_log(s, 0);
 			sup_shutdown("a required service gave up", 0);
 		}
 		if (s->state == SVC_FAILED)

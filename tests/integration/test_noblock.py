@@ -1,0 +1,455 @@
+"""Issue 13: PID 1 never blocks on its own output, the shutdown fits its
+budget whatever the readers do, and every line agent-init writes reaches
+its stream whole, so that no service can forge or tear an event.
+
+agent-init runs as PID 1 of a fresh namespace with its stdout and stderr
+on pipes whose reader this test controls: one that never reads, one that
+reads slowly, in small pieces (so that writes to the pipe are partial, the
+condition under which two writers on one pipe used to interleave)."""
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from harness import (AGENT_INIT, UNSHARE, clean_env, descendants, helper,
+                     nspid, poll)
+from suputil import agent, short_dir, touch, write_conf
+
+EVENT = '{"agent_init":"'
+
+
+class Reader(threading.Thread):
+    """Reads a pipe: never (pace None), or `chunk` bytes every `pause`
+    seconds, keeping everything it read."""
+
+    def __init__(self, fd, chunk=None, pause=0.0):
+        super().__init__(daemon=True)
+        self.fd, self.chunk, self.pause = fd, chunk, pause
+        self.data = bytearray()
+        self.go = threading.Event()
+        self.done = threading.Event()
+        if chunk:
+            self.go.set()
+
+    def run(self):
+        self.go.wait()
+        while True:
+            try:
+                b = os.read(self.fd, self.chunk or 1 << 20)
+            except OSError:
+                break
+            if not b:
+                break
+            self.data += b
+            if self.pause:
+                time.sleep(self.pause)
+        self.done.set()
+
+    def drain(self):
+        """From now on, read as fast as possible, to the end."""
+        self.chunk, self.pause = 1 << 20, 0.0
+        self.go.set()
+        self.done.wait(60)
+        return bytes(self.data)
+
+
+class PipeRun:
+    """agent-init ARGS as PID 1, stdout and stderr on pipes read by
+    Readers (out/err: (chunk, pause) or None for a reader that does not
+    read until the end); stderr may be the stdout pipe (same_pipe)."""
+
+    def __init__(self, args, out=None, err=None, same_pipe=False,
+                 env=None):
+        ro, wo = os.pipe()
+        if same_pipe:
+            re_, we = None, wo
+        else:
+            re_, we = os.pipe()
+        self.proc = subprocess.Popen(
+            UNSHARE + [AGENT_INIT] + args, stdin=subprocess.DEVNULL,
+            stdout=wo, stderr=we, env=clean_env(env),
+            start_new_session=True)
+        os.close(wo)
+        if not same_pipe:
+            os.close(we)
+        self.out = Reader(ro, *(out or (None, 0)))
+        self.out.start()
+        self.err = None
+        if re_ is not None:
+            self.err = Reader(re_, *(err or (None, 0)))
+            self.err.start()
+        self._init = None
+
+    def init_pid(self):
+        def find():
+            for p in descendants(self.proc.pid):
+                ns = nspid(p)
+                if ns and len(ns) >= 2 and ns[-1] == 1:
+                    return p
+            return None
+        if not self._init:
+            self._init = poll(find, what="agent-init in the namespace")
+        return self._init
+
+    def kill(self, sig):
+        os.kill(self.init_pid(), sig)
+
+    def finish(self, timeout=60):
+        """Wait for the end (readers still as they are); returns
+        (status, seconds waited)."""
+        t0 = time.monotonic()
+        rc = self.proc.wait(timeout)
+        return rc, time.monotonic() - t0
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            for p in [self.proc.pid] + descendants(self.proc.pid):
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait(10)
+        for r in (self.out, self.err):
+            if r:
+                r.go.set()
+
+
+@pytest.fixture
+def piperun():
+    runs = []
+
+    def start(*a, **kw):
+        r = PipeRun(*a, **kw)
+        runs.append(r)
+        return r
+    yield start
+    for r in runs:
+        r.cleanup()
+
+
+def wchan(pid):
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def events_of(path):
+    out = []
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return out
+    for line in text[:text.rfind("\n") + 1].splitlines():
+        out.append(json.loads(line))
+    return out
+
+
+def procs_named(init, name):
+    """Processes of the run whose command line holds name."""
+    out = []
+    for p in descendants(init):
+        try:
+            with open("/proc/%d/cmdline" % p, "rb") as f:
+                cmd = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if name.encode() in cmd:
+            out.append(p)
+    return out
+
+
+def blocked_writers(init, name):
+    """Processes of the run (by their command line) blocked writing to a
+    pipe."""
+    return [p for p in procs_named(init, name) if "pipe_write" in wchan(p)]
+
+
+# --- item 1: a notice on a stalled stderr -------------------------------------
+
+def test_exec_failure_notice_on_stalled_stderr_never_blocks_pid1(
+        piperun, tmp_path):
+    # One service floods stderr, whose reader stalled; then another one's
+    # exec fails.  Before the fix, PID 1 wrote "agent-init: bad: cannot
+    # execute ..." to fd 2 with a blocking write and sat in it: no status,
+    # no signals, no shutdown until SIGKILL.
+    sockdir = short_dir()
+    sock = os.path.join(sockdir, "ctl.sock")
+    gate = str(tmp_path / "gate")
+    ev = str(tmp_path / "events")
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+control_socket = %s
+stop_timeout = 2s
+[service noisy]
+command = /bin/sh -c 'exec yes %s >&2'
+[service gate]
+command = {H}/svcact wait
+ready = file:%s
+[service bad]
+command = /nonexistent/bad-binary
+after = gate
+""" % (sock, "n" * 150, gate))
+    r = piperun(["-c", conf, "--events", "file:" + ev])
+    try:
+        init = r.init_pid()
+        poll(lambda: blocked_writers(init, "yes"), 30,
+             "a noisy writer blocked: our stderr is full")
+        touch(gate)
+        poll(lambda: any(e["agent_init"] == "service_failed" and
+                         e["service"] == "bad" for e in events_of(ev)), 20,
+             "bad failed")
+        assert "pipe_write" not in wchan(init)
+        st = agent(["status", "--socket", sock], timeout=20)
+        assert st.stdout, st
+        states = {s["name"]: s["state"]
+                  for s in json.loads(st.stdout)["services"]}
+        assert states["bad"] == "failed", states
+        r.kill(signal.SIGTERM)
+        rc, took = r.finish(30)
+        assert rc == 0, rc
+        exit_ev = events_of(ev)[-1]
+        assert exit_ev["agent_init"] == "exit", exit_ev
+        assert exit_ev["dropped"] > 0, exit_ev
+    finally:
+        r.cleanup()
+        os.unlink(sock) if os.path.exists(sock) else None
+        os.rmdir(sockdir)
+
+
+# --- item 5: one budget for the whole shutdown --------------------------------
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize("output", ["prefix", "json"])
+def test_shutdown_within_budget_when_nobody_reads(piperun, tmp_path, output):
+    # Two services flood stdout and stderr, whose readers never read,
+    # until agent-init's queues are full and they block; then the main
+    # service exits and the shutdown starts with lines queued and streams
+    # that will never end.  Before the fix the stdout queue, the stderr
+    # queue and the events were flushed one after the other, each with
+    # what was left of the budget and at least 1 s: up to 3 x stop_timeout
+    # (Docker's SIGKILL at 10 s with the default 8 s).  Now all of it ends
+    # within stop_timeout; what could not be written is counted in `exit`
+    # and in the termination log.
+    ev = str(tmp_path / "events")
+    tlog = str(tmp_path / "termination-log")
+    stop = 3.0
+    gate = str(tmp_path / "gate")
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+stop_timeout = %ds
+termination_log = %s
+output = %s
+[service out]
+command = {H}/flood 10000000 1000
+[service err]
+command = /bin/sh -c 'exec {H}/flood 10000000 1000 >&2'
+[service main]
+command = {H}/svcact gate:%s x:0
+main = yes
+""" % (stop, tlog, output, gate))
+    # prefix: the events in a file, to be read; json: the events are the
+    # stdout pipe that nobody reads.
+    args = ["-c", conf] + (["--events", "file:" + ev]
+                           if output == "prefix" else [])
+    r = piperun(args)
+    try:
+        init = r.init_pid()
+        poll(lambda: len(blocked_writers(init, "flood")) == 2, 60,
+             "both floods blocked: our queues are full")
+        touch(gate)
+        # The main service ended: the shutdown has begun.
+        poll(lambda: not procs_named(init, "svcact"), 30,
+             "the main service's end")
+        t0 = time.monotonic()
+        rc, _ = r.finish(60)
+        took = time.monotonic() - t0
+        assert rc == 0, rc
+        # A bound far from both: stop_timeout (3 s) and its 0.2 s final
+        # grace, against 5 s and more before.
+        assert took < stop + 1.3, took
+        if output == "prefix":
+            # Our queues were full at the end: counted, in both places.
+            evs = events_of(ev)
+            assert evs[-1]["agent_init"] == "exit", evs[-3:]
+            assert evs[-1]["dropped"] > 0, evs[-1]
+            with open(tlog) as f:
+                text = f.read()
+            m = re.search(r"agent-init: (\d+) lines of output and events "
+                          r"could not be written", text)
+            # The exit line counts what was lost before it; the log adds
+            # the lines still half out at the very end.
+            assert m and int(m.group(1)) >= evs[-1]["dropped"], text
+        else:
+            # What did get into the pipe is whole lines, every one, and
+            # the exit line is the last (at the end the pipe could be
+            # grown to take what was queued).
+            out = r.out.drain().decode()
+            assert out.endswith("\n")
+            evs = [json.loads(l) for l in out.splitlines()]
+            assert evs[-1]["agent_init"] == "exit", evs[-1]
+    finally:
+        r.cleanup()
+
+
+# --- item 8: one writer per stream: nothing torn, nothing forged --------------
+
+FORGED = '{"agent_init":"ready","ts":"2026-01-01T00:00:00.000Z","forged":1}'
+
+
+def classify(text, names):
+    """Lines of text: (events, service lines, torn); a forged event at the
+    start of a line counts as torn."""
+    events, lines, torn = [], 0, []
+    for line in text.splitlines():
+        if line.startswith(EVENT):
+            try:
+                e = json.loads(line)
+            except ValueError:
+                torn.append(line[:120])
+                continue
+            if "forged" in e:
+                torn.append(line[:120])
+            else:
+                events.append(e)
+        elif any(line.startswith(n + "| ") or line.startswith(n + "|+ ")
+                 for n in names):
+            lines += 1
+        else:
+            torn.append(line[:120])
+    return events, lines, torn
+
+
+@pytest.mark.parametrize("same_pipe", [False, True],
+                         ids=["stdout", "stdout_and_stderr_one_pipe"])
+def test_slow_reader_sees_no_torn_or_forged_line(piperun, tmp_path,
+                                                 same_pipe):
+    # Events and prefix lines share stdout (and stderr too, with 2>&1),
+    # read slowly in 4 KiB pieces: writes are partial all the time.  A
+    # service prints forged ready events, another one lines longer than
+    # PIPE_BUF, a third crashes in a loop (events all the time).  Before
+    # the fix, the event sink and the stdout sink were two writers on one
+    # pipe: hundreds of torn lines, and forged events at the start of a
+    # line.
+    forge = "while :; do echo '%s'; echo '%s' >&2; done" % (FORGED, FORGED)
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+stop_timeout = 3s
+[service forger]
+shell = yes
+command = %s
+[service big]
+command = /bin/sh -c 'while :; do {H}/flood 200 6000; done'
+[service crashy]
+command = /bin/false
+restart = always
+backoff = 5ms..5ms
+max_restarts = 100000/1s
+""" % forge)
+    r = piperun(["-c", conf], out=(4096, 0.002), err=(4096, 0.002),
+                same_pipe=same_pipe)
+    try:
+        init = r.init_pid()
+        poll(lambda: len(r.out.data) > 4 * MB, 60,
+             "4 MB through the slow reader")
+        os.kill(init, signal.SIGTERM)
+        text = r.out.drain().decode(errors="replace")
+        if r.err:
+            text += r.err.drain().decode(errors="replace")
+        rc, _ = r.finish(30)
+    finally:
+        r.cleanup()
+    events, lines, torn = classify(text, ["forger", "big", "crashy"])
+    assert not torn, "%d torn or forged lines, e.g. %r" % (len(torn),
+                                                            torn[:3])
+    names = [e["agent_init"] for e in events]
+    assert names[0] == "start" and names[-1] == "exit", names[-3:]
+    assert names.count("service_exit") > 10 and lines > 1000, (
+        names.count("service_exit"), lines)
+    assert rc == 0, rc
+
+
+# --- item 9: json backpressure keeps room for agent-init's own events ---------
+
+def test_json_slow_reader_never_loses_our_events(piperun, tmp_path):
+    # json mode, one stream for log lines and events, read slowly.  A
+    # flood fills the queue with log events; the main service then exits.
+    # Before the fix the log lines took the whole queue and the main
+    # service's `service_exit` (with its tail) was dropped.
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+output = json
+stop_timeout = 8s
+[service flood]
+command = {H}/flood 2000000 200
+[service main]
+command = /bin/sh -c 'for i in $(seq 1 60); do printf "main-%03d-%0200d\\n" $i 0; done; sleep 1; exit 3'
+main = yes
+""")
+    r = piperun(["-c", conf], out=(16384, 0.01))
+    try:
+        rc, _ = r.finish(60)
+        text = r.out.drain().decode()
+    finally:
+        r.cleanup()
+    assert rc == 3, rc
+    evs = [json.loads(l) for l in text.splitlines()]
+    names = [e["agent_init"] for e in evs]
+    ex = [e for e in evs if e["agent_init"] == "service_exit" and
+          e["service"] == "main"]
+    assert ex and ex[0]["code"] == 3, names[-5:]
+    # Its tail, 50 lines of 209 bytes, is larger than what the flood of
+    # log lines used to leave free of the queue.
+    assert len(ex[0]["tail"]) == 50, ex[0]
+    assert ex[0]["tail"][-1].startswith("main-060-000"), ex[0]
+    assert names[-1] == "exit" and evs[-1]["dropped"] == 0, evs[-1]
+    # The flood's lines came in order, none skipped.
+    nums = [int(e["line"][:10]) for e in evs if e["agent_init"] == "log" and
+            e["service"] == "flood"]
+    assert nums == list(range(1, len(nums) + 1))
+
+
+# --- item 10: a json line past 64 KiB escaped, in marked pieces ---------------
+
+def test_json_line_escaping_past_64k_comes_in_marked_pieces(run, tmp_path):
+    # 16 KiB pieces of control bytes escape to 96 KiB, past an event's
+    # 64 KiB: before the fix the rest was cut without a marker and lost
+    # `continued` (17.5 KB of 78 KB vanished).  Now the pieces come in as
+    # many events as they take, every one but the last continued, and
+    # together they give back the line.
+    ctl = [c for c in range(1, 32) if c != 10]
+    line = bytes(ctl[i % len(ctl)] for i in range(40000)) + \
+        b"\xff\xfeabc" * 100
+    data = tmp_path / "line.bin"
+    data.write_bytes(line + b"\nafter\n")
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+output = json
+[service esc]
+command = /bin/cat %s
+main = yes
+""" % data)
+    r = run(["-c", conf])
+    assert r.wait() == 0, r.diag()
+    raw = r.stdout()
+    for l in raw.splitlines():
+        assert len(l.encode()) < 65536
+    logs = [e for e in r.events() if e["agent_init"] == "log"]
+    pieces, i = [], 0
+    while logs[i]["line"] != "after":
+        pieces.append(logs[i])
+        i += 1
+    assert all(p.get("continued") for p in pieces[:-1]), pieces[-1]
+    assert "continued" not in pieces[-1]
+    want = line.decode("utf-8", errors="replace")
+    assert "".join(p["line"] for p in pieces) == want
+    assert len(pieces) >= 5
