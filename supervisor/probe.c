@@ -5,14 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -465,72 +468,164 @@ notify_parse(const char *buf, size_t n, struct notify_msg *ret)
 	}
 }
 
+/* Up to this many descriptors passed with one datagram are received (and
+ * closed); more are closed by the kernel, which comes to the same. */
+#define NOTIFY_FDS_MAX 16
+
+/*
+ * Who may speak for the service: its uid, and a sender that is alive and
+ * in its process group when the datagram is read.  The name is abstract,
+ * so anyone in the network namespace can send to it; a sender that has
+ * already exited (a short-lived process of another service) can no longer
+ * be placed in a group, so it does not count.  systemd-notify waits for
+ * its message to be handled (BARRIER=1, below) and is still there.
+ */
+static bool
+sender_allowed(const struct notify_sock *ns, const struct ucred *cred)
+{
+	if (!cred || cred->uid != ns->uid || cred->pid <= 0)
+		return false;
+	return ns->pgid <= 0 || getpgid(cred->pid) == ns->pgid;
+}
+
+/* The descriptors a datagram carried, and its credentials. */
+static const struct ucred *
+take_control(struct msghdr *mh, int *fds, size_t *ret_nfds)
+{
+	const struct ucred *cred = NULL;
+	struct cmsghdr *c;
+	size_t n = 0, k, nf;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_RIGHTS) {
+			nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < nf && n < NOTIFY_FDS_MAX; k++)
+				memcpy(&fds[n++],
+				    CMSG_DATA(c) + k * sizeof(int),
+				    sizeof(int));
+		} else if (c->cmsg_type == SCM_CREDENTIALS)
+			cred = (const struct ucred *)(void *)CMSG_DATA(c);
+	}
+	*ret_nfds = n;
+	return cred;
+}
+
+/*
+ * One datagram: handled if its sender may speak, then the descriptors
+ * that came with it are closed.  Nobody hands us descriptors to keep; the
+ * one that matters is BARRIER=1's (sd_notify_barrier(3)): its sender
+ * waits until we close it, which tells it that everything it sent before
+ * has been handled.  False when there is nothing more to read.
+ */
+static bool
+notify_one(struct notify_sock *ns)
+{
+	char buf[4096];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred)) +
+		    CMSG_SPACE(NOTIFY_FDS_MAX * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl) };
+	int fds[NOTIFY_FDS_MAX];
+	size_t nfds, k;
+	const struct ucred *cred;
+	struct notify_msg m;
+	ssize_t n = recvmsg(ns->io.fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return false;
+	cred = take_control(&mh, fds, &nfds);
+	if (sender_allowed(ns, cred)) {
+		notify_parse(buf, (size_t)n, &m);
+		ns->on_msg(ns->data, &m);
+	}
+	for (k = 0; k < nfds; k++)
+		close(fds[k]);
+	return true;
+}
+
 static void
 on_notify_readable(struct loop_io *io, uint32_t revents)
 {
 	struct notify_sock *ns = io->data;
-	char buf[4096];
 	int i;
 
 	(void)revents;
 	/* A bounded number of datagrams per wake-up: fairness. */
-	for (i = 0; i < 16; i++) {
-		struct notify_msg m;
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(struct ucred))];
-		} ctl;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = &ctl,
-			.msg_controllen = sizeof(ctl) };
-		struct cmsghdr *c;
-		const struct ucred *cred = NULL;
-		ssize_t n =
-		    recvmsg(io->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		pid_t pg;
+	for (i = 0; i < 16 && notify_one(ns); i++)
+		;
+}
 
-		if (n < 0)
-			return;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_RIGHTS) {
-				/* Nobody passes us descriptors: close them. */
-				int *fds = (int *)(void *)CMSG_DATA(c);
-				size_t k,
-				    nf = (c->cmsg_len - CMSG_LEN(0)) /
-				    sizeof(int);
+/*
+ * 128 random bits for a socket name.  PID 1 may run before the kernel's
+ * pool is initialised: never wait for it (GRND_NONBLOCK, then
+ * GRND_INSECURE where the kernel has it); the last resort only has to be
+ * different from the names of other agent-inits, not secret.
+ */
+static void
+random_name(char *buf, size_t cap)
+{
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+	uint64_t r[2];
+	struct timespec ts;
 
-				for (k = 0; k < nf; k++)
-					close(fds[k]);
-			} else if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_CREDENTIALS)
-				cred =
-				    (const struct ucred *)(void *)CMSG_DATA(c);
-		}
-		if (!cred || cred->uid != ns->uid)
-			continue;
-		/* A sender already gone (systemd-notify from a script) is
-		 * judged by its uid alone. */
-		if (cred->pid > 0 && ns->pgid > 0 &&
-		    (pg = getpgid(cred->pid)) >= 0 && pg != ns->pgid)
-			continue;
-		notify_parse(buf, (size_t)n, &m);
-		ns->on_msg(ns->data, &m);
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r) &&
+	    getrandom(r, sizeof(r), GRND_INSECURE) != (ssize_t)sizeof(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+		    (uint64_t)(uintptr_t)buf;
+		r[1] = (uint64_t)ts.tv_sec * 6364136223846793005ULL ^ r[0];
 	}
+	snprintf(buf, cap, "%016llx%016llx", (unsigned long long)r[0],
+	    (unsigned long long)r[1]);
+}
+
+/* Bind fd to a fresh random abstract name for service; 0 or -errno. */
+static int
+bind_random(int fd, struct notify_sock *n, const char *service)
+{
+	struct sockaddr_un un;
+	char rnd[40];
+	socklen_t len;
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		random_name(rnd, sizeof(rnd));
+		memset(&un, 0, sizeof(un));
+		un.sun_family = AF_UNIX;
+		snprintf(n->addr, sizeof(n->addr), "@agent-init-%s/%s", rnd,
+		    service);
+		memcpy(un.sun_path + 1, n->addr + 1, strlen(n->addr) - 1);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    strlen(n->addr));
+		if (bind(fd, (struct sockaddr *)&un, len) == 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -errno;
+	}
+	return -EADDRINUSE;
 }
 
 /*
  * An abstract unix datagram socket (sd_notify accepts "@name"): nothing
- * to create on a read-only filesystem, nothing to clean up, and the name
- * holds our pid so two agent-inits never collide.
+ * to create on a read-only filesystem, nothing to clean up.  The name is
+ * random: no other service can take it before us (bind it first, so that
+ * the service's start fails), and no other agent-init in the same network
+ * namespace (one Kubernetes pod, `--network container:X`) collides with
+ * ours.  It is made once and kept across restarts.
  */
 int
 notify_open(struct notify_sock *n, const char *service)
 {
-	struct sockaddr_un un;
-	socklen_t len;
 	int fd, r;
 
 	if (n->io.fd > 0 && n->io.added)
@@ -538,17 +633,13 @@ notify_open(struct notify_sock *n, const char *service)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	snprintf(n->addr, sizeof(n->addr), "@agent-init/%d/%s", (int)getpid(),
-	    service);
-	snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1, "%s", n->addr + 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(n->addr));
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) <
-	        0 ||
-	    bind(fd, (struct sockaddr *)&un, len) < 0) {
+	    0) {
 		r = -errno;
+		close(fd);
+		return r;
+	}
+	if ((r = bind_random(fd, n, service)) < 0) {
 		close(fd);
 		return r;
 	}

@@ -60,14 +60,17 @@ struct notify_msg {
 	char status[128];
 };
 
-/* A service's own sd_notify socket, abstract-namespace datagram. */
+/*
+ * A service's own sd_notify socket, abstract-namespace datagram, under a
+ * random name ("@agent-init-<128 random bits in hex>/NAME").
+ */
 struct notify_sock {
 	struct loop_io io;
-	char addr[80]; /* the NOTIFY_SOCKET value, "@..." */
+	char addr[108]; /* the NOTIFY_SOCKET value, "@..." */
 	/*
-	 * Who may speak: a datagram counts only from this uid and, while
-	 * its sender still runs, from a process of this group (the name is
-	 * abstract: anyone in the network namespace can send to it).
+	 * Who may speak: a datagram counts only from this uid and from a
+	 * sender alive in this group when it is read (the name is abstract:
+	 * anyone in the network namespace can send to it).
 	 */
 	uid_t uid;
 	pid_t pgid;
