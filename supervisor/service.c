@@ -695,8 +695,8 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 		return true;
 	if (pid != s->pid || pid <= 0)
 		return false;
-	s->wstatus = wstatus;
-	s->has_exited = true;
+	s->wstatus = s->last_wstatus = wstatus;
+	s->has_exited = s->exited_once = true;
 	loop_timer_cancel(&s->kill_timer);
 	loop_timer_cancel(&s->ready_timer);
 	loop_timer_cancel(&s->runtime_timer);

@@ -75,6 +75,9 @@ struct svc {
 	uint64_t start_ms;
 	int wstatus;
 	bool has_exited;
+	/* How the last run ended, kept across restarts (`last_exit`). */
+	int last_wstatus;
+	bool exited_once;
 	int fail_status;
 	long long oom_kills_at_start;
 	struct loop_io exec_io;

@@ -2,12 +2,15 @@
 status [--quiet]`, `agent-init wait-ready` (ready, failed, timeout), peers
 of another uid refused, garbage answered with an error while PID 1 keeps
 working."""
+import fcntl
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -138,6 +141,12 @@ backoff = 2s..2s
     r.wait_event("service_start", service="flaky", attempt=2)
     poll(lambda: status(sock, "-q").returncode == 0, what="healthy again",
          diag=r.diag)
+    # Restarted and running: last_exit still says how the last run ended
+    # (it was null from the restart on before the fix).
+    st = json.loads(status(sock).stdout)
+    assert st["services"][0]["state"] == "ready", st
+    assert st["services"][0]["restarts"] == 1, st
+    assert st["services"][0]["last_exit"] == {"code": 1}, st
 
 
 def test_wait_ready_blocks_until_ready(run, tmp_path, sockdir):
@@ -350,3 +359,48 @@ def test_status_bad_arguments(tmp_path):
     assert s.returncode == 64, (s.stdout, s.stderr)
     w = agent(["wait-ready", "--timeout", "soon"])
     assert w.returncode == 64, (w.stdout, w.stderr)
+
+
+def test_status_answered_however_many_wait_ready_clients_wait(
+        run, tmp_path, sockdir):
+    # The sandbox is not ready, and more wait-ready clients wait than
+    # there are request slots.  Before the fix the 32 waiters took every
+    # slot: `status` got "busy" and Docker's HEALTHCHECK failed.  Waiters
+    # now have a limit of their own; one past it is told so.
+    gate = tmp_path / "gate"
+    r, sock = control_run(run, tmp_path, sockdir, """\
+[service slow]
+command = {H}/svcact wait
+ready = file:%s
+""" % gate)
+    def unread(c):
+        # SIOCOUTQ: what agent-init has not read yet of what we sent.
+        b = fcntl.ioctl(c.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+        return struct.unpack("i", b)[0]
+    waiters = []
+    try:
+        for _ in range(32):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(sock)
+            c.sendall(b"wait-ready\n")
+            waiters.append(c)
+        poll(lambda: all(unread(c) == 0 for c in waiters),
+             what="every wait-ready request read", diag=r.diag)
+        for _ in range(3):
+            s = status(sock)
+            assert s.returncode == 1 and s.stdout, (s.stdout, s.stderr)
+            st = json.loads(s.stdout)
+            assert st["services"][0]["state"] == "starting", st
+        # One past the limit: told so at once.
+        extra = json.loads(ask(sock, b"wait-ready\n"))
+        assert extra == {"error": "too many wait-ready clients"}, extra
+        touch(gate)
+        for c in waiters:
+            c.settimeout(20)
+            assert json.loads(c.recv(100)) == {"ready": True}
+    finally:
+        for c in waiters:
+            c.close()
+    assert status(sock, "-q").returncode == 0
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()
