@@ -626,6 +626,8 @@ svc_signal(struct svc *s, int sig, bool group)
 void
 svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
 {
+	bool group;
+
 	s->stop_requested = true;
 	loop_timer_cancel(&s->restart_timer);
 	if (s->state == SVC_WAITING || s->state == SVC_BACKOFF) {
@@ -636,8 +638,14 @@ svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
 		return;
 	probe_stop(&s->probe);
 	loop_timer_cancel(&s->ready_timer);
-	(void)svc_signal(s, sig,
-	    s->signal_group || (s->conf && s->conf->kill_group));
+	group = s->signal_group || (s->conf && s->conf->kill_group);
+	/*
+	 * Then SIGCONT, as systemd does: a stopped process (SIGSTOP, a
+	 * debugger, Ctrl-Z) would otherwise keep the stop signal pending
+	 * until its SIGKILL, and its handler would never run.
+	 */
+	if (svc_signal(s, sig, group) && sig != SIGKILL && sig != SIGCONT)
+		(void)svc_signal(s, SIGCONT, group);
 	loop_timer_arm(&s->kill_timer, kill_deadline_ms);
 	s->state = SVC_STOPPING;
 }
@@ -729,6 +737,7 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
 		(void)kill(-s->pgid, s->conf->stop_signal);
+		(void)kill(-s->pgid, SIGCONT);
 		loop_timer_arm(&s->group_timer,
 		    loop_now_ms() + s->conf->stop_timeout_ms);
 	}

@@ -450,6 +450,7 @@ progress(void)
 		}
 		sup.phase = SUP_LEFTOVERS;
 		signal_leftovers(SIGTERM);
+		signal_leftovers(SIGCONT); /* a stopped one would not see it */
 		kill_at = loop_now_ms() + sup.reserve_ms;
 		if (kill_at > sup.budget_end_ms)
 			kill_at = sup.budget_end_ms;

@@ -453,3 +453,48 @@ main = yes
     want = line.decode("utf-8", errors="replace")
     assert "".join(p["line"] for p in pieces) == want
     assert len(pieces) >= 5
+
+
+# --- item 7: a stopped service still gets to handle its stop signal -----------
+
+@pytest.mark.parametrize("kind", ["command", "service"])
+def test_stopped_service_gets_sigcont_with_its_stop_signal(run, tmp_path,
+                                                           kind):
+    # The service is stopped (SIGSTOP: a debugger, Ctrl-Z) when the
+    # shutdown comes.  Before the fix its SIGTERM stayed pending until the
+    # SIGKILL at its stop_timeout: its handler never ran, the status was
+    # 137.  Now SIGCONT follows the stop signal (as systemd sends it).
+    marks = str(tmp_path / "marks")
+    act = ["onterm:%s:svc" % marks, "pid", "wait"]
+    if kind == "command":
+        r = run(["--stop-timeout", "30s", "--", helper("svcact")] + act)
+        prefix = ""
+    else:
+        conf = write_conf(tmp_path / "c.conf", """\
+[init]
+stop_timeout = 30s
+[service svc]
+command = {H}/svcact %s
+stop_timeout = 20s
+[service main]
+command = {H}/svcact wait
+main = yes
+""" % " ".join(act))
+        r = run(["-c", conf])
+        prefix = "svc| "
+    m = r.wait_line(re.compile(prefix.replace("|", r"\|") +
+                               r"pid=(\d+) pgrp=\d+"))
+    pid = r.host_pid(int(m.group(1)))
+    os.kill(pid, signal.SIGSTOP)
+    poll(lambda: open("/proc/%d/stat" % pid).read().split(")")[1].split()[0]
+         == "T", what="the service stopped")
+    r.kill(signal.SIGTERM)
+    # Well before the service's 20 s (or the command's 30 s) SIGKILL.
+    status = r.wait(timeout=15)
+    assert " term " in open(marks).read(), r.diag()
+    if kind == "command":
+        assert status == 0, r.diag()
+    else:
+        ex = [e for e in r.events() if e["agent_init"] == "service_exit" and
+              e["service"] == "svc"]
+        assert ex and ex[0].get("code") == 0, ex
