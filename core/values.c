@@ -395,14 +395,13 @@ static const struct {
  * (_NSIG - 1 on x86 and arm; MIPS alone goes to 127). */
 #define VALUES_SIGNAL_MAX 64
 
-/* RTMIN, RTMIN+N, RTMAX, RTMAX-N as kill(1) writes them.  SIGRTMIN is
- * looked up at run time because the C library keeps a few real-time
- * signals for itself (glibc two, musl three). */
+/* RTMIN, RTMIN+N, RTMAX, RTMAX-N as kill(1) writes them, numbered as
+ * glibc does (values.h), whatever the C library we are built with. */
 static int
 realtime_signal(const char *s, int *ret_sig)
 {
 	unsigned long n = 0;
-	int base, sig;
+	int sig;
 	bool max;
 
 	if (strncasecmp(s, "RTMIN", 5) == 0)
@@ -411,15 +410,14 @@ realtime_signal(const char *s, int *ret_sig)
 		max = true;
 	else
 		return -EINVAL;
-	base = max ? SIGRTMAX : SIGRTMIN;
 	s += 5;
 	if (*s) {
 		if (*s != (max ? '-' : '+') ||
 		    value_uint(s + 1, VALUES_SIGNAL_MAX, &n) < 0)
 			return -EINVAL;
 	}
-	sig = max ? base - (int)n : base + (int)n;
-	if (sig < SIGRTMIN || sig > SIGRTMAX)
+	sig = max ? VALUES_RTMAX - (int)n : VALUES_RTMIN + (int)n;
+	if (sig < VALUES_RTMIN || sig > VALUES_RTMAX)
 		return -EINVAL;
 	*ret_sig = sig;
 	return 0;

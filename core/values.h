@@ -53,7 +53,16 @@ int value_backoff_range(const char *s, uint64_t *ret_first_ms,
     uint64_t *ret_cap_ms);
 /* One NAME=VALUE environment word; *ret_name_len is NAME's length. */
 int value_env_entry(const char *s, size_t *ret_name_len);
-/* A signal by name (TERM, SIGTERM, term, RTMIN+3) or number (1..64). */
+/*
+ * The real-time signals as glibc, Docker and `kill -l` name them: RTMIN is
+ * the kernel's 34 (glibc keeps 32 and 33), RTMIN+N up to RTMIN+15, then
+ * RTMAX-14 .. RTMAX = 64.  Not musl's SIGRTMIN (35: it keeps three), so
+ * that `stop_signal = RTMIN+3` is the signal a glibc service expects.
+ */
+#define VALUES_RTMIN 34
+#define VALUES_RTMAX 64
+/* A signal by name (TERM, SIGTERM, term, RTMIN+3, RTMAX-2) or number
+ * (1..64). */
 int value_signal(const char *s, int *ret_sig);
 /* An octal mode such as a umask: 022, 0027, 077; at most 0777. */
 int value_mode(const char *s, unsigned int *ret_mode);

@@ -498,3 +498,47 @@ main = yes
         ex = [e for e in r.events() if e["agent_init"] == "service_exit" and
               e["service"] == "svc"]
         assert ex and ex[0].get("code") == 0, ex
+
+
+# --- low: real-time signals numbered as glibc, Docker and kill -l do ----------
+
+RTREC = """\
+import os, signal, sys, time
+def got(n, f):
+    print("got %d" % n, flush=True)
+    if n == 37:
+        sys.exit(0)
+for n in range(34, 65):
+    signal.signal(n, got)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_realtime_signals_numbered_from_the_kernels_34(run, tmp_path, pid1):
+    # A glibc service (python) waits for RTMIN+3 = 37.  agent-init is
+    # built with musl, whose SIGRTMIN is 35: before the fix `stop_signal =
+    # RTMIN+3` sent 38 (the service died of it), events named 34 SIG34
+    # and 36 SIGRTMIN+1, and a SIGRTMIN (34) sent to agent-init was not
+    # even received: dropped as PID 1, fatal otherwise.
+    script = tmp_path / "rtrec.py"
+    script.write_text(RTREC)
+    conf = write_conf(tmp_path / "c.conf", """\
+[service rt]
+command = /usr/bin/python3 %s
+stop_signal = RTMIN+3
+main = yes
+""" % script)
+    r = run(["-c", conf], pid1=pid1)
+    r.wait_line("rt| ready")
+    r.kill(34)  # docker kill -s RTMIN
+    r.wait_line("rt| got 34")
+    r.kill(36)
+    r.wait_line("rt| got 36")
+    sig = [e for e in r.events() if e["agent_init"] == "signal"]
+    assert [e["signal"] for e in sig] == ["SIGRTMIN", "SIGRTMIN+2"], sig
+    assert all(e["action"] == "forwarded" for e in sig), sig
+    r.kill(signal.SIGTERM)
+    # Its stop signal is 37, which it handles by exiting 0.
+    assert r.wait() == 0, r.diag()
+    assert "rt| got 37" in r.lines(), r.diag()
