@@ -454,6 +454,7 @@ static void
 relay(struct out_stream *st, const char *line, size_t n, bool more)
 {
 	struct svc_out *o = st->owner;
+	bool cont = st->continued;
 
 	if (o->mode == OUTPUT_JSON) {
 		relay_json(st, line, n, more);
@@ -483,7 +484,7 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 		 * so that `service_ready` never comes before its line. */
 		if (o->mode != OUTPUT_JSON && sinks_ok[st->which - 1])
 			sink_push(sinks[st->which - 1]);
-		o->on_line(o->data, line, n);
+		o->on_line(o->data, st->which, line, n, cont);
 	}
 }
 

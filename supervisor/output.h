@@ -72,8 +72,11 @@ struct svc_out {
 	char *tail;
 	unsigned int tail_cap, tail_head, tail_count;
 	/* Every complete line (and piece), for `log:` probes, while
-	 * line_watch is set. */
-	void (*on_line)(void *data, const char *line, size_t n);
+	 * line_watch is set: which stream (1, 2), and whether the piece
+	 * continues the stream's previous one (a line past
+	 * OUTPUT_LINE_MAX). */
+	void (*on_line)(void *data, int stream, const char *line, size_t n,
+	    bool cont);
 	bool line_watch;
 	void *data;
 };

@@ -311,7 +311,10 @@ try_exec(struct probe *p)
 		if (devnull >= 0)
 			close(devnull);
 		free(argv);
-		retry(p, "exec: %s", strerror(-r));
+		retry(p,
+		    r == -EMFILE || r == -ENFILE ? "exec: pipe: %s"
+		                                 : "exec: fork: %s",
+		    strerror(-r));
 		return;
 	}
 	if (devnull >= 0)
@@ -399,18 +402,70 @@ probe_stop(struct probe *p)
 	free(p->wbuf);
 	p->wbuf = NULL;
 	p->wlen = 0;
+	free(p->carry);
+	p->carry = NULL;
+	p->carry_len = 0;
+}
+
+/*
+ * Does the text begin in the carry and end in the line?  The carry is at
+ * most tl - 1 bytes, so joining it to the first tl - 1 bytes of the line
+ * covers every place the text could straddle the two.
+ */
+static bool
+straddles(struct probe *p, const char *line, size_t n, const char *t, size_t tl)
+{
+	size_t take = n < tl - 1 ? n : tl - 1;
+
+	memcpy(p->carry + p->carry_len, line, take);
+	return memmem(p->carry, p->carry_len + take, t, tl) != NULL;
+}
+
+/* Keep the last tl - 1 bytes of carry + line for the next piece. */
+static void
+keep_end(struct probe *p, const char *line, size_t n, size_t tl)
+{
+	size_t keep = tl - 1, old;
+
+	if (n >= keep) {
+		memcpy(p->carry, line + n - keep, keep);
+		p->carry_len = keep;
+		return;
+	}
+	old = p->carry_len + n > keep ? keep - n : p->carry_len;
+	memmove(p->carry, p->carry + p->carry_len - old, old);
+	memcpy(p->carry + old, line, n);
+	p->carry_len = old + n;
 }
 
 void
-probe_on_line(struct probe *p, const char *line, size_t n)
+probe_on_line(struct probe *p, int stream, const char *line, size_t n,
+    bool cont)
 {
+	const char *t;
 	size_t tl;
 
 	if (!p->active || p->conf->kind != PROBE_LOG)
 		return;
-	tl = strlen(p->conf->arg);
-	if (tl <= n && memmem(line, n, p->conf->arg, tl))
+	t = p->conf->arg;
+	tl = strlen(t);
+	if (tl <= n && memmem(line, n, t, tl)) {
 		pass(p);
+		return;
+	}
+	if (tl < 2)
+		return;
+	if (!cont || stream != p->carry_stream)
+		p->carry_len = 0;
+	/* Room for the carry and as much of the next piece. */
+	if (!p->carry && !(p->carry = malloc(2 * tl)))
+		return;
+	if (p->carry_len && straddles(p, line, n, t, tl)) {
+		pass(p);
+		return;
+	}
+	keep_end(p, line, n, tl);
+	p->carry_stream = stream;
 }
 
 void

@@ -45,6 +45,11 @@ struct probe {
 	struct loop_io io;
 	struct loop_timer timer;
 	char *wbuf; /* an HTTP request, made at the first attempt */
+	/* log: the end of the last piece of a long line (up to the text's
+	 * length - 1), where the text may begin and go on in the next. */
+	char *carry;
+	size_t carry_len;
+	int carry_stream;
 	size_t wlen, woff;
 	char rbuf[256];
 	size_t rlen;
@@ -81,7 +86,13 @@ struct notify_sock {
 void probe_start(struct probe *p, const struct probe_conf *c,
     void (*done)(void *data), void *data);
 void probe_stop(struct probe *p);
-void probe_on_line(struct probe *p, const char *line, size_t n);
+/*
+ * A line (or a piece of a long one) of the service's output, on stream
+ * (1 or 2); cont: it continues that stream's previous piece, so the text
+ * may straddle the two.
+ */
+void probe_on_line(struct probe *p, int stream, const char *line, size_t n,
+    bool cont);
 /* True when pid was this probe's exec child. */
 bool probe_on_exit(struct probe *p, pid_t pid, int wstatus);
 /* The service got READY=1. */

@@ -155,11 +155,11 @@ on_probe_done(void *data)
 }
 
 static void
-on_line(void *data, const char *line, size_t n)
+on_line(void *data, int stream, const char *line, size_t n, bool cont)
 {
 	struct svc *s = data;
 
-	probe_on_line(&s->probe, line, n);
+	probe_on_line(&s->probe, stream, line, n, cont);
 }
 
 static void
@@ -576,7 +576,10 @@ svc_start(struct svc *s)
 	output_after_fork(&s->out);
 	if (r < 0) {
 		output_close(&s->out);
-		fail_start(s, "fork", -r);
+		/* Out of descriptors is not a fork failure: say which. */
+		fail_start(s,
+		    r == -EMFILE || r == -ENFILE ? "exec report pipe" : "fork",
+		    -r);
 		return r;
 	}
 	s->pgid = s->pid;

@@ -9,7 +9,10 @@ condition under which two writers on one pipe used to interleave)."""
 import json
 import os
 import re
+import resource
+import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -542,3 +545,83 @@ main = yes
     # Its stop signal is 37, which it handles by exiting 0.
     assert r.wait() == 0, r.diag()
     assert "rt| got 37" in r.lines(), r.diag()
+
+
+# --- low: a log: text across the 16 KiB boundary of a long line ---------------
+
+@pytest.mark.parametrize("output", ["prefix", "json"])
+def test_log_probe_text_across_a_piece_boundary(run, tmp_path, output):
+    # A line longer than 16 KiB is relayed in pieces; the text the probe
+    # waits for straddles the first boundary (16,380 bytes, then
+    # "READY-NOW").  Before the fix each piece was searched alone: never
+    # ready.
+    data = tmp_path / "line"
+    data.write_bytes(b"x" * 16380 + b"READY-NOW and more\n")
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+output = %s
+[service long]
+command = /bin/sh -c 'cat %s; exec sleep 60'
+ready = log:READY-NOW
+ready_timeout = 10s
+""" % (output, data))
+    r = run(["-c", conf])
+    r.wait_event("service_ready", service="long")
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()
+
+
+# --- low: out of descriptors for the exec report pipe is no fork failure ------
+
+def test_emfile_for_the_report_pipe_is_not_called_a_fork_failure(
+        run, tmp_path):
+    # RLIMIT_NOFILE = 24, and wait-ready clients take descriptors until a
+    # restart finds room for its output pipes and /dev/null but not for
+    # the pipe that reports the exec.  Before the fix the reason read
+    # "fork: No file descriptors available".
+    nofile = 24
+    sockdir = short_dir()
+    sock = os.path.join(sockdir, "ctl.sock")
+    gate, crash = tmp_path / "gate", tmp_path / "crash"
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+control_socket = %s
+[service gated]
+command = {H}/svcact wait
+ready = file:%s
+[service flaky]
+command = {H}/svcact gate:%s x:1
+backoff = 0..0
+""" % (sock, gate, crash))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    def nfds(pid):
+        return len(os.listdir("/proc/%d/fd" % pid))
+    r = run(["-c", conf], preexec_fn=limit)
+    r.wait_event("service_start", service="flaky")
+    poll(lambda: os.path.exists(sock), what="the control socket")
+    init = r.init_pid()
+    waiters = []
+    try:
+        # The running flaky holds 2 (its pipes): 3 free now, 5 once it is
+        # gone, for 4 + 1 + 2 wanted.
+        while nofile - nfds(init) > 3:
+            n = nfds(init)
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(sock)
+            c.sendall(b"wait-ready\n")
+            waiters.append(c)
+            poll(lambda: nfds(init) > n, what="client accepted")
+        touch(crash)
+        ev = r.wait_event("service_failed", service="flaky")
+        assert "exec report pipe: No file descriptors available" in \
+            ev["reason"], ev
+        assert "fork" not in ev["reason"], ev
+    finally:
+        for c in waiters:
+            c.close()
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()
+    shutil.rmtree(sockdir, ignore_errors=True)
