@@ -277,6 +277,8 @@ main = yes
         rc, _ = r.finish(60)
         took = time.monotonic() - t0
         assert rc == 0, rc
+        print("\nnoblock: shutdown with readers that never read (%s): "
+              "%.2f s for stop_timeout %.0f s" % (output, took, stop))
         # A bound far from both: stop_timeout (3 s) and its 0.2 s final
         # grace, against 5 s and more before.
         assert took < stop + 1.3, took
@@ -372,6 +374,10 @@ max_restarts = 100000/1s
     finally:
         r.cleanup()
     events, lines, torn = classify(text, ["forger", "big", "crashy"])
+    print("\nnoblock: slow reader (%s): %d MB, %d events, %d service "
+          "lines, %d torn or forged" % ("2>&1" if same_pipe else "stdout",
+                                        len(text) // MB, len(events), lines,
+                                        len(torn)))
     assert not torn, "%d torn or forged lines, e.g. %r" % (len(torn),
                                                             torn[:3])
     names = [e["agent_init"] for e in events]
