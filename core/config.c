@@ -73,6 +73,7 @@ struct parse {
 	unsigned int init_line; /* of the first [init], or 0 */
 	struct seen_key seen[SEEN_MAX];
 	unsigned int nseen;
+	struct seen_key last; /* the last key of the section */
 	char *err;
 	size_t errcap;
 	bool failed;
@@ -358,7 +359,7 @@ check_indent(struct parse *p, const char *line)
 	    "an indented line after '%s' (line %u): continuation lines are "
 	    "not supported; write the value on one line, and each key at "
 	    "the start of its line",
-	    p->seen[p->nseen - 1].name, p->seen[p->nseen - 1].line);
+	    p->last.name, p->last.line);
 }
 
 /*
@@ -989,20 +990,22 @@ duplicate(struct parse *p, const char *key)
 	return false;
 }
 
-/* Remember the key, for duplicates and continuation lines. */
+/*
+ * Remember the key, for duplicates and continuation lines.  A section has
+ * fewer distinct keys than SEEN_MAX; a repeatable one keeps its slot.
+ */
 static void
 seen(struct parse *p, const char *key)
 {
-	struct seen_key *k;
+	unsigned int i;
 
-	if (p->nseen == SEEN_MAX) {
-		/* Only repeatable keys can come this often: keep the slot
-		 * of the last one up to date. */
-		p->nseen--;
-	}
-	k = &p->seen[p->nseen++];
-	snprintf(k->name, sizeof(k->name), "%s", key);
-	k->line = p->line;
+	snprintf(p->last.name, sizeof(p->last.name), "%s", key);
+	p->last.line = p->line;
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].name, key) == 0)
+			return;
+	if (p->nseen < SEEN_MAX)
+		p->seen[p->nseen++] = p->last;
 }
 
 /* inih's handler: nonzero means success. */

@@ -56,12 +56,15 @@ for mode in "${modes[@]}"; do
 		WRAP
 		;;
 	valgrind)
+		# --vgdb=no: every agent-init here is PID 1 of its namespace,
+		# and vgdb's FIFOs in /tmp are named after the pid: runs side by
+		# side (make test in several trees) would collide on them.
 		bin=$PWD/build/valgrind/agent-init
 		cat >"$wrap" <<-WRAP
 		#!/bin/sh
 		log=\$(mktemp -u "$dir/reports/memcheck.XXXXXXXX")
 		echo "\$*" >"$dir/runs/\$(basename "\$log")"
-		exec valgrind -q --tool=memcheck --error-exitcode=99 \\
+		exec valgrind -q --tool=memcheck --error-exitcode=99 --vgdb=no \\
 			--leak-check=full --show-leak-kinds=definite,indirect \\
 			--errors-for-leak-kinds=definite,indirect \\
 			--log-file="\$log" "$bin" "\$@"

@@ -31,9 +31,21 @@ def control_run(run, tmp_path, sockdir, services, env=None):
     conf = write_conf(tmp_path / "c.conf",
                       "[init]\ncontrol_socket = %s\n%s" % (sock, services))
     r = run(["-c", conf], env=env)
-    poll(lambda: os.path.exists(sock), what="the control socket",
-         diag=r.diag)
+    poll(lambda: listening(sock), what="the control socket", diag=r.diag)
     return r, sock
+
+
+def listening(sock):
+    """The socket exists and accepts (between bind and listen, a connect
+    is refused: a slow agent-init, e.g. under valgrind, shows it)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect(sock)
+        return True
+    except (FileNotFoundError, ConnectionRefusedError):
+        return False
+    finally:
+        c.close()
 
 
 def status(sock, *extra, **kw):
@@ -55,6 +67,18 @@ def finish(p, timeout=20):
         p.communicate()
         raise AssertionError("client still running after %d s" % timeout)
     return p.returncode, out, err
+
+
+def sockets_of(pid):
+    """How many sockets a process holds."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
+                "socket:")
+        except FileNotFoundError:
+            pass
+    return n
 
 
 def ask(sock, data, timeout=10):
@@ -214,9 +238,18 @@ required = yes
 command = {H}/svcact wait
 after = db
 """ % gate)
+    init = r.init_pid()
+    # The environment fingerprint's netlink socket is closed; only the
+    # listening socket is left (control_run's own probe is gone).
+    r.wait_event("environment")
+    poll(lambda: sockets_of(init) == 1, what="no client", diag=r.diag)
     w = client(["wait-ready", "--socket", sock, "--timeout", "30s"])
     try:
-        time.sleep(0.5)
+        # Connected and accepted (a client under valgrind starts slowly:
+        # a fixed 0.5 s was not always enough, and it then waited for a
+        # socket that was gone with the sandbox).
+        poll(lambda: sockets_of(w.pid) >= 1 and sockets_of(init) > 1,
+             what="the client accepted", diag=r.diag)
         assert w.poll() is None
         touch(gate)
         code, out, err = finish(w)
@@ -379,13 +412,16 @@ ready = file:%s
         return struct.unpack("i", b)[0]
     waiters = []
     try:
+        # One at a time, each read before the next comes: so that none
+        # of them is ever a request under way beside 31 others (that one
+        # would rightly be told "busy").
         for _ in range(32):
             c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             c.connect(sock)
             c.sendall(b"wait-ready\n")
             waiters.append(c)
-        poll(lambda: all(unread(c) == 0 for c in waiters),
-             what="every wait-ready request read", diag=r.diag)
+            poll(lambda: unread(c) == 0, what="the request read",
+                 diag=r.diag)
         for _ in range(3):
             s = status(sock)
             assert s.returncode == 1 and s.stdout, (s.stdout, s.stderr)

@@ -375,6 +375,26 @@ test_repeatable(void **state)
 	assert_string_equal(config_service(&c, "b")->command, "y");
 }
 
+/* However many repeatable keys come between, a second command is seen. */
+static void
+test_duplicate_after_many_repeats(void **state)
+{
+	static char text[100 * 16 + 128];
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "[service a]\n");
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "env = A%d=1\n", i);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "command = x\nenv = B=1\nenv = C=1\ncommand = y\n");
+	assert_int_equal(load(text, &c), -EINVAL);
+	assert_error(105, "duplicate key 'command' (first at ");
+	assert_non_null(strstr(err, ":102)"));
+}
+
 /* The file is the operator's, but never a reason to hang or spin. */
 static void
 test_file_kinds(void **state)
@@ -411,6 +431,8 @@ main(void)
 		cmocka_unit_test_teardown(test_many_services, cleanup),
 		cmocka_unit_test_teardown(test_bom, cleanup),
 		cmocka_unit_test_teardown(test_repeatable, cleanup),
+		cmocka_unit_test_teardown(test_duplicate_after_many_repeats,
+		    cleanup),
 		cmocka_unit_test_teardown(test_file_kinds, cleanup),
 		cmocka_unit_test(test_missing_file),
 	};
