@@ -36,8 +36,10 @@ DEPS_STAMP := $(DEPS_PREFIX)/include/agent-init-deps.h
 
 BIN := $(BUILD)/agent-init
 SRC_DIRS := core supervisor netcheck init
-SRCS := $(wildcard $(addsuffix /*.c,$(SRC_DIRS)))
-HDRS := $(wildcard $(addsuffix /*.h,$(SRC_DIRS)))
+# Sorted, folder by folder: the link order, and so the binary's bytes,
+# never depend on the order a file system lists a directory in.
+SRCS := $(foreach d,$(SRC_DIRS),$(sort $(wildcard $(d)/*.c)))
+HDRS := $(foreach d,$(SRC_DIRS),$(sort $(wildcard $(d)/*.h)))
 INCS := $(addprefix -I,$(SRC_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -45,13 +47,15 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 DEFS := -D_GNU_SOURCE -DAGENT_INIT_VERSION='"$(VERSION)"'
 
 # The shipped binary: small first.  -Os with section GC drops whatever of
-# libseccomp we do not call; no unwind tables in C without exceptions.
+# libseccomp we do not call; link-time optimisation across agent-init and
+# the libraries (built with -flto too); no unwind tables in C without
+# exceptions.  bench/RESULTS.md ("Release") has what each part costs.
 # Reproducible: sources are named relative to the tree and the tree's own
 # path is mapped away (-ffile-prefix-map), the binary is stripped (no
 # symbols, no debug paths), the build id is a hash of the contents, and
 # nothing reads the clock (no __DATE__/__TIME__).
 REPRO := -ffile-prefix-map=$(CURDIR)=.
-TARGET_CFLAGS = -std=gnu11 -Os $(WARN) $(DEFS) $(INCS) $(REPRO) \
+TARGET_CFLAGS = -std=gnu11 -Os -flto=auto $(WARN) $(DEFS) $(INCS) $(REPRO) \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fstack-protector-strong
 TARGET_LDFLAGS := -static -s -Wl,--gc-sections -Wl,-z,noexecstack

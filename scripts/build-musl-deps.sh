@@ -72,7 +72,13 @@ mkdir -p "$S"
 # Where the sources were unpacked is no business of the libraries: with
 # this, __FILE__ and any debug line say "./db.c", whatever WORKDIR is.
 MAP="-ffile-prefix-map=$S=."
-LIBCFLAGS="-Os -ffunction-sections -fdata-sections $MAP"
+# Small first: -Os, and link-time optimisation (the archives hold GIMPLE,
+# so the final link drops and inlines across the libraries and
+# agent-init; archived with gcc-ar, which knows the LTO plugin).  12 KiB
+# less than section GC alone (bench/RESULTS.md, "Release").  Fat objects:
+# machine code as well, for a link without LTO (scripts/size-report.py
+# charges each byte to its archive member that way).
+LIBCFLAGS="-Os -flto -ffat-lto-objects -ffunction-sections -fdata-sections $MAP"
 
 # musl-gcc does not search /usr/include: give it the kernel headers only.
 kernel_headers() { # DIR INCLUDEDIR ASMDIR
@@ -180,14 +186,37 @@ unpack() { # name version debversion [directory in the tarball]
 		fi)
 }
 
+# ccwrap PATH COMMAND...: a compiler at PATH that runs COMMAND with the
+# arguments, seeding gcc with the file name of the object it writes.
+# Without -frandom-seed, gcc names the LTO sections of an object with a
+# random number, and two builds of the same source differ; the object's
+# file name is a seed that differs per object, as gcc's manual asks, and
+# never holds a directory (gcc keeps the options in the object).
+ccwrap() {
+	p=$1
+	shift
+	cat >"$p" <<WRAP
+#!/bin/sh
+# Written by scripts/build-musl-deps.sh.
+o= prev=
+for a; do [ "\$prev" = -o ] && o=\${a##*/}; prev=\$a; done
+exec $* \${o:+-frandom-seed="\$o"} "\$@"
+WRAP
+	chmod +x "$p"
+}
+
 # The C compiler for the target: musl-gcc (Debian's musl-tools) natively;
 # for aarch64 the cross gcc with the specs file of musl-dev:arm64, its
 # paths pointed at where the package was unpacked.
 if [ "$ARCH" = native ]; then
 	kernel_headers "$KH" /usr/include "/usr/include/$(dpkg-architecture \
 		-qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/asm"
-	CC=musl-gcc
+	mkdir -p "$W/bin"
+	CC=$W/bin/musl-gcc
+	ccwrap "$CC" musl-gcc
 	HOST=
+	TOOLS="AR=gcc-ar RANLIB=gcc-ranlib NM=gcc-nm"
+	AR=gcc-ar
 else
 	kernel_headers "$KH" /usr/aarch64-linux-gnu/include \
 		/usr/aarch64-linux-gnu/include/asm
@@ -197,18 +226,20 @@ else
 	sed "s|/usr/|$M/usr/|g" "$M/usr/lib/aarch64-linux-musl/musl-gcc.specs" \
 		>"$W/aarch64/musl-gcc.specs"
 	# The tools under the target's name, so that configure finds them
-	# (ar, ranlib, strip and nm of the cross binutils).
+	# (ar, ranlib and nm that know the LTO plugin, strip).
 	B=$W/aarch64/bin
 	CC=$B/aarch64-linux-musl-gcc
-	printf '#!/bin/sh\nexec aarch64-linux-gnu-gcc "$@" -specs "%s"\n' \
-		"$W/aarch64/musl-gcc.specs" >"$CC"
-	chmod +x "$CC"
+	ccwrap "$CC" aarch64-linux-gnu-gcc -specs "$W/aarch64/musl-gcc.specs"
 	ln -sfn aarch64-linux-musl-gcc "$B/musl-gcc"
-	for t in ar ranlib strip nm; do
-		ln -sfn "$(command -v aarch64-linux-gnu-$t)" "$B/aarch64-linux-musl-$t"
+	for t in gcc-ar gcc-ranlib strip gcc-nm; do
+		ln -sfn "$(command -v aarch64-linux-gnu-$t)" \
+			"$B/aarch64-linux-musl-${t#gcc-}"
 	done
 	PATH=$B:$PATH
 	HOST=--host=aarch64-linux-musl
+	TOOLS="AR=aarch64-linux-gnu-gcc-ar RANLIB=aarch64-linux-gnu-gcc-ranlib
+NM=aarch64-linux-gnu-gcc-nm"
+	AR=aarch64-linux-gnu-gcc-ar
 fi
 
 mkdir -p "$P/include" "$P/lib"
@@ -216,7 +247,7 @@ log "building libseccomp $SECCOMP_VER"
 unpack libseccomp $SECCOMP_VER $SECCOMP_DEB
 # shellcheck disable=SC2086
 (cd libseccomp-$SECCOMP_VER &&
-	./configure -q $HOST CC="$CC" CFLAGS="$LIBCFLAGS" AR_FLAGS=crD \
+	./configure -q $HOST CC="$CC" CFLAGS="$LIBCFLAGS" $TOOLS AR_FLAGS=crD \
 		CPPFLAGS="-isystem $KH" --prefix="$P" --enable-static \
 		--disable-shared --disable-python >/dev/null &&
 	make -s -j2 -C src >/dev/null && make -s -C src install >/dev/null &&
@@ -226,22 +257,22 @@ log "building libcap-ng $CAPNG_VER"
 unpack libcap-ng $CAPNG_VER $CAPNG_DEB
 # shellcheck disable=SC2086
 (cd libcap-ng-$CAPNG_VER &&
-	./configure -q $HOST CC="$CC" CFLAGS="$LIBCFLAGS" AR_FLAGS=crD \
+	./configure -q $HOST CC="$CC" CFLAGS="$LIBCFLAGS" $TOOLS AR_FLAGS=crD \
 		CPPFLAGS="-isystem $KH" --prefix="$P" --enable-static \
 		--disable-shared --without-python --without-python3 >/dev/null 2>&1 &&
 	make -s -j2 -C src >/dev/null 2>&1 && make -s -C src install >/dev/null)
 
 log "building inih $INIH_VER (from $NEXT_SUITE's source package)"
 unpack libinih $INIH_VER $INIH_DEB inih-r$INIH_VER
-inih() { # inih CC CFLAGS OUTDIR: one static archive of ini.c, and ini.h
+inih() { # inih CC CFLAGS OUTDIR [AR]: one static archive of ini.c, and ini.h
 	mkdir -p "$3/lib" "$3/include"
 	# shellcheck disable=SC2086
 	$1 $2 $INIH_FLAGS -c -o "$3/ini.o" inih-r$INIH_VER/ini.c &&
-		ar rcD "$3/lib/libinih.a" "$3/ini.o" && rm -f "$3/ini.o" &&
+		${4:-ar} rcD "$3/lib/libinih.a" "$3/ini.o" && rm -f "$3/ini.o" &&
 		cp inih-r$INIH_VER/ini.h "$3/include/"
 }
 rm -f "$P/lib/libinih.a"
-inih "$CC" "$LIBCFLAGS" "$P"
+inih "$CC" "$LIBCFLAGS" "$P" "$AR"
 if [ "$ARCH" = native ]; then
 	rm -f "$W/glibc/lib/libinih.a" "$W/fuzz/lib/libinih.a"
 	inih gcc "-O1 -g -fPIC -fno-omit-frame-pointer $MAP" "$W/glibc"

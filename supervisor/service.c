@@ -187,7 +187,8 @@ static void
 on_exec_report(struct loop_io *io, uint32_t revents)
 {
 	struct svc *s = io->data;
-	struct spawn_error e;
+	/* Zeroed: gcc's LTO cannot see that a report of 1 always filled it. */
+	struct spawn_error e = { 0 };
 	int r;
 
 	(void)revents;
