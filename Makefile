@@ -272,7 +272,8 @@ sanitize: deps build-asan build-valgrind helpers
 clean:
 	rm -rf $(BUILD)/agent-init $(BUILD)/helpers $(BUILD)/unit \
 		$(BUILD)/bench $(BUILD)/images $(BUILD)/fuzz $(BUILD)/asan \
-		$(BUILD)/valgrind $(BUILD)/sanitize
+		$(BUILD)/valgrind $(BUILD)/sanitize $(BUILD)/aarch64 \
+		$(BUILD)/unit-aarch64 $(DIST)
 
 distclean:
 	rm -rf $(BUILD) $(DIST)

@@ -39,7 +39,11 @@ native | aarch64) ;;
 *) echo "build-musl-deps.sh: unknown ARCH '$ARCH' (native, aarch64)" >&2; exit 64 ;;
 esac
 mkdir -p "$W"
-W=$(cd "$W" && pwd)
+# The physical path: what this build writes down (the compiler wrappers,
+# the aarch64 specs) must stay right when WORKDIR was reached through a
+# symbolic link that goes away (a test's copy of the tree links to the
+# repository's build/deps).
+W=$(cd "$W" && pwd -P)
 P=$W/prefix
 KH=$W/kernel-headers
 [ "$ARCH" = native ] || { P=$W/$ARCH/prefix; KH=$W/$ARCH/kernel-headers; }
