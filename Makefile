@@ -49,7 +49,8 @@ DEFS := -D_GNU_SOURCE -DAGENT_INIT_VERSION='"$(VERSION)"'
 # The shipped binary: small first.  -Os with section GC drops whatever of
 # libseccomp we do not call; link-time optimisation across agent-init and
 # the libraries (built with -flto too); no unwind tables in C without
-# exceptions.  bench/RESULTS.md ("Release") has what each part costs.
+# exceptions.  bench/RESULTS.md ("Release binaries") has what each part
+# costs.
 # Reproducible: sources are named relative to the tree and the tree's own
 # path is mapped away (-ffile-prefix-map), the binary is stripped (no
 # symbols, no debug paths), the build id is a hash of the contents, and
