@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "launch.h"
 #include "signals.h"
 #include "spawn.h"
@@ -28,22 +30,20 @@ launch_oom_kills(void)
 		"/sys/fs/cgroup/memory.events",
 		"/sys/fs/cgroup/memory/memory.oom_control",
 	};
-	char line[128];
-	size_t i;
+	long long v = -1;
+	const char *p;
+	char *text;
+	size_t i, len;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		ssize_t n;
-		const char *p;
-		long long v = -1;
-
-		if (fd < 0)
+		/* A cgroup file, read as a planted one: never waits. */
+		if (file_read(files[i], FILE_PLANTED, 4096, 0, &text, &len) < 0)
 			continue;
-		n = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		line[n > 0 ? n : 0] = 0;
-		p = strstr(line, "oom_kill ");
-		if (p && sscanf(p, "oom_kill %lld", &v) == 1 && v >= 0)
+		p = strstr(text, "oom_kill ");
+		if (!p || sscanf(p, "oom_kill %lld", &v) != 1 || v < 0)
+			v = -1;
+		free(text);
+		if (v >= 0)
 			return v;
 	}
 	return -1;

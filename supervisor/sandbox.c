@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "sandbox.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -107,60 +108,34 @@ split_colons(char *line, char **f, size_t n)
  * The image's passwd and group files are read by PID 1, and a service
  * that can write /etc may have planted something there: a FIFO (open
  * would wait for a writer), a device (/dev/zero never ends), a huge file.
- * Only a regular file of at most SANDBOX_FILE_MAX bytes is read, whole,
- * without blocking; it is then parsed from memory.  NULL with errno set
- * (EINVAL: not a regular file, EFBIG: too big).
+ * So they are read through file_read() as planted files: only a regular
+ * file of at most SANDBOX_FILE_MAX bytes, whole, without blocking; it is
+ * then parsed from memory.  (A seccomp policy file is held to the same
+ * rule: it is read twice, to check it and to compile it, which a FIFO
+ * could not give.)  NULL with errno set (EINVAL: not a regular file,
+ * EISDIR, EFBIG: too big).
  */
 #define SANDBOX_FILE_MAX (4u << 20)
 
 static FILE *
 open_small(const char *path, char **ret_buf)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	size_t len = 0;
 	char *buf = NULL;
-	ssize_t n;
+	size_t len = 0;
 	FILE *fp;
-	int err;
+	int r = file_read(path, FILE_PLANTED, SANDBOX_FILE_MAX, 0, &buf, &len);
 
-	if (fd < 0)
+	if (r < 0) {
+		errno = -r;
 		return NULL;
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		goto fail;
 	}
-	err = EINVAL;
-	if (!S_ISREG(st.st_mode))
-		goto fail;
-	err = EFBIG;
-	if (st.st_size > (off_t)SANDBOX_FILE_MAX)
-		goto fail;
-	err = ENOMEM;
-	if (!(buf = malloc((size_t)st.st_size + 1)))
-		goto fail;
-	/* What it held when we looked: growth meanwhile is not read. */
-	n = 0;
-	while (len < (size_t)st.st_size &&
-	    (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)n;
-	err = errno;
-	if (n < 0)
-		goto fail;
-	close(fd);
 	/* fmemopen of zero bytes fails on some libcs: one NUL is no entry. */
-	buf[len] = 0;
 	if (!(fp = fmemopen(buf, len ? len : 1, "r"))) {
 		free(buf);
 		return NULL;
 	}
 	*ret_buf = buf;
 	return fp;
-fail:
-	free(buf);
-	close(fd);
-	errno = err;
-	return NULL;
 }
 
 static void
@@ -319,8 +294,7 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 	}
 	if (!(fp = open_small(spec, &mem))) {
 		snprintf(err, errcap, "%s: cannot open seccomp policy: %s",
-		    spec,
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		    spec, file_error(-errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp)) {
@@ -540,8 +514,7 @@ sandbox_free(struct sandbox *sb)
 static const char *
 file_why(int r, const char *path, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s: %s", path,
-	    r == -EINVAL ? "not a regular file" : strerror(-r));
+	snprintf(buf, cap, "%s: %s", path, file_error(r));
 	return buf;
 }
 

@@ -12,6 +12,7 @@
 #include "../../core/loop.c"
 #include "../../supervisor/spawn.c"
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 
 #include "../../core/events.c"
@@ -19,6 +20,7 @@
 #include "../../core/values.c"
 #include "../../supervisor/backoff.c"
 #include "../../supervisor/output.c"
+#include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/svcenv.c"
 #include "../../supervisor/launch.c"

@@ -16,6 +16,7 @@
 
 #include "../../core/config.c"
 #include "../../core/values.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 
 static char *
