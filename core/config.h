@@ -143,7 +143,8 @@ struct config {
 
 /*
  * A checker for `seccomp = /PATH` policy files (the sandbox's parser, one
- * layer up): 0, or -1 with a message.  Without one, paths are not read.
+ * layer up): 0, or -errno with a message.  Without one, paths are not
+ * read.
  */
 typedef int (
     *config_policy_check_fn)(const char *path, char *err, size_t errcap);

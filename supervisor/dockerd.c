@@ -47,10 +47,12 @@ note(struct dockerd_preset *p, const char *fmt, ...)
  * A pidfile left behind by a dockerd that was SIGKILLed makes the next
  * dockerd refuse to start ("pid file found, ensure docker is not
  * running") once its pid has been reused.  Remove it when the pid in it is
- * not a live dockerd.
+ * not a live dockerd: true, with the reason in why, when it was removed.
+ * The preset does it once; the service's before_start hook before each
+ * restart.
  */
-bool
-dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap)
+static bool
+clear_stale_pidfile(const char *path, char *why, size_t cap)
 {
 	char *text = NULL, proc[64];
 	size_t len;
@@ -128,7 +130,7 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 	pidfile = arg_value(p->argv, "--pidfile", "-p");
 	p->pidfile = pidfile ? pidfile : "/var/run/docker.pid";
 	if (p->nnotes < DOCKERD_MAX_NOTES &&
-	    dockerd_clear_stale_pidfile(p->pidfile, p->notes[p->nnotes],
+	    clear_stale_pidfile(p->pidfile, p->notes[p->nnotes],
 	        sizeof(p->notes[0])))
 		p->nnotes++;
 	if (!arg_value(p->argv, "--iptables", NULL) && !facts->iptables) {
@@ -189,7 +191,7 @@ dockerd_before_start(void *data, unsigned int attempt)
 	char why[200];
 
 	(void)attempt; /* the preset itself handled the first start */
-	if (!dockerd_clear_stale_pidfile(p->pidfile, why, sizeof(why)))
+	if (!clear_stale_pidfile(p->pidfile, why, sizeof(why)))
 		return;
 	ev_begin("warning");
 	ev_str("what", "pidfile");

@@ -23,8 +23,8 @@
  * memory.events, or v1 memory.oom_control since Linux 4.13), or -1.  A
  * service killed by SIGKILL while this count went up was OOM-killed.
  */
-long long
-launch_oom_kills(void)
+int
+launch_oom_kills(long long *ret_count)
 {
 	static const char *const files[] = {
 		"/sys/fs/cgroup/memory.events",
@@ -40,13 +40,15 @@ launch_oom_kills(void)
 		if (file_read(files[i], FILE_PLANTED, 4096, 0, &text, &len) < 0)
 			continue;
 		p = strstr(text, "oom_kill ");
-		if (!p || sscanf(p, "oom_kill %lld", &v) != 1 || v < 0)
+		if (!p || sscanf(p, "oom_kill %lld", &v) != 1)
 			v = -1;
 		free(text);
-		if (v >= 0)
-			return v;
+		if (v >= 0) {
+			*ret_count = v;
+			return 0;
+		}
 	}
-	return -1;
+	return -ENOENT;
 }
 
 int
@@ -153,7 +155,8 @@ launch_fork(struct svc *s)
 	s->start_ms = loop_now_ms();
 	r = spawn_start(&req, &s->pid, &errfd);
 	/* After the fork: the child execs meanwhile. */
-	s->oom_kills_at_start = launch_oom_kills();
+	if (launch_oom_kills(&s->oom_kills_at_start) < 0)
+		s->oom_kills_at_start = -1;
 	if (devnull >= 0)
 		close(devnull);
 	output_after_fork(&s->out);
