@@ -87,16 +87,6 @@ sig_name(int sig, char *buf, unsigned long cap)
 	return buf;
 }
 
-/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2", "RTMAX-1" -> number
- * (value_signal()'s numbering); -1 if unknown. */
-int
-sig_from_name(const char *name)
-{
-	int sig;
-
-	return name && value_signal(name, &sig) == 0 ? sig : -1;
-}
-
 static void
 on_signalfd(struct loop_io *io, uint32_t revents)
 {

@@ -241,6 +241,25 @@ sink_cork(struct sink *s)
 	s->corked = true;
 }
 
+/*
+ * Where relayed lines may go in the queue: below qcap - reserve, moving
+ * the queue to its start first when fewer than want bytes are free there.
+ * Keeping them out of the reserve's end of the buffer also keeps the
+ * pages a flood touches the same from one stall to the next (RSS).
+ */
+static size_t
+relay_end(struct sink *s, size_t want)
+{
+	size_t limit = s->qcap - s->reserve, used = s->qhead + s->qlen;
+
+	if (s->qhead > 0 && (used >= limit || limit - used < want)) {
+		memmove(s->q, s->q + s->qhead, s->qlen);
+		s->qhead = 0;
+		used = s->qlen;
+	}
+	return used >= limit ? 0 : limit - used;
+}
+
 int
 sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
     const char *c, size_t cn)
@@ -253,7 +272,8 @@ sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
 		s->dropped_lines++;
 		return s->broken ? -EPIPE : -ENOBUFS;
 	}
-	if (s->qhead + s->qlen + n > s->qcap) {
+	/* A relayed line: below the reserve when it can be (relay_end()). */
+	if (relay_end(s, n) < n && s->qhead + s->qlen + n > s->qcap) {
 		memmove(s->q, s->q + s->qhead, s->qlen);
 		s->qhead = 0;
 	}
@@ -269,14 +289,7 @@ sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
 char *
 sink_space(struct sink *s, size_t want, size_t *ret_n)
 {
-	size_t room = sink_room(s), end;
-
-	if (s->qhead > 0 && s->qcap - s->qhead - s->qlen < want) {
-		memmove(s->q, s->q + s->qhead, s->qlen);
-		s->qhead = 0;
-	}
-	end = s->qcap - s->qhead - s->qlen;
-	*ret_n = end < room ? end : room;
+	*ret_n = relay_end(s, want);
 	return s->q + s->qhead + s->qlen;
 }
 

@@ -48,6 +48,18 @@ def listening(sock):
         c.close()
 
 
+def sockets_of(pid):
+    """How many sockets a process holds."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
+                "socket:")
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def status(sock, *extra, **kw):
     return agent(["status", "--socket", sock] + list(extra), **kw)
 
@@ -67,18 +79,6 @@ def finish(p, timeout=20):
         p.communicate()
         raise AssertionError("client still running after %d s" % timeout)
     return p.returncode, out, err
-
-
-def sockets_of(pid):
-    """How many sockets a process holds."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
-                "socket:")
-        except FileNotFoundError:
-            pass
-    return n
 
 
 def ask(sock, data, timeout=10):
