@@ -159,15 +159,22 @@ launch_fork(struct svc *s)
 		s->oom_kills_at_start = -1;
 	if (devnull >= 0)
 		close(devnull);
-	output_after_fork(&s->out);
 	if (r < 0) {
+		output_after_fork(&s->out);
 		output_close(&s->out);
 		/* Out of descriptors is not a fork failure: say which. */
 		return cannot_start(s,
 		    r == -EMFILE || r == -ENFILE ? "exec report pipe" : "fork",
 		    r);
 	}
+	/*
+	 * The exec report before the output: epoll reports what is ready at
+	 * once in the order it was added, so a child that exec'd and wrote
+	 * before we got here has its report read before its first line
+	 * (service_start first, and the `log:` probe there for the line).
+	 */
 	watch_exec(s, errfd);
+	output_after_fork(&s->out);
 	return 0;
 }
 

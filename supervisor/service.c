@@ -249,6 +249,9 @@ act_spawn(struct svc *s, struct svc_input *in)
 		fail_with(s, 126, SVC_EV_START);
 		return;
 	}
+	/* Lines from the start on, for a first probe that reads them. */
+	s->out.line_watch = s->conf && s->conf->nready > 0 &&
+	    s->conf->ready[0].kind == PROBE_LOG;
 	transition(s, SVC_SPAWNED, SVC_EV_START);
 }
 
@@ -556,6 +559,14 @@ on_line(void *data, int stream, const char *line, size_t n, bool cont)
 {
 	struct svc *s = data;
 
+	/*
+	 * A line of a run whose exec report is still unread (the loop saw
+	 * the output first): the report is there already (the child closed
+	 * its end when it exec'd, before it could write), so take it now,
+	 * which starts the `log:` probe this line may be for.
+	 */
+	if (s->state == SVC_SPAWNED && s->exec_io.fd >= 0)
+		read_exec_report(s);
 	probe_on_line(&s->probe, stream, line, n, cont);
 }
 

@@ -623,8 +623,12 @@ on_service_change_once(struct svc *s)
 			write_termination_log(s, 0);
 			sup_shutdown("a required service gave up", 0);
 		}
-		if (s->state == SVC_FAILED)
-			readiness_changed();
+		/*
+		 * Every change may settle it: a `wait-ready` waiter is
+		 * answered once ready can no longer come, which a service
+		 * that ends for good (not only one that fails) can decide.
+		 */
+		readiness_changed();
 		if (!main_svc() && all_ended())
 			sup_shutdown("every service ended", 0);
 	}

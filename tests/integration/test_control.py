@@ -284,6 +284,48 @@ command = {H}/svcact wait
     assert "helper" in out, out
 
 
+def test_wait_ready_answered_when_the_last_hope_ends(run, tmp_path,
+                                                     sockdir):
+    # `helper` ended (exit 1, no restart) before it was ready, `slow` is
+    # still starting: ready may still come, so the client waits.  Then
+    # `slow` ends for good too (exit 0, no restart), without failing:
+    # nothing can become ready any more, and the waiter is answered.
+    # Before, only a failure, `ready` or the shutdown answered waiters:
+    # this one waited until its own timeout (make test met it as a flake
+    # of test_wait_ready_fails_when_ready_became_impossible, when `app`
+    # became ready after the client asked).
+    gate = tmp_path / "gate"
+    r, sock = control_run(run, tmp_path, sockdir, """\
+[service helper]
+command = {H}/svcact x:1
+restart = never
+[service slow]
+command = {H}/svcact gate:%s x:0
+ready = file:/nonexistent/agent-init-gate
+restart = never
+[service app]
+command = {H}/svcact wait
+""" % gate)
+    r.wait_event("service_exit", service="helper")
+    r.wait_event("service_ready", service="app")
+    init = r.init_pid()
+    poll(lambda: sockets_of(init) == 1, what="no client", diag=r.diag)
+    w = client(["wait-ready", "--socket", sock, "--timeout", "20s"])
+    try:
+        poll(lambda: sockets_of(w.pid) >= 1 and sockets_of(init) > 1,
+             what="the client accepted", diag=r.diag)
+        assert w.poll() is None
+        touch(gate)
+        code, out, err = finish(w, timeout=10)
+    finally:
+        if w.poll() is None:
+            w.kill()
+    assert code == 1, (out, err)
+    assert json.loads(out)["ready"] is False, out
+    r.kill(signal.SIGTERM)
+    r.wait()
+
+
 def test_status_other_uid_refused(run, tmp_path, sockdir):
     r, sock = control_run(run, tmp_path, sockdir,
                           "[service a]\ncommand = {H}/svcact wait\n")

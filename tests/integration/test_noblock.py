@@ -67,7 +67,7 @@ class PipeRun:
     read until the end); stderr may be the stdout pipe (same_pipe)."""
 
     def __init__(self, args, out=None, err=None, same_pipe=False,
-                 env=None):
+                 env=None, preexec_fn=None):
         ro, wo = os.pipe()
         if same_pipe:
             re_, we = None, wo
@@ -76,7 +76,7 @@ class PipeRun:
         self.proc = subprocess.Popen(
             UNSHARE + [AGENT_INIT] + args, stdin=subprocess.DEVNULL,
             stdout=wo, stderr=we, env=clean_env(env),
-            start_new_session=True)
+            start_new_session=True, preexec_fn=preexec_fn)
         os.close(wo)
         if not same_pipe:
             os.close(we)
@@ -631,3 +631,41 @@ backoff = 0..0
     r.kill(signal.SIGTERM)
     assert r.wait() == 0, r.diag()
     shutil.rmtree(sockdir, ignore_errors=True)
+
+
+# --- a log: probe never misses a first line the loop saw before the exec ----
+
+def test_log_probe_sees_a_line_written_at_once(piperun, tmp_path):
+    # The agent prints its ready line and exits at once (the scratch-demo
+    # image with AGENT_EXIT).  When the child had exec'd and written
+    # before agent-init registered its pipes, the line was relayed before
+    # the exec report was read, with no probe yet to see it: no `ready`,
+    # and the line before `service_start` (13 runs in 40 here, with
+    # agent-init's stdout a pipe; make test's e2e met it).  60 runs, each
+    # must be ready, in order.
+    from suputil import new_netns
+    conf = write_conf(tmp_path / "c.conf", """\
+[service gateway]
+command = {H}/svcact tcp:18080 wait
+ready = tcp:127.0.0.1:18080
+[service agent]
+command = /bin/sh -c 'echo agent listening; exit 0'
+after = gateway
+ready = log:agent listening
+main = yes
+""")
+    bad = []
+    for i in range(60):
+        r = piperun(["-c", conf], out=(1 << 20, 0), preexec_fn=new_netns)
+        rc, _ = r.finish(30)
+        text = r.out.drain().decode()
+        r.cleanup()
+        assert rc == 0, text
+        lines = text.splitlines()
+        start = [n for n, l in enumerate(lines)
+                 if "service_start" in l and '"agent"' in l]
+        line = lines.index("agent| agent listening")
+        if not any('"agent_init":"ready"' in l for l in lines) or \
+                not start or start[0] > line:
+            bad.append(i)
+    assert not bad, "runs without ready or with the line first: %r" % bad
