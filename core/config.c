@@ -1,28 +1,43 @@
 /*
  * config — the INI configuration file.  See config.h.
  *
- * inih as Debian builds it has no line numbers in the handler
- * (INI_HANDLER_LINENO=0), so we feed it through our own line reader,
- * which counts lines; the handler reads the count.  The reader also sees
- * every raw line, which lets us check section headers (inih does not call
- * the handler for an empty section) and catch lines longer than inih's
- * fixed 200-byte buffer, which it would otherwise split silently.
+ * The file is read whole through core/file.c (an operator's path: FIFOs
+ * and /dev/stdin allowed, with a size cap and a deadline) and fed to inih
+ * through our own line reader, which counts lines (inih is built with
+ * INI_HANDLER_LINENO=0; the handler reads our count) and sees every raw
+ * line first.  That lets it do what inih does not: check section headers
+ * (inih does not call the handler for an empty section), refuse a second
+ * [init], skip a UTF-8 BOM before the first header is looked at, refuse
+ * an indented line after a key (Python's configparser and inih's
+ * multi-line mode would take it for a continuation of the value; inih is
+ * built without that mode, so it would quietly become a key of its own),
+ * and refuse a line longer than inih's buffer instead of cutting it.
+ *
+ * Strings are copied into an arena owned by the config (a list of blocks
+ * that never move), so a value can be as long as a line and costs what it
+ * is long; the services are an array that grows while the file is read.
  *
  * Parsing happens in two passes: inih's handler checks each key on its
- * own line, then config_validate() checks what needs the whole file
- * (missing commands, `after` names, cycles, two `main` services), with
- * the line of the key that is wrong.
+ * own line (and that a single-valued key is not given twice in its
+ * section), then config_validate() checks what needs the whole file
+ * (missing commands, `after` names, cycles, two `main` services, a `log:`
+ * probe on raw output), with the line of the key that is wrong.
+ *
+ * A new key: a branch in init_key(), service_key() or check_key(); if it
+ * may be given more than once, its name in repeatable().
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cap-ng.h>
 #include <ini.h>
 
 #include "config.h"
+#include "file.h"
 #include "values.h"
 
 /*
@@ -38,18 +53,40 @@ config_set_policy_check(config_policy_check_fn fn)
 	policy_check = fn;
 }
 
+/* A key seen in the current section: a second one is an error. */
+struct seen_key {
+	char name[32];
+	unsigned int line;
+};
+
+#define SEEN_MAX 64
+
 struct parse {
-	FILE *f;
+	const char *data; /* the whole file */
+	size_t len, pos;
 	const char *path;
 	unsigned int line;
 	struct config *c;
-	struct service_conf *svc; /* the current [service] or NULL */
+	int svc; /* index of the current [service], or -1 */
 	struct check_conf *chk; /* the current [check] or NULL */
 	bool in_init;
+	unsigned int init_line; /* of the first [init], or 0 */
+	struct seen_key seen[SEEN_MAX];
+	unsigned int nseen;
+	struct seen_key last; /* the last key of the section */
 	char *err;
 	size_t errcap;
 	bool failed;
 };
+
+/* Block of the string arena; blocks never move once made. */
+struct config_arena {
+	struct config_arena *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define ARENA_BLOCK 4096
 
 static void __attribute__((format(printf, 4, 5)))
 error_line(struct parse *p, unsigned int line, bool force, const char *fmt, ...)
@@ -67,6 +104,45 @@ error_line(struct parse *p, unsigned int line, bool force, const char *fmt, ...)
 }
 
 #define error_at(p, ...) error_line((p), (p)->line, false, __VA_ARGS__)
+
+static void *
+arena_alloc(struct config *c, size_t n)
+{
+	struct config_arena *a = c->arena;
+	void *r;
+
+	/* Keep what we hand out aligned for the pointer arrays. */
+	n = (n + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
+	if (!a || a->cap - a->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		a = malloc(sizeof(*a) + cap);
+		if (!a)
+			return NULL;
+		a->used = 0;
+		a->cap = cap;
+		a->next = c->arena;
+		c->arena = a;
+	}
+	r = a->data + a->used;
+	a->used += n;
+	return r;
+}
+
+/* A copy of value in the arena; NULL (with the error set) without memory. */
+static const char *
+save(struct parse *p, const char *value)
+{
+	size_t n = strlen(value) + 1;
+	char *d = arena_alloc(p->c, n);
+
+	if (!d) {
+		error_at(p, "out of memory");
+		return NULL;
+	}
+	memcpy(d, value, n);
+	return d;
+}
 
 static const char *const check_types[] = {
 	"resolver",
@@ -113,12 +189,34 @@ config_service_defaults(struct service_conf *s, const char *name)
 	s->output = OUTPUT_INHERIT;
 	s->tail_lines = 50;
 	s->kill_group = true;
+	s->command = s->workdir = s->capabilities = s->seccomp = "";
+}
+
+/* One more service in the array, which grows as the file is read. */
+static struct service_conf *
+add_service(struct parse *p)
+{
+	struct config *c = p->c;
+
+	if (c->nservices == c->services_cap) {
+		unsigned int cap = c->services_cap ? c->services_cap * 2 : 8;
+		struct service_conf *n = realloc(c->services, cap * sizeof(*n));
+
+		if (!n) {
+			error_at(p, "out of memory");
+			return NULL;
+		}
+		c->services = n;
+		c->services_cap = cap;
+	}
+	return &c->services[c->nservices++];
 }
 
 static void
 begin_service(struct parse *p, const char *name)
 {
 	struct config *c = p->c;
+	struct service_conf *s;
 	unsigned int i;
 
 	if (!valid_name(name)) {
@@ -136,14 +234,11 @@ begin_service(struct parse *p, const char *name)
 			    name, c->services[i].line);
 			return;
 		}
-	if (c->nservices >= CONFIG_MAX_SERVICES) {
-		error_at(p, "too many services (at most %d)",
-		    CONFIG_MAX_SERVICES);
+	if (!(s = add_service(p)))
 		return;
-	}
-	p->svc = &c->services[c->nservices++];
-	config_service_defaults(p->svc, name);
-	p->svc->line = p->line;
+	config_service_defaults(s, name);
+	s->line = p->line;
+	p->svc = (int)(c->nservices - 1);
 }
 
 static void
@@ -188,10 +283,25 @@ begin_check(struct parse *p, const char *spec)
 	}
 	k = &c->checks_list[c->nchecks++];
 	memset(k, 0, sizeof(*k));
+	k->resolv_conf = k->hosts = k->query = k->target = k->require = "";
 	snprintf(k->type, sizeof(k->type), "%.*s", (int)tlen, spec);
 	snprintf(k->name, sizeof(k->name), "%s", colon ? colon + 1 : "");
 	k->line = p->line;
 	p->chk = k;
+}
+
+static void
+begin_init(struct parse *p)
+{
+	if (p->init_line) {
+		error_at(p,
+		    "a second [init] section (the first is at %s:%u): "
+		    "give each key once, in one [init]",
+		    p->path, p->init_line);
+		return;
+	}
+	p->init_line = p->line;
+	p->in_init = true;
 }
 
 /* A section header: which section the following keys belong to. */
@@ -214,11 +324,12 @@ check_header(struct parse *p, const char *line)
 	}
 	memcpy(name, s + 1, n);
 	name[n] = 0;
-	p->svc = NULL;
+	p->svc = -1;
 	p->chk = NULL;
 	p->in_init = false;
+	p->nseen = 0;
 	if (strcmp(name, "init") == 0)
-		p->in_init = true;
+		begin_init(p);
 	else if (strncmp(name, "service ", 8) == 0)
 		begin_service(p, name + 8 + strspn(name + 8, " "));
 	else if (strncmp(name, "check ", 6) == 0)
@@ -230,28 +341,68 @@ check_header(struct parse *p, const char *line)
 		    name);
 }
 
+/*
+ * An indented line after a key of the same section: other INI parsers
+ * (Python's configparser, inih's multi-line mode) append it to the value
+ * of that key, ours would take it for a key of its own.  Either reading
+ * could be what the author meant, so it is an error, not a guess.
+ */
+static void
+check_indent(struct parse *p, const char *line)
+{
+	const char *s = line + strspn(line, " \t");
+
+	if (s == line || !*s || *s == '\n' || *s == '\r' || *s == ';' ||
+	    *s == '#' || *s == '[' || p->nseen == 0)
+		return;
+	error_at(p,
+	    "an indented line after '%s' (line %u): continuation lines are "
+	    "not supported; write the value on one line, and each key at "
+	    "the start of its line",
+	    p->last.name, p->last.line);
+}
+
+/*
+ * inih's reader: the next line of the file into str (num bytes, the line
+ * buffer inih was built with).  A line too long for it, or with a NUL in
+ * it, is an error and reaches inih as an empty line, never cut in two.
+ */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
-	size_t len;
+	const char *s = p->data + p->pos, *nl;
+	size_t n, content;
 
-	if (!fgets(str, num, p->f))
+	if (p->pos >= p->len)
 		return NULL;
+	nl = memchr(s, '\n', p->len - p->pos);
+	content = nl ? (size_t)(nl - s) : p->len - p->pos;
+	n = content + (nl ? 1 : 0);
+	p->pos += n;
 	p->line++;
-	len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
-		int c;
-
-		error_at(p, "line longer than %d characters", num - 2);
-		/* Skip the rest so that it is not parsed as a line. */
-		while ((c = fgetc(p->f)) != EOF && c != '\n')
-			;
+	if (p->line == 1 && content >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		/* A UTF-8 byte order mark, as some editors write. */
+		s += 3;
+		n -= 3;
+		content -= 3;
 	}
+	if (content > CONFIG_LINE_MAX || n + 1 > (size_t)num) {
+		error_at(p, "line longer than %d characters",
+		    CONFIG_LINE_MAX < num - 3 ? CONFIG_LINE_MAX : num - 3);
+		n = 0;
+	} else if (memchr(s, 0, content)) {
+		error_at(p, "a NUL byte in the line");
+		n = 0;
+	}
+	memcpy(str, s, n);
+	str[n] = 0;
 	check_header(p, str);
+	check_indent(p, str);
 	return str;
 }
 
+/* A short value into a fixed buffer (a user or group name). */
 static void
 copy_value(struct parse *p, char *dst, size_t cap, const char *key,
     const char *value)
@@ -264,6 +415,16 @@ copy_value(struct parse *p, char *dst, size_t cap, const char *key,
 		return;
 	}
 	memcpy(dst, value, n + 1);
+}
+
+/* A string value into the arena. */
+static void
+get_str(struct parse *p, const char **dst, const char *value)
+{
+	const char *v = save(p, value);
+
+	if (v)
+		*dst = v;
 }
 
 static void
@@ -326,13 +487,12 @@ output_mode(const char *v)
 
 /* A path agent-init writes: absolute, or empty to turn it off. */
 static void
-get_path(struct parse *p, const char *key, const char *value, char *dst,
-    size_t cap)
+get_path(struct parse *p, const char *key, const char *value, const char **dst)
 {
 	if (*value && *value != '/')
 		bad_value(p, key, value, "an absolute path");
 	else
-		copy_value(p, dst, cap, key, value);
+		get_str(p, dst, value);
 }
 
 static void
@@ -346,14 +506,15 @@ init_key(struct parse *p, const char *key, const char *value)
 			bad_value(p, key, value,
 			    "stdout, stderr, fd:N or file:PATH");
 		else
-			copy_value(p, c->events, sizeof(c->events), key, value);
+			get_str(p, &c->events, value);
 	} else if (strcmp(key, "output") == 0) {
 		if ((m = output_mode(value)) < 0)
 			bad_value(p, key, value, "raw, prefix or json");
 		else
 			c->output = (enum output_mode)m;
+		c->output_line = p->line;
 	} else if (strcmp(key, "ready_file") == 0) {
-		get_path(p, key, value, c->ready_file, sizeof(c->ready_file));
+		get_path(p, key, value, &c->ready_file);
 	} else if (strcmp(key, "control_socket") == 0) {
 		c->control_socket_set = true;
 		/* sun_path holds 108 bytes with the NUL. */
@@ -362,11 +523,9 @@ init_key(struct parse *p, const char *key, const char *value)
 			    "control_socket: path longer than 107 "
 			    "characters");
 		else
-			get_path(p, key, value, c->control_socket,
-			    sizeof(c->control_socket));
+			get_path(p, key, value, &c->control_socket);
 	} else if (strcmp(key, "termination_log") == 0) {
-		get_path(p, key, value, c->termination_log,
-		    sizeof(c->termination_log));
+		get_path(p, key, value, &c->termination_log);
 	} else if (strcmp(key, "stop_timeout") == 0) {
 		get_duration(p, key, value, &c->stop_timeout_ms, false);
 		c->stop_timeout_set = true;
@@ -407,14 +566,13 @@ parse_hostport(const char *s, char *host, size_t cap, unsigned int *ret_port)
 static const char *
 check_command(const char *s)
 {
-	char buf[CONFIG_VALUE_MAX * 2];
-	char *argv[CONFIG_MAX_WORDS + 1];
+	char **argv;
 	size_t argc;
 	const char *msg = NULL;
 
-	if (value_words(s, buf, sizeof(buf), argv, CONFIG_MAX_WORDS + 1, &argc,
-	        &msg) < 0)
+	if (value_words_alloc(s, &argv, &argc, &msg) < 0)
 		return msg ? msg : "cannot be split into words";
+	free(argv);
 	return NULL;
 }
 
@@ -425,6 +583,7 @@ config_probe_parse(const char *s, struct probe_conf *ret)
 	const char *rest;
 
 	memset(&pc, 0, sizeof(pc));
+	pc.arg = "";
 	if (strcmp(s, "started") == 0) {
 		pc.kind = PROBE_STARTED;
 	} else if (strcmp(s, "notify") == 0) {
@@ -439,46 +598,48 @@ config_probe_parse(const char *s, struct probe_conf *ret)
 		if ((size_t)(sep - rest) > 107)
 			return "unix socket path longer than 107 characters";
 		pc.kind = PROBE_UNIX_HTTP;
-		snprintf(pc.target, sizeof(pc.target), "%.*s",
-		    (int)(sep - rest), rest);
-		snprintf(pc.path, sizeof(pc.path), "%s", sep + 1);
+		memcpy(pc.host, rest, (size_t)(sep - rest));
+		pc.arg = sep + 1;
 	} else if (strncmp(s, "http:", 5) == 0) {
-		char hp[CONFIG_VALUE_MAX];
+		char hp[CONFIG_HOST_MAX + 16];
 		const char *slash;
+		size_t n;
 
 		rest = s + 5;
 		while (*rest == '/')
 			rest++; /* tolerate http://HOST:PORT/PATH */
 		slash = strchr(rest, '/');
-		snprintf(hp, sizeof(hp), "%.*s",
-		    slash ? (int)(slash - rest) : (int)strlen(rest), rest);
-		if (parse_hostport(hp, pc.target, sizeof(pc.target), &pc.port) <
-		    0)
+		n = slash ? (size_t)(slash - rest) : strlen(rest);
+		if (n >= sizeof(hp))
+			return "host longer than 253 characters";
+		memcpy(hp, rest, n);
+		hp[n] = 0;
+		if (parse_hostport(hp, pc.host, sizeof(pc.host), &pc.port) < 0)
 			return "expected http:HOST:PORT/PATH";
 		pc.kind = PROBE_HTTP;
-		snprintf(pc.path, sizeof(pc.path), "%s", slash ? slash : "/");
+		pc.arg = slash ? slash : "/";
 	} else if (strncmp(s, "tcp:", 4) == 0) {
-		if (parse_hostport(s + 4, pc.target, sizeof(pc.target),
-		        &pc.port) < 0)
+		if (parse_hostport(s + 4, pc.host, sizeof(pc.host), &pc.port) <
+		    0)
 			return "expected tcp:HOST:PORT";
 		pc.kind = PROBE_TCP;
 	} else if (strncmp(s, "file:", 5) == 0) {
 		if (s[5] != '/')
 			return "expected file:/ABSOLUTE/PATH";
 		pc.kind = PROBE_FILE;
-		snprintf(pc.target, sizeof(pc.target), "%s", s + 5);
+		pc.arg = s + 5;
 	} else if (strncmp(s, "log:", 4) == 0) {
 		if (!s[4])
 			return "expected log:TEXT";
 		pc.kind = PROBE_LOG;
-		snprintf(pc.target, sizeof(pc.target), "%s", s + 4);
+		pc.arg = s + 4;
 	} else if (strncmp(s, "exec:", 5) == 0) {
 		const char *msg = check_command(s + 5);
 
 		if (msg)
 			return msg;
 		pc.kind = PROBE_EXEC;
-		snprintf(pc.target, sizeof(pc.target), "%s", s + 5);
+		pc.arg = s + 5;
 	} else {
 		return "not a probe (started, notify, unix-http:SOCK:PATH, "
 		       "http:HOST:PORT/PATH, tcp:HOST:PORT, file:PATH, log:TEXT, "
@@ -500,15 +661,21 @@ get_rlimit(struct parse *p, const char *key, const char *value,
 
 /* capabilities = none | LIST: every name known to libcap-ng. */
 static void
-get_caps(struct parse *p, const char *key, const char *value, char *dst,
-    size_t cap)
+get_caps(struct parse *p, const char *key, const char *value, const char **dst)
 {
-	char buf[CONFIG_VALUE_MAX], *w, *save = NULL;
+	char buf[CONFIG_CAPS_MAX], *w, *save_ptr = NULL;
 
+	if (strlen(value) >= sizeof(buf)) {
+		error_at(p,
+		    "%s: longer than %d characters (every capability once "
+		    "takes fewer)",
+		    key, CONFIG_CAPS_MAX - 1);
+		return;
+	}
 	if (strcmp(value, "none") != 0) {
 		snprintf(buf, sizeof(buf), "%s", value);
-		for (w = strtok_r(buf, " \t,", &save); w;
-		     w = strtok_r(NULL, " \t,", &save)) {
+		for (w = strtok_r(buf, " \t,", &save_ptr); w;
+		     w = strtok_r(NULL, " \t,", &save_ptr)) {
 			const char *n =
 			    strncasecmp(w, "cap_", 4) == 0 ? w + 4 : w;
 
@@ -519,61 +686,73 @@ get_caps(struct parse *p, const char *key, const char *value, char *dst,
 			}
 		}
 	}
-	copy_value(p, dst, cap, key, value);
+	get_str(p, dst, value);
 }
 
+/* env = NAME=VALUE ...: checked now; every env line is kept, in order. */
 static void
-get_env(struct parse *p, const char *key, const char *value, char *dst,
-    size_t cap)
+get_env(struct parse *p, struct service_conf *s, const char *value)
 {
-	char buf[CONFIG_VALUE_MAX * 2];
-	char *argv[CONFIG_MAX_ENV + 1];
+	char **argv;
+	const char **env;
 	size_t argc, i, nlen;
-	const char *msg = NULL;
+	const char *msg = NULL, *v;
 
-	if (value_words(value, buf, sizeof(buf), argv, CONFIG_MAX_ENV + 1,
-	        &argc, &msg) < 0) {
-		error_at(p, "%s: %s", key, msg ? msg : "bad value");
+	if (value_words_alloc(value, &argv, &argc, &msg) < 0) {
+		error_at(p, "env: %s", msg ? msg : "bad value");
 		return;
 	}
 	for (i = 0; i < argc; i++)
 		if (value_env_entry(argv[i], &nlen) < 0) {
-			error_at(p, "%s: '%s' is not NAME=VALUE", key, argv[i]);
+			error_at(p, "env: '%s' is not NAME=VALUE", argv[i]);
+			free(argv);
 			return;
 		}
-	/* Several env lines add up. */
-	if (*dst) {
-		if (strlen(dst) + 1 + strlen(value) >= cap) {
-			error_at(p, "%s: too long altogether", key);
+	free(argv);
+	if (!(v = save(p, value)))
+		return;
+	/* The array grows by doubling; old ones stay in the arena. */
+	if ((s->nenv & (s->nenv - 1)) == 0) {
+		env = arena_alloc(p->c,
+		    (s->nenv ? s->nenv * 2 : 1) * sizeof(*env));
+		if (!env) {
+			error_at(p, "out of memory");
 			return;
 		}
-		size_t used = strlen(dst), vl = strlen(value);
-
-		dst[used] = ' ';
-		memcpy(dst + used + 1, value, vl + 1);
-	} else
-		copy_value(p, dst, cap, key, value);
+		if (s->nenv)
+			memcpy(env, s->env, s->nenv * sizeof(*env));
+		s->env = env;
+	}
+	s->env[s->nenv++] = v;
 }
 
 static void
 get_after(struct parse *p, struct service_conf *s, const char *value)
 {
-	char buf[CONFIG_VALUE_MAX], *w, *save = NULL;
+	const char *w = value;
+	char name[CONFIG_NAME_MAX];
+	size_t n;
 
-	snprintf(buf, sizeof(buf), "%s", value);
 	s->after_line = p->line;
-	for (w = strtok_r(buf, " \t,", &save); w;
-	     w = strtok_r(NULL, " \t,", &save)) {
+	for (;;) {
+		w += strspn(w, " \t,");
+		if (!*w)
+			return;
+		n = strcspn(w, " \t,");
 		if (s->nafter >= CONFIG_MAX_AFTER) {
 			error_at(p, "after: at most %d services",
 			    CONFIG_MAX_AFTER);
 			return;
 		}
-		if (!valid_name(w)) {
-			bad_value(p, "after", w, "a service name");
+		snprintf(name, sizeof(name), "%.*s",
+		    n < sizeof(name) ? (int)n : (int)sizeof(name), w);
+		if (n >= sizeof(name) || !valid_name(name)) {
+			error_at(p, "after: '%.*s' is not a service name",
+			    (int)(n > 64 ? 64 : n), w);
 			return;
 		}
-		snprintf(s->after[s->nafter++], CONFIG_NAME_MAX, "%s", w);
+		memcpy(s->after[s->nafter++], name, n + 1);
+		w += n;
 	}
 }
 
@@ -595,7 +774,7 @@ sandbox_key(const char *key)
 static void
 service_key(struct parse *p, const char *key, const char *value)
 {
-	struct service_conf *s = p->svc;
+	struct service_conf *s = &p->c->services[p->svc];
 	unsigned long n;
 	int m;
 
@@ -605,23 +784,25 @@ service_key(struct parse *p, const char *key, const char *value)
 	}
 
 	if (strcmp(key, "command") == 0) {
-		copy_value(p, s->command, sizeof(s->command), key, value);
+		get_str(p, &s->command, value);
 		s->command_line = p->line;
 	} else if (strcmp(key, "shell") == 0) {
 		get_bool(p, key, value, &s->shell);
 	} else if (strcmp(key, "ready") == 0) {
-		const char *msg;
+		const char *msg, *v;
 
 		if (s->nready >= CONFIG_MAX_PROBES) {
 			error_at(p, "ready: at most %d probes",
 			    CONFIG_MAX_PROBES);
 			return;
 		}
-		msg = config_probe_parse(value, &s->ready[s->nready]);
+		if (!(v = save(p, value)))
+			return;
+		msg = config_probe_parse(v, &s->ready[s->nready]);
 		if (msg)
 			error_at(p, "ready: '%s': %s", value, msg);
 		else
-			s->nready++;
+			s->ready[s->nready++].line = p->line;
 	} else if (strcmp(key, "ready_timeout") == 0) {
 		get_duration(p, key, value, &s->ready_timeout_ms, false);
 	} else if (strcmp(key, "restart") == 0) {
@@ -656,11 +837,11 @@ service_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "after") == 0) {
 		get_after(p, s, value);
 	} else if (strcmp(key, "env") == 0) {
-		get_env(p, key, value, s->env, sizeof(s->env));
+		get_env(p, s, value);
 	} else if (strcmp(key, "env_clear") == 0) {
 		get_bool(p, key, value, &s->env_clear);
 	} else if (strcmp(key, "workdir") == 0) {
-		get_path(p, key, value, s->workdir, sizeof(s->workdir));
+		get_path(p, key, value, &s->workdir);
 	} else if (strcmp(key, "umask") == 0) {
 		unsigned int mode;
 
@@ -689,6 +870,7 @@ service_key(struct parse *p, const char *key, const char *value)
 			bad_value(p, key, value, "raw, prefix or json");
 		else
 			s->output = (enum output_mode)m;
+		s->output_line = p->line;
 	} else if (strcmp(key, "tail_lines") == 0) {
 		if (value_uint(value, 1000, &n) < 0)
 			bad_value(p, key, value, "a number from 0 to 1000");
@@ -699,8 +881,7 @@ service_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "kill_group") == 0) {
 		get_bool(p, key, value, &s->kill_group);
 	} else if (strcmp(key, "capabilities") == 0) {
-		get_caps(p, key, value, s->capabilities,
-		    sizeof(s->capabilities));
+		get_caps(p, key, value, &s->capabilities);
 	} else if (strcmp(key, "no_new_privs") == 0) {
 		bool b;
 
@@ -722,8 +903,7 @@ service_key(struct parse *p, const char *key, const char *value)
 			 * says which key led there. */
 			error_at(p, "seccomp: %s", perr);
 		else
-			copy_value(p, s->seccomp, sizeof(s->seccomp), key,
-			    value);
+			get_str(p, &s->seccomp, value);
 	} else {
 		error_at(p, "unknown key '%s' in [service %s]", key, s->name);
 	}
@@ -758,7 +938,7 @@ static void
 check_key(struct parse *p, const char *key, const char *value)
 {
 	struct check_conf *k = p->chk;
-	char host[CONFIG_VALUE_MAX];
+	char host[CONFIG_HOST_MAX];
 	unsigned int port;
 
 	if (strcmp(key, "timeout") == 0) {
@@ -775,19 +955,69 @@ check_key(struct parse *p, const char *key, const char *value)
 		return;
 	}
 	if (strcmp(key, "resolv_conf") == 0)
-		get_path(p, key, value, k->resolv_conf, sizeof(k->resolv_conf));
+		get_path(p, key, value, &k->resolv_conf);
 	else if (strcmp(key, "hosts") == 0)
-		get_path(p, key, value, k->hosts, sizeof(k->hosts));
+		get_path(p, key, value, &k->hosts);
 	else if (strcmp(key, "query") == 0)
-		copy_value(p, k->query, sizeof(k->query), key, value);
+		get_str(p, &k->query, value);
 	else if (strcmp(key, "require") == 0)
-		get_caps(p, key, value, k->require, sizeof(k->require));
+		get_caps(p, key, value, &k->require);
 	else if (strcmp(key, "hold") == 0)
 		get_duration(p, key, value, &k->hold_ms, false);
 	else if (parse_hostport(value, host, sizeof(host), &port) < 0)
 		bad_value(p, key, value, "HOST:PORT");
 	else
-		copy_value(p, k->target, sizeof(k->target), key, value);
+		get_str(p, &k->target, value);
+}
+
+/* The keys that may be given more than once in their section. */
+static bool
+repeatable(const struct parse *p, const char *key)
+{
+	static const char *const keys[] = { "ready", "env", "after", "health" };
+	size_t i;
+
+	if (p->svc < 0)
+		return false;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A single-valued key given a second time in its section. */
+static bool
+duplicate(struct parse *p, const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].name, key) == 0 && !repeatable(p, key)) {
+			error_at(p,
+			    "duplicate key '%s' (first at %s:%u): give it "
+			    "once",
+			    key, p->path, p->seen[i].line);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Remember the key, for duplicates and continuation lines.  A section has
+ * fewer distinct keys than SEEN_MAX; a repeatable one keeps its slot.
+ */
+static void
+seen(struct parse *p, const char *key)
+{
+	unsigned int i;
+
+	snprintf(p->last.name, sizeof(p->last.name), "%s", key);
+	p->last.line = p->line;
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].name, key) == 0)
+			return;
+	if (p->nseen < SEEN_MAX)
+		p->seen[p->nseen++] = p->last;
 }
 
 /* inih's handler: nonzero means success. */
@@ -799,14 +1029,18 @@ handler(void *user, const char *section, const char *key, const char *value)
 	(void)section;
 	if (p->failed)
 		return 0;
-	if (p->in_init)
-		init_key(p, key, value);
-	else if (p->svc)
-		service_key(p, key, value);
-	else if (p->chk)
-		check_key(p, key, value);
-	else
+	if (!p->in_init && p->svc < 0 && !p->chk)
 		error_at(p, "'%s' is outside of any section", key);
+	else if (duplicate(p, key))
+		return 0;
+	else if (p->in_init)
+		init_key(p, key, value);
+	else if (p->svc >= 0)
+		service_key(p, key, value);
+	else
+		check_key(p, key, value);
+	if (!p->failed)
+		seen(p, key);
 	return !p->failed;
 }
 
@@ -834,67 +1068,117 @@ visit(const struct config *c, unsigned int i, unsigned char *mark,
 	return 0;
 }
 
+/*
+ * A `log:` probe reads the service's output, which `raw` output never
+ * captures: the probe could never pass.  The effective mode is the
+ * service's own, else [init]'s (the program checks a mode given on the
+ * command line or in the environment the same way).
+ */
+static void
+check_log_probes(struct parse *p, const struct config *c,
+    const struct service_conf *s)
+{
+	enum output_mode m =
+	    s->output != OUTPUT_INHERIT ? s->output : c->output;
+	unsigned int i, line;
+
+	if (m != OUTPUT_RAW)
+		return;
+	line = s->output != OUTPUT_INHERIT ? s->output_line : c->output_line;
+	for (i = 0; i < s->nready; i++)
+		if (s->ready[i].kind == PROBE_LOG) {
+			error_line(p, s->ready[i].line, false,
+			    "ready = log:... needs the output of [service %s], "
+			    "and its output is raw (line %u), which is not "
+			    "captured: use output = prefix or json, or "
+			    "another probe",
+			    s->name, line);
+			return;
+		}
+}
+
+/* What one service needs from the rest of the file; false on an error. */
+static bool
+validate_service(struct parse *p, const struct config *c,
+    const struct service_conf *s, const struct service_conf **main_svc)
+{
+	const char *msg;
+	unsigned int a;
+
+	if (!*s->command) {
+		error_line(p, s->line, false, "[service %s] has no command",
+		    s->name);
+		return false;
+	}
+	if (!s->shell && (msg = check_command(s->command))) {
+		error_line(p, s->command_line, false, "command: %s", msg);
+		return false;
+	}
+	if (s->main && *main_svc) {
+		error_line(p, s->line, false,
+		    "[service %s]: a second main service (%s, line %u, is one "
+		    "already)",
+		    s->name, (*main_svc)->name, (*main_svc)->line);
+		return false;
+	}
+	if (s->main)
+		*main_svc = s;
+	for (a = 0; a < s->nafter; a++) {
+		if (strcmp(s->after[a], s->name) == 0) {
+			error_line(p, s->after_line, false,
+			    "after: service '%s' cannot wait for itself",
+			    s->name);
+			return false;
+		}
+		if (!config_service(c, s->after[a])) {
+			error_line(p, s->after_line, false,
+			    "after: no service named '%s'", s->after[a]);
+			return false;
+		}
+	}
+	check_log_probes(p, c, s);
+	return !p->failed;
+}
+
+static int
+validate_cycles(struct parse *p, const struct config *c)
+{
+	unsigned char *mark = calloc(c->nservices + 1, 1);
+	unsigned int i, at;
+
+	if (!mark) {
+		snprintf(p->err, p->errcap, "%s: out of memory", p->path);
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->nservices; i++)
+		if (visit(c, i, mark, &at) < 0) {
+			error_line(p, c->services[at].after_line, false,
+			    "after: dependency cycle through service '%s'",
+			    c->services[at].name);
+			free(mark);
+			return -EINVAL;
+		}
+	free(mark);
+	return 0;
+}
+
 int
 config_validate(struct config *c, const char *path, char *err, size_t errcap)
 {
 	struct parse p;
-	unsigned char mark[CONFIG_MAX_SERVICES];
 	const struct service_conf *main_svc = NULL;
-	unsigned int i, a, at;
+	unsigned int i;
+	int r;
 
 	memset(&p, 0, sizeof(p));
 	p.path = path;
 	p.err = err;
 	p.errcap = errcap;
-	for (i = 0; i < c->nservices && !p.failed; i++) {
-		struct service_conf *s = &c->services[i];
-		const char *msg;
-
-		if (!*s->command) {
-			error_line(&p, s->line, false,
-			    "[service %s] has no command", s->name);
-			break;
-		}
-		if (!s->shell && (msg = check_command(s->command))) {
-			error_line(&p, s->command_line, false, "command: %s",
-			    msg);
-			break;
-		}
-		if (s->main && main_svc) {
-			error_line(&p, s->line, false,
-			    "[service %s]: a second main service (%s, line "
-			    "%u, is one already)",
-			    s->name, main_svc->name, main_svc->line);
-			break;
-		}
-		if (s->main)
-			main_svc = s;
-		for (a = 0; a < s->nafter; a++) {
-			if (strcmp(s->after[a], s->name) == 0) {
-				error_line(&p, s->after_line, false,
-				    "after: service '%s' cannot wait for "
-				    "itself",
-				    s->name);
-				break;
-			}
-			if (!config_service(c, s->after[a])) {
-				error_line(&p, s->after_line, false,
-				    "after: no service named '%s'",
-				    s->after[a]);
-				break;
-			}
-		}
-	}
-	if (p.failed)
-		return -EINVAL;
-	memset(mark, 0, sizeof(mark));
 	for (i = 0; i < c->nservices; i++)
-		if (visit(c, i, mark, &at) < 0) {
-			error_line(&p, c->services[at].after_line, false,
-			    "after: dependency cycle through service '%s'",
-			    c->services[at].name);
+		if (!validate_service(&p, c, &c->services[i], &main_svc))
 			return -EINVAL;
-		}
+	if ((r = validate_cycles(&p, c)) < 0)
+		return r;
 	for (i = 0; i < c->nchecks; i++) {
 		const struct check_conf *k = &c->checks_list[i];
 
@@ -921,34 +1205,62 @@ config_service(const struct config *c, const char *name)
 	return NULL;
 }
 
+void
+config_free(struct config *c)
+{
+	struct config_arena *a = c->arena, *next;
+
+	for (; a; a = next) {
+		next = a->next;
+		free(a);
+	}
+	free(c->services);
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+config_defaults(struct config *c)
+{
+	c->output = OUTPUT_INHERIT;
+	c->check_timeout_ms = 2000;
+	c->stop_timeout_ms = 8000;
+	c->events = c->ready_file = c->control_socket = c->termination_log = "";
+}
+
 int
 config_load(const char *path, struct config *ret, char *err, size_t errcap)
 {
 	struct parse p;
+	char *data;
+	size_t len;
 	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	memset(&p, 0, sizeof(p));
-	ret->output = OUTPUT_INHERIT;
-	ret->check_timeout_ms = 2000;
-	ret->stop_timeout_ms = 8000;
-	p.path = path;
-	p.c = ret;
-	p.err = err;
-	p.errcap = errcap;
-	p.f = fopen(path, "re");
-	if (!p.f) {
-		r = -errno;
-		snprintf(err, errcap, "%s: %s", path, strerror(errno));
+	config_free(ret);
+	config_defaults(ret);
+	r = file_read(path, FILE_OPERATOR, CONFIG_FILE_MAX,
+	    CONFIG_READ_TIMEOUT_MS, &data, &len);
+	if (r < 0) {
+		snprintf(err, errcap, "%s: %s", path, file_error(r));
 		return r;
 	}
+	memset(&p, 0, sizeof(p));
+	p.data = data;
+	p.len = len;
+	p.path = path;
+	p.c = ret;
+	p.svc = -1;
+	p.err = err;
+	p.errcap = errcap;
 	r = ini_parse_stream(reader, &p, handler, &p);
-	(void)fclose(p.f);
+	free(data);
 	if (!p.failed && r > 0)
 		error_line(&p, (unsigned int)r, false,
 		    "syntax error (expected [section], key = value "
 		    "or a comment)");
-	if (p.failed)
-		return -EINVAL;
-	return config_validate(ret, path, err, errcap);
+	if (!p.failed && r < 0)
+		error_line(&p, p.line, false, "out of memory");
+	r = p.failed ? -EINVAL : config_validate(ret, path, err, errcap);
+	if (r < 0)
+		config_free(ret);
+	return r;
 }

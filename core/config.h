@@ -6,17 +6,26 @@
  * services, `after` naming no service, dependency cycles, two `main`
  * services.  The result is immutable once config_load() returns.
  *
- * Limits, all checked: CONFIG_MAX_SERVICES services, CONFIG_MAX_CHECKS
- * checks, CONFIG_MAX_PROBES `ready` lines and CONFIG_MAX_AFTER `after`
- * names per service; a line is at most 198 characters (the fixed buffer
- * of Debian's libinih, INI_MAX_LINE = 200).
+ * The file is the operator's: it is read through core/file.c (a FIFO or
+ * /dev/stdin is fine, at most CONFIG_FILE_MAX bytes within
+ * CONFIG_READ_TIMEOUT_MS; a directory or /dev/zero is an error, never a
+ * hang).  A line holds up to CONFIG_LINE_MAX characters, and so does a
+ * value: strings live in an arena of the config (config_free() releases
+ * it), so a long `command` or `env` costs what it is long, no more.
+ * A UTF-8 BOM is skipped; an indented line after a key (a continuation
+ * line elsewhere) is an error, and so is a single-valued key given twice
+ * or a second [init].  `ready`, `env` and `after` may be repeated.
+ *
+ * Limits, all checked: any number of services, CONFIG_MAX_CHECKS checks,
+ * CONFIG_MAX_PROBES `ready` lines and CONFIG_MAX_AFTER `after` names per
+ * service, names of CONFIG_NAME_MAX - 1 characters.
  *
  * Errors come back as one line "FILE:LINE: message" in err; the caller
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
- * Public API: config_load(), config_service(), config_probe_parse(),
- * config_service_defaults(), config_validate(), config_set_policy_check(),
- * config_parse_checks().
+ * Public API: config_load(), config_free(), config_service(),
+ * config_probe_parse(), config_service_defaults(), config_validate(),
+ * config_set_policy_check(), config_parse_checks().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -26,14 +35,18 @@
 #include <stdint.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/agent-init.conf"
-#define CONFIG_VALUE_MAX 200
+/* inih's line buffer is 16 KiB + 3 (scripts/build-musl-deps.sh). */
+#define CONFIG_LINE_MAX 16384
+#define CONFIG_FILE_MAX ((size_t)1024 * 1024)
+#define CONFIG_READ_TIMEOUT_MS 5000
 #define CONFIG_NAME_MAX 48
-#define CONFIG_MAX_SERVICES 32
+/* A host name (253) or a unix socket path (107), with its NUL. */
+#define CONFIG_HOST_MAX 256
+/* Every capability once, with "cap_" and a separator, fits in this. */
+#define CONFIG_CAPS_MAX 1024
 #define CONFIG_MAX_CHECKS 32
 #define CONFIG_MAX_PROBES 4
 #define CONFIG_MAX_AFTER 8
-#define CONFIG_MAX_WORDS 48
-#define CONFIG_MAX_ENV 32
 
 enum output_mode { OUTPUT_INHERIT, OUTPUT_RAW, OUTPUT_PREFIX, OUTPUT_JSON };
 enum restart_policy {
@@ -56,12 +69,18 @@ enum probe_kind {
 	PROBE_EXEC,
 };
 
-/* One `ready =` line, split into its parts at config time. */
+/*
+ * One `ready =` line, split into its parts at config time.  arg points
+ * into the value given to config_probe_parse(), which must outlive it.
+ */
 struct probe_conf {
 	enum probe_kind kind;
-	char target[CONFIG_VALUE_MAX]; /* socket, host, path, text, command */
-	char path[CONFIG_VALUE_MAX]; /* HTTP path */
+	char host[CONFIG_HOST_MAX]; /* tcp, http: the host; unix-http: socket */
 	unsigned int port;
+	/* http, unix-http: the path; file: the path; log: the text; exec:
+	 * the command; "" for the others */
+	const char *arg;
+	unsigned int line;
 };
 
 struct rlimit_conf {
@@ -69,10 +88,14 @@ struct rlimit_conf {
 	uint64_t value; /* UINT64_MAX: unlimited */
 };
 
+/*
+ * Strings are never NULL: "" when unset.  They point into the config's
+ * arena (or, for a service made by the program, at its own storage).
+ */
 struct service_conf {
 	char name[CONFIG_NAME_MAX];
 	unsigned int line; /* of the [service NAME] header */
-	char command[CONFIG_VALUE_MAX];
+	const char *command;
 	unsigned int command_line;
 	bool shell;
 	struct probe_conf ready[CONFIG_MAX_PROBES];
@@ -90,20 +113,23 @@ struct service_conf {
 	char after[CONFIG_MAX_AFTER][CONFIG_NAME_MAX];
 	unsigned int nafter;
 	unsigned int after_line;
-	char env[CONFIG_VALUE_MAX]; /* NAME=VALUE words, as written */
+	/* Every env line, as written (NAME=VALUE words), in order. */
+	const char **env;
+	unsigned int nenv;
 	bool env_clear;
-	char workdir[CONFIG_VALUE_MAX];
+	const char *workdir;
 	int umask; /* -1: inherit */
 	char user[CONFIG_NAME_MAX];
 	char group[CONFIG_NAME_MAX];
 	struct rlimit_conf rlimit_nofile, rlimit_nproc, rlimit_core;
 	enum output_mode output;
+	unsigned int output_line;
 	unsigned int tail_lines;
 	uint64_t max_runtime_ms; /* 0: no limit */
 	bool kill_group;
-	char capabilities[CONFIG_VALUE_MAX]; /* empty: unchanged */
+	const char *capabilities; /* empty: unchanged */
 	enum tristate no_new_privs;
-	char seccomp[CONFIG_VALUE_MAX]; /* empty or "none": no filter */
+	const char *seccomp; /* empty or "none": no filter */
 	/* Line of the first sandboxing key (user ... rlimit_*), or 0. */
 	unsigned int sandbox_line;
 	char sandbox_key[24];
@@ -115,30 +141,37 @@ struct check_conf {
 	unsigned int line;
 	uint64_t timeout_ms; /* 0: the [init] check_timeout */
 	bool required;
-	char resolv_conf[CONFIG_VALUE_MAX];
-	char hosts[CONFIG_VALUE_MAX];
-	char query[CONFIG_VALUE_MAX];
-	char target[CONFIG_VALUE_MAX]; /* tcp, tunnel; connect_probe; direct */
-	char require[CONFIG_VALUE_MAX];
+	/* Strings as in struct service_conf: never NULL. */
+	const char *resolv_conf;
+	const char *hosts;
+	const char *query;
+	const char *target; /* tcp, tunnel; connect_probe; direct */
+	const char *require;
 	uint64_t hold_ms;
 };
 
+struct config_arena;
+
 struct config {
-	char events[CONFIG_VALUE_MAX];
+	const char *events;
 	enum output_mode output;
-	char ready_file[CONFIG_VALUE_MAX];
-	char control_socket[CONFIG_VALUE_MAX];
+	unsigned int output_line;
+	const char *ready_file;
+	const char *control_socket;
 	bool control_socket_set;
-	char termination_log[CONFIG_VALUE_MAX];
+	const char *termination_log;
 	uint64_t stop_timeout_ms;
 	bool stop_timeout_set;
 	enum checks_mode checks;
 	bool checks_set;
 	uint64_t check_timeout_ms;
-	struct service_conf services[CONFIG_MAX_SERVICES];
+	struct service_conf *services; /* nservices of them */
 	unsigned int nservices;
 	struct check_conf checks_list[CONFIG_MAX_CHECKS];
 	unsigned int nchecks;
+	/* Where the strings live; config_free() releases it. */
+	struct config_arena *arena;
+	unsigned int services_cap;
 };
 
 /*
@@ -152,14 +185,22 @@ void config_set_policy_check(config_policy_check_fn fn);
 
 /* Defaults of SPEC section 3, for a service that a file did not write. */
 void config_service_defaults(struct service_conf *s, const char *name);
+/*
+ * Read and check path into ret, which is zeroed or holds an earlier load
+ * (released first); 0, or -errno with the message in err.  After an
+ * error ret holds nothing to release.
+ */
 int config_load(const char *path, struct config *ret, char *err, size_t errcap);
+/* Release what config_load() allocated; ret is zeroed. */
+void config_free(struct config *c);
 /* The service NAME, or NULL. */
 const struct service_conf *
 config_service(const struct config *c, const char *name);
 /* `checks`: warn, enforce or off (the key, and AGENT_INIT_CHECKS); 0 or
  * -EINVAL. */
 int config_parse_checks(const char *s, enum checks_mode *ret);
-/* Parse one `ready =` value; NULL or a static message on error. */
+/* Parse one `ready =` value; NULL or a static message on error.  ret's
+ * arg points into s. */
 const char *config_probe_parse(const char *s, struct probe_conf *ret);
 /*
  * The whole-file checks (after, cycles, main) again, for services added

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "loop.h"
 #include "sink.h"
 
 /*
@@ -30,16 +31,15 @@ static struct {
 	char closer[EV_DEPTH_MAX + 1];
 } ev;
 
-static struct sink ev_sink;
-static bool ev_sink_open;
-
 /*
- * The queue behind the event sink.  256 KiB holds a few thousand ordinary
- * events; it only fills when whoever reads our stdout stops reading, and
- * then the newest events are dropped (and counted) rather than blocking
- * PID 1.  It lives in .bss, so it costs no memory until it is used.
+ * The sink of the events' stream, shared with whatever else agent-init
+ * writes there (the services' relayed lines when the events go to
+ * stdout): see sink.h.  Its queue holds a few thousand ordinary events,
+ * with SINK_RESERVE of it kept from the relay; it only fills when whoever
+ * reads stops reading, and then the newest events are dropped (and
+ * counted) rather than blocking PID 1.
  */
-static char ev_queue[256 * 1024];
+static struct sink *ev_sink;
 
 /*
  * Copy the escaped form of src into dst.  Returns the bytes written; the
@@ -198,50 +198,44 @@ events_open(const char *dest)
 		    0644);
 		if (fd < 0)
 			return -errno;
-		r = sink_init(&ev_sink, fd, ev_queue, sizeof(ev_queue));
-		close(fd);
-		if (r == 0)
-			ev_sink_open = true;
-		return r;
 	} else
 		return -EINVAL;
 
-	r = sink_init(&ev_sink, fd, ev_queue, sizeof(ev_queue));
-	if (r < 0)
-		return r;
+	r = sink_shared(fd, &ev_sink);
 	/*
-	 * An fd:N handed to us is ours alone: the sink holds its own
-	 * descriptor, so close N lest a service inherit it.
+	 * An fd:N handed to us (or the file we opened) is ours alone: the
+	 * sink holds its own descriptor, so close N lest a service inherit
+	 * it.
 	 */
-	if (fd > STDERR_FILENO)
+	if (fd > STDERR_FILENO && (r == 0 || strncmp(dest, "file:", 5) == 0))
 		close(fd);
-	ev_sink_open = true;
-	return 0;
+	return r;
 }
 
 void
 events_flush(int timeout_ms)
 {
-	if (ev_sink_open)
-		sink_flush(&ev_sink, timeout_ms);
+	sink_flush_all(
+	    loop_now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0));
 }
 
 size_t
 events_room(void)
 {
-	return ev_sink_open ? sink_room(&ev_sink) : 0;
+	return ev_sink ? sink_room(ev_sink) : 0;
 }
 
 void
 events_on_drain(void (*cb)(void))
 {
-	ev_sink.on_drain = cb;
+	if (ev_sink)
+		ev_sink->on_drain = cb;
 }
 
 uint64_t
 events_dropped(void)
 {
-	return ev_sink_open ? ev_sink.dropped : 0;
+	return ev_sink ? ev_sink->dropped_lines : 0;
 }
 
 /* Room left for fields.  Closing brackets may already have eaten into
@@ -334,6 +328,22 @@ ev_strn(const char *key, const char *val, size_t n)
 	if (used < n)
 		ev.cut = true;
 	put_raw("\"", 1);
+}
+
+size_t
+ev_strn_part(const char *key, const char *val, size_t n, size_t keep)
+{
+	size_t used, w, r;
+
+	if (!put_key(key, 2 + keep))
+		return 0;
+	put_raw("\"", 1);
+	r = room();
+	w = json_escape(ev.buf + ev.len, r > keep + 1 ? r - keep - 1 : 0, val,
+	    n, &used);
+	ev.len += w;
+	put_raw("\"", 1);
+	return used;
 }
 
 void
@@ -459,8 +469,8 @@ void
 ev_emit(void)
 {
 	finish();
-	if (ev_sink_open)
-		sink_write(&ev_sink, ev.buf, ev.len);
+	if (ev_sink)
+		sink_write(ev_sink, ev.buf, ev.len);
 }
 
 void

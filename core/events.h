@@ -3,8 +3,10 @@
  *
  * Every event is one line of JSON that starts with the exact bytes
  * {"agent_init":"<event>","ts":"<RFC 3339 UTC, ms>"
- * and is handed to the sink with a single write(2), so that an orchestrator
- * can wait with grep -m1 '^{"agent_init":"ready"'.
+ * and is handed whole to the sink of its stream, the one writer of
+ * everything agent-init puts on that stream (sink.h): a line is never cut
+ * by another line of ours, so that an orchestrator can wait with
+ * grep -m1 '^{"agent_init":"ready"'.
  *
  * There is one builder, because PID 1 is single-threaded and events are never
  * nested: ev_begin() starts a line, the ev_* calls add fields, ev_emit()
@@ -25,7 +27,7 @@
  *
  * Public API: events_open(), events_flush(), events_dropped(),
  * events_room(), events_on_drain(), ev_begin(), ev_str(), ev_strn(),
- * ev_int(), ev_milli(), ev_bool(), ev_null(), ev_obj_begin(),
+ * ev_strn_part(), ev_int(), ev_milli(), ev_bool(), ev_null(), ev_obj_begin(),
  * ev_obj_end(), ev_arr_begin(), ev_arr_str(), ev_arr_end(), ev_emit(),
  * json_begin(), json_end(), json_escape(), ev_format_ts().
  */
@@ -49,6 +51,13 @@ void events_on_drain(void (*cb)(void));
 void ev_begin(const char *name);
 void ev_str(const char *key, const char *val);
 void ev_strn(const char *key, const char *val, size_t n);
+/*
+ * As much of val as fits escaped with keep bytes of the line still free
+ * after it (for the fields that follow); returns the bytes of val it
+ * took, which a caller continues in the next event.  Nothing is cut
+ * without the caller knowing.
+ */
+size_t ev_strn_part(const char *key, const char *val, size_t n, size_t keep);
 void ev_int(const char *key, long long val);
 void ev_milli(const char *key, long long milli);
 void ev_bool(const char *key, bool val);

@@ -13,6 +13,7 @@
 
 #include "loop.h"
 #include "signals.h"
+#include "values.h"
 
 static const struct {
 	int sig;
@@ -72,8 +73,15 @@ sig_name(int sig, char *buf, unsigned long cap)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].sig == sig)
 			return names[i].name;
-	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
-		snprintf(buf, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+	/* As `kill -l` and Docker: RTMIN .. RTMIN+15, RTMAX-14 .. RTMAX. */
+	if (sig == VALUES_RTMIN)
+		snprintf(buf, cap, "SIGRTMIN");
+	else if (sig > VALUES_RTMIN && sig <= VALUES_RTMIN + 15)
+		snprintf(buf, cap, "SIGRTMIN+%d", sig - VALUES_RTMIN);
+	else if (sig > VALUES_RTMIN + 15 && sig < VALUES_RTMAX)
+		snprintf(buf, cap, "SIGRTMAX-%d", VALUES_RTMAX - sig);
+	else if (sig == VALUES_RTMAX)
+		snprintf(buf, cap, "SIGRTMAX");
 	else
 		snprintf(buf, cap, "SIG%d", sig);
 	return buf;
@@ -93,14 +101,44 @@ on_signalfd(struct loop_io *io, uint32_t revents)
 			sig_cb(&si[i]);
 }
 
+/*
+ * The C library keeps the first real-time signals for its threads (musl
+ * 32-34, glibc 32-33): sigfillset() leaves them out and sigaddset()
+ * refuses them.  But 34 is SIGRTMIN for glibc, Docker and `kill -l`
+ * (`docker kill -s RTMIN`), and a signal we neither block nor read would
+ * be dropped as PID 1, or kill us otherwise: set their bits directly.
+ * agent-init has no threads, so the library has no use for them.
+ */
+static void
+add_raw(sigset_t *set, int sig)
+{
+	unsigned long *w = (unsigned long *)(void *)set;
+	size_t bits = 8 * sizeof(*w);
+
+	w[(size_t)(sig - 1) / bits] |= 1UL << ((size_t)(sig - 1) % bits);
+}
+
 static void
 blocked_set(sigset_t *set)
 {
 	size_t i;
+	int sig;
 
 	sigfillset(set);
 	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
 		sigdelset(set, fault_signals[i]);
+	for (sig = 32; sig <= VALUES_RTMIN; sig++)
+		add_raw(set, sig);
+}
+
+/* sigprocmask() without the C library's filter (see add_raw()). */
+static int
+set_mask(const sigset_t *set)
+{
+	return syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, NULL, _NSIG / 8) <
+	        0
+	    ? -errno
+	    : 0;
 }
 
 int
@@ -111,7 +149,7 @@ signals_block(void)
 	int sig;
 
 	blocked_set(&all);
-	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+	if (set_mask(&all) < 0)
 		return -errno;
 
 	memset(&sa, 0, sizeof(sa));
@@ -162,5 +200,5 @@ signals_child_reset(void)
 	sigset_t none;
 
 	sigemptyset(&none);
-	return sigprocmask(SIG_SETMASK, &none, NULL);
+	return set_mask(&none);
 }

@@ -3,7 +3,9 @@
  *
  * signals_block() runs first of all.  It blocks every signal except the
  * fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
- * which must keep killing us with a core dump rather than loop), resets
+ * which must keep killing us with a core dump rather than loop), the
+ * real-time signals the C library keeps for itself included (32-34: 34
+ * is SIGRTMIN for glibc and Docker, and must reach the services), resets
  * every disposition to the default (a signal that was SIG_IGN when we were
  * started would otherwise never reach the signalfd).  Once the loop
  * exists, signals_init() registers the signalfd with it; each signal read
@@ -13,8 +15,10 @@
  * back an empty mask.  Dispositions need no reset there: we never install
  * handlers, and signals_block() already cleared inherited SIG_IGNs.
  *
- * sig_name() names a signal for events: 1 -> "SIGHUP", "SIGRTMIN+3".  (A
- * name the user wrote is read by value_signal(), core/values.c.)
+ * sig_name() names a signal for events: 1 -> "SIGHUP", 37 ->
+ * "SIGRTMIN+3": real-time signals numbered as glibc, Docker and `kill -l`
+ * do (values.h), not as musl's SIGRTMIN.  (A name the user wrote is read
+ * by value_signal(), core/values.c.)
  *
  * Public API: signals_block(), signals_init(), signals_child_reset(),
  * sig_name().

@@ -1,5 +1,5 @@
 /*
- * sink — a writer that never blocks PID 1.  See sink.h.
+ * sink — a writer that never blocks PID 1, one per stream.  See sink.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,40 @@
 #include "sink.h"
 
 static void on_writable(struct loop_io *io, uint32_t revents);
+
+/*
+ * The shared sinks: a handful of streams at most, so a linear search.
+ * Their queues are in .bss and cost no memory until a stream is slow.
+ */
+static struct {
+	struct sink s;
+	dev_t dev;
+	ino_t ino;
+} shared[SINK_SHARED_MAX];
+static size_t nshared;
+static char shared_q[SINK_SHARED_MAX][SINK_QUEUE_SIZE];
+
+static uint64_t
+count_lines(const char *p, size_t n)
+{
+	uint64_t lines = 0;
+	const char *nl;
+
+	while (n > 0 && (nl = memchr(p, '\n', n))) {
+		lines++;
+		n -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+/* What could not be written and never will be. */
+static void
+lose(struct sink *s, const char *p, size_t n)
+{
+	s->dropped += n;
+	s->dropped_lines += count_lines(p, n);
+}
 
 /*
  * Get a descriptor of our own for fd, so that O_NONBLOCK on it cannot
@@ -67,10 +101,38 @@ sink_init(struct sink *s, int fd, char *queue, size_t cap)
 	s->fd = nfd;
 	s->q = queue;
 	s->qcap = cap;
+	s->at_line_start = true;
 	s->io.fd = nfd;
 	s->io.events = EPOLLOUT;
 	s->io.cb = on_writable;
 	s->io.data = s;
+	return 0;
+}
+
+int
+sink_shared(int fd, struct sink **ret)
+{
+	struct stat st;
+	size_t i;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	for (i = 0; i < nshared; i++)
+		if (shared[i].dev == st.st_dev && shared[i].ino == st.st_ino) {
+			*ret = &shared[i].s;
+			return 0;
+		}
+	if (nshared == SINK_SHARED_MAX)
+		return -ENOSPC;
+	r = sink_init(&shared[nshared].s, fd, shared_q[nshared],
+	    SINK_QUEUE_SIZE);
+	if (r < 0)
+		return r;
+	shared[nshared].s.reserve = SINK_RESERVE;
+	shared[nshared].dev = st.st_dev;
+	shared[nshared].ino = st.st_ino;
+	*ret = &shared[nshared++].s;
 	return 0;
 }
 
@@ -95,6 +157,8 @@ try_write(struct sink *s, const char *buf, size_t n)
 		else
 			w = write(s->fd, buf, n);
 	} while (w < 0 && errno == EINTR);
+	if (w > 0)
+		s->at_line_start = buf[w - 1] == '\n';
 	if (w >= 0)
 		return w;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -129,7 +193,7 @@ drain(struct sink *s)
 		if (w < 0) {
 			/* The reader is gone: nothing we queue will arrive. */
 			s->broken = true;
-			s->dropped += s->qlen;
+			lose(s, s->q + s->qhead, s->qlen);
 			s->qlen = 0;
 		} else if (w == 0 && s->fifo && !s->grown)
 			grow_fifo(s);
@@ -177,6 +241,25 @@ sink_cork(struct sink *s)
 	s->corked = true;
 }
 
+/*
+ * Where relayed lines may go in the queue: below qcap - reserve, moving
+ * the queue to its start first when fewer than want bytes are free there.
+ * Keeping them out of the reserve's end of the buffer also keeps the
+ * pages a flood touches the same from one stall to the next (RSS).
+ */
+static size_t
+relay_end(struct sink *s, size_t want)
+{
+	size_t limit = s->qcap - s->reserve, used = s->qhead + s->qlen;
+
+	if (s->qhead > 0 && (used >= limit || limit - used < want)) {
+		memmove(s->q, s->q + s->qhead, s->qlen);
+		s->qhead = 0;
+		used = s->qlen;
+	}
+	return used >= limit ? 0 : limit - used;
+}
+
 int
 sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
     const char *c, size_t cn)
@@ -184,15 +267,13 @@ sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
 	size_t n = an + bn + cn + 1;
 	char *q;
 
-	if (s->broken) {
+	if (s->broken || n > s->qcap - s->qlen) {
 		s->dropped += n;
-		return -EPIPE;
+		s->dropped_lines++;
+		return s->broken ? -EPIPE : -ENOBUFS;
 	}
-	if (n > s->qcap - s->qlen) {
-		s->dropped += n;
-		return -ENOBUFS;
-	}
-	if (s->qhead + s->qlen + n > s->qcap) {
+	/* A relayed line: below the reserve when it can be (relay_end()). */
+	if (relay_end(s, n) < n && s->qhead + s->qlen + n > s->qcap) {
 		memmove(s->q, s->q + s->qhead, s->qlen);
 		s->qhead = 0;
 	}
@@ -208,11 +289,7 @@ sink_write3(struct sink *s, const char *a, size_t an, const char *b, size_t bn,
 char *
 sink_space(struct sink *s, size_t want, size_t *ret_n)
 {
-	if (s->qhead > 0 && s->qcap - s->qhead - s->qlen < want) {
-		memmove(s->q, s->q + s->qhead, s->qlen);
-		s->qhead = 0;
-	}
-	*ret_n = s->qcap - s->qhead - s->qlen;
+	*ret_n = relay_end(s, want);
 	return s->q + s->qhead + s->qlen;
 }
 
@@ -243,7 +320,9 @@ sink_uncork(struct sink *s)
 size_t
 sink_room(const struct sink *s)
 {
-	return s->qcap - s->qlen;
+	size_t free_bytes = s->qcap - s->qlen;
+
+	return free_bytes > s->reserve ? free_bytes - s->reserve : 0;
 }
 
 size_t
@@ -263,7 +342,7 @@ sink_write(struct sink *s, const void *buf, size_t n)
 	const char *p = buf;
 
 	if (s->broken) {
-		s->dropped += n;
+		lose(s, p, n);
 		return -EPIPE;
 	}
 	if (s->qlen == 0 && !s->corked) {
@@ -272,7 +351,7 @@ sink_write(struct sink *s, const void *buf, size_t n)
 
 			if (w < 0) {
 				s->broken = true;
-				s->dropped += n;
+				lose(s, p, n);
 				return -EPIPE;
 			}
 			if (w == 0)
@@ -284,7 +363,7 @@ sink_write(struct sink *s, const void *buf, size_t n)
 			return 0;
 	}
 	if (n > s->qcap - s->qlen) {
-		s->dropped += n;
+		lose(s, p, n);
 		return -ENOBUFS;
 	}
 	if (s->qhead + s->qlen + n > s->qcap) {
@@ -298,21 +377,96 @@ sink_write(struct sink *s, const void *buf, size_t n)
 }
 
 /*
- * Push out what is queued, waiting at most timeout_ms.  This is the one
- * place a sink waits; it is called only on the way out, after the last
- * event, when there is nothing left to reap or forward.
+ * Push out what every shared sink holds, all of them together, until
+ * deadline_ms.  This is the one place a sink waits; it is called only on
+ * the way out, when there is nothing left to reap or forward, and its
+ * deadline is what is left of the shutdown budget.
  */
 void
-sink_flush(struct sink *s, int timeout_ms)
+sink_flush_all(uint64_t deadline_ms)
 {
-	struct pollfd p = { .fd = s->fd, .events = POLLOUT };
+	struct pollfd p[SINK_SHARED_MAX];
+	size_t i, n;
+	uint64_t now;
 
-	drain(s);
-	while (s->qlen > 0 && !s->broken && timeout_ms > 0) {
-		if (poll(&p, 1, 10) < 0 && errno != EINTR)
-			break;
-		timeout_ms -= 10;
-		drain(s);
+	for (;;) {
+		for (i = 0, n = 0; i < nshared; i++) {
+			struct sink *s = &shared[i].s;
+
+			drain(s);
+			watch(s);
+			if (s->qlen > 0 && !s->broken) {
+				p[n].fd = s->fd;
+				p[n].events = POLLOUT;
+				p[n++].revents = 0;
+			}
+		}
+		now = loop_now_ms();
+		if (n == 0 || now >= deadline_ms)
+			return;
+		if (poll(p, n,
+		        deadline_ms - now > 50
+		            ? 50
+		            : (int)(deadline_ms - now)) < 0 &&
+		    errno != EINTR)
+			return;
 	}
-	watch(s);
+}
+
+/*
+ * Drop what nobody started to write: after the line that is half out, if
+ * one is.  Counted as dropped; returns the lines.
+ */
+static uint64_t
+discard(struct sink *s)
+{
+	const char *q = s->q + s->qhead, *nl;
+	size_t keep = 0;
+	uint64_t lines;
+
+	if (s->qlen == 0)
+		return 0;
+	if (!s->at_line_start) {
+		nl = memchr(q, '\n', s->qlen);
+		keep = nl ? (size_t)(nl - q) + 1 : s->qlen;
+	}
+	lines = count_lines(q + keep, s->qlen - keep);
+	s->dropped += s->qlen - keep;
+	s->dropped_lines += lines;
+	s->qlen = keep;
+	return lines;
+}
+
+uint64_t
+sink_discard_all(void)
+{
+	uint64_t lines = 0;
+	size_t i;
+
+	for (i = 0; i < nshared; i++)
+		lines += discard(&shared[i].s);
+	return lines;
+}
+
+uint64_t
+sink_dropped_all(void)
+{
+	uint64_t lines = 0;
+	size_t i;
+
+	for (i = 0; i < nshared; i++)
+		lines += shared[i].s.dropped_lines;
+	return lines;
+}
+
+uint64_t
+sink_pending_lines_all(void)
+{
+	uint64_t lines = 0;
+	size_t i;
+
+	for (i = 0; i < nshared; i++)
+		lines += count_lines(shared[i].s.q + shared[i].s.qhead,
+		    shared[i].s.qlen);
+	return lines;
 }

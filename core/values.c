@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -230,6 +231,36 @@ value_words(const char *s, char *buf, size_t bufcap, char **argv,
 	return 0;
 }
 
+/*
+ * A word takes at least one character and one separator of S, and its
+ * copy at most its characters and a NUL: so (len + 1) / 2 words and
+ * len + words bytes always suffice.
+ */
+int
+value_words_alloc(const char *s, char ***ret_argv, size_t *ret_argc,
+    const char **ret_err)
+{
+	size_t len = s ? strlen(s) : 0, maxw = len / 2 + 2, argc;
+	char **argv;
+	int r;
+
+	argv = malloc((maxw + 1) * sizeof(*argv) + len + maxw + 1);
+	if (!argv) {
+		if (ret_err)
+			*ret_err = "out of memory";
+		return -ENOMEM;
+	}
+	r = value_words(s, (char *)(argv + maxw + 1), len + maxw + 1, argv,
+	    maxw + 1, &argc, ret_err);
+	if (r < 0) {
+		free(argv);
+		return r;
+	}
+	*ret_argv = argv;
+	*ret_argc = argc;
+	return 0;
+}
+
 /* Copies the LEN bytes at S into DST (of CAP bytes) as a string, or fails
  * when they do not fit: the parsers below split "A/B" and "A..B" without
  * writing into the caller's string. */
@@ -364,14 +395,13 @@ static const struct {
  * (_NSIG - 1 on x86 and arm; MIPS alone goes to 127). */
 #define VALUES_SIGNAL_MAX 64
 
-/* RTMIN, RTMIN+N, RTMAX, RTMAX-N as kill(1) writes them.  SIGRTMIN is
- * looked up at run time because the C library keeps a few real-time
- * signals for itself (glibc two, musl three). */
+/* RTMIN, RTMIN+N, RTMAX, RTMAX-N as kill(1) writes them, numbered as
+ * glibc does (values.h), whatever the C library we are built with. */
 static int
 realtime_signal(const char *s, int *ret_sig)
 {
 	unsigned long n = 0;
-	int base, sig;
+	int sig;
 	bool max;
 
 	if (strncasecmp(s, "RTMIN", 5) == 0)
@@ -380,15 +410,14 @@ realtime_signal(const char *s, int *ret_sig)
 		max = true;
 	else
 		return -EINVAL;
-	base = max ? SIGRTMAX : SIGRTMIN;
 	s += 5;
 	if (*s) {
 		if (*s != (max ? '-' : '+') ||
 		    value_uint(s + 1, VALUES_SIGNAL_MAX, &n) < 0)
 			return -EINVAL;
 	}
-	sig = max ? base - (int)n : base + (int)n;
-	if (sig < SIGRTMIN || sig > SIGRTMAX)
+	sig = max ? VALUES_RTMAX - (int)n : VALUES_RTMIN + (int)n;
+	if (sig < VALUES_RTMIN || sig > VALUES_RTMAX)
 		return -EINVAL;
 	*ret_sig = sig;
 	return 0;

@@ -10,7 +10,8 @@
  * writes its ret_* only on success.
  *
  * Public API: value_duration_ms(), value_bool(), value_uint(),
- * value_events_dest(), value_words(), value_restart_limit(),
+ * value_events_dest(), value_words(), value_words_alloc(),
+ * value_restart_limit(),
  * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
  * value_rlimit().
  */
@@ -40,6 +41,10 @@ bool value_events_dest(const char *s);
  * each with a static message in *ret_err. */
 int value_words(const char *s, char *buf, size_t bufcap, char **argv,
     size_t argvcap, size_t *ret_argc, const char **ret_err);
+/* The same into one allocation of the right size, whatever the length of
+ * S: *ret_argv ends with NULL and is released with free().  -ENOMEM too. */
+int value_words_alloc(const char *s, char ***ret_argv, size_t *ret_argc,
+    const char **ret_err);
 /* "N/DURATION": N in 1..VALUES_RESTARTS_MAX, DURATION above zero. */
 int value_restart_limit(const char *s, unsigned int *ret_count,
     uint64_t *ret_window_ms);
@@ -48,7 +53,16 @@ int value_backoff_range(const char *s, uint64_t *ret_first_ms,
     uint64_t *ret_cap_ms);
 /* One NAME=VALUE environment word; *ret_name_len is NAME's length. */
 int value_env_entry(const char *s, size_t *ret_name_len);
-/* A signal by name (TERM, SIGTERM, term, RTMIN+3) or number (1..64). */
+/*
+ * The real-time signals as glibc, Docker and `kill -l` name them: RTMIN is
+ * the kernel's 34 (glibc keeps 32 and 33), RTMIN+N up to RTMIN+15, then
+ * RTMAX-14 .. RTMAX = 64.  Not musl's SIGRTMIN (35: it keeps three), so
+ * that `stop_signal = RTMIN+3` is the signal a glibc service expects.
+ */
+#define VALUES_RTMIN 34
+#define VALUES_RTMAX 64
+/* A signal by name (TERM, SIGTERM, term, RTMIN+3, RTMAX-2) or number
+ * (1..64). */
 int value_signal(const char *s, int *ret_sig);
 /* An octal mode such as a umask: 022, 0027, 077; at most 0777. */
 int value_mode(const char *s, unsigned int *ret_mode);

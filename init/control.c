@@ -33,12 +33,16 @@ struct client {
 	size_t len;
 };
 
+/* Slots for both kinds: requests under way and waiters. */
+#define CONTROL_SLOTS (CONTROL_MAX_CLIENTS + CONTROL_MAX_WAITERS)
+
 static struct {
 	struct loop_io io;
 	struct loop_timer accept_timer; /* accepting again after EMFILE */
 	char path[108];
 	bool listening;
-	struct client clients[CONTROL_MAX_CLIENTS];
+	struct client clients[CONTROL_SLOTS];
+	unsigned int nrequests, nwaiters;
 } ctl;
 
 /* How the last run ended: {"code": N}, {"signal": "NAME"} or null. */
@@ -47,16 +51,17 @@ last_exit_json(const struct svc *s)
 {
 	char buf[24];
 
-	if (!s->has_exited) {
+	/* The last run's end, also while a new run starts. */
+	if (!s->exited_once) {
 		ev_null("last_exit");
 		return;
 	}
 	ev_obj_begin("last_exit");
-	if (WIFSIGNALED(s->wstatus))
+	if (WIFSIGNALED(s->last_wstatus))
 		ev_str("signal",
-		    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
+		    sig_name(WTERMSIG(s->last_wstatus), buf, sizeof(buf)));
 	else
-		ev_int("code", WEXITSTATUS(s->wstatus));
+		ev_int("code", WEXITSTATUS(s->last_wstatus));
 	ev_obj_end();
 }
 
@@ -101,6 +106,10 @@ drop(struct client *c)
 		loop_io_del(&c->io);
 		close(c->io.fd);
 	}
+	if (c->used && c->waiting)
+		ctl.nwaiters--;
+	else if (c->used)
+		ctl.nrequests--;
 	c->io.fd = -1;
 	c->used = false;
 	c->waiting = false;
@@ -212,7 +221,12 @@ answer(struct client *c)
 	} else if (strcmp(c->req, "wait-ready") == 0) {
 		if ((w = wait_answer()))
 			reply(c, w, strlen(w));
+		else if (ctl.nwaiters >= CONTROL_MAX_WAITERS)
+			reply_error(c, "too many wait-ready clients");
 		else {
+			/* From the requests' count to the waiters'. */
+			ctl.nrequests--;
+			ctl.nwaiters++;
 			c->waiting = true;
 			loop_timer_cancel(&c->timer);
 			(void)loop_io_mod(&c->io, EPOLLRDHUP);
@@ -306,7 +320,9 @@ on_accept(struct loop_io *io, uint32_t revents)
 				pause_accepting();
 			return;
 		}
-		for (k = 0; k < CONTROL_MAX_CLIENTS && !c; k++)
+		for (k = 0; k < CONTROL_SLOTS && !c &&
+		     ctl.nrequests < CONTROL_MAX_CLIENTS;
+		     k++)
 			if (!ctl.clients[k].used)
 				c = &ctl.clients[k];
 		if (!c) {
@@ -319,6 +335,7 @@ on_accept(struct loop_io *io, uint32_t revents)
 		}
 		memset(c, 0, sizeof(*c));
 		c->used = true;
+		ctl.nrequests++;
 		c->io.fd = fd;
 		c->io.events = EPOLLIN | EPOLLRDHUP;
 		c->io.cb = on_client;
@@ -390,7 +407,7 @@ control_listen(const char *path)
 	struct stat st;
 	int fd, i;
 
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+	for (i = 0; i < CONTROL_SLOTS; i++)
 		ctl.clients[i].io.fd = -1;
 	if (!path || !*path)
 		return 0;
@@ -485,7 +502,7 @@ control_notify(void)
 
 	if (!w)
 		return;
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+	for (i = 0; i < CONTROL_SLOTS; i++)
 		if (ctl.clients[i].used && ctl.clients[i].waiting)
 			reply(&ctl.clients[i], w, strlen(w));
 }
@@ -495,7 +512,7 @@ control_close(void)
 {
 	int i;
 
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+	for (i = 0; i < CONTROL_SLOTS; i++)
 		if (ctl.clients[i].used)
 			drop(&ctl.clients[i]);
 	if (ctl.listening) {
@@ -630,18 +647,23 @@ control_client_main(const char *cmd, int argc, char **argv)
 		}
 	}
 	deadline = now_ms() + timeout;
-	fd = client_connect(path, deadline, wait, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, "agent-init %s: %s\n", cmd, err);
-		return 1;
-	}
-	r = client_ask(fd, wait ? "wait-ready\n" : "status\n", deadline, buf,
-	    sizeof(buf), err, sizeof(err));
-	close(fd);
-	if (r < 0) {
-		fprintf(stderr, "agent-init %s: %s\n", cmd, err);
-		return 1;
-	}
+	/* "busy": every request slot is taken for a moment (clients that
+	 * have not sent their request yet); ask again, within the deadline. */
+	do {
+		fd = client_connect(path, deadline, wait, err, sizeof(err));
+		if (fd < 0) {
+			fprintf(stderr, "agent-init %s: %s\n", cmd, err);
+			return 1;
+		}
+		r = client_ask(fd, wait ? "wait-ready\n" : "status\n", deadline,
+		    buf, sizeof(buf), err, sizeof(err));
+		close(fd);
+		if (r < 0) {
+			fprintf(stderr, "agent-init %s: %s\n", cmd, err);
+			return 1;
+		}
+	} while (strcmp(buf, "{\"error\":\"busy\"}\n") == 0 &&
+	    now_ms() + 50 < deadline && poll(NULL, 0, 50) == 0);
 	if (strstr(buf, "\"error\"")) {
 		fprintf(stderr, "agent-init %s: %s", cmd, buf);
 		return 1;

@@ -9,11 +9,15 @@
  * (or fails, or shuts down); the client bounds the wait.
  *
  * The server side lives in PID 1's loop and never blocks: non-blocking
- * sockets, at most CONTROL_MAX_CLIENTS at once (more are refused), a
+ * sockets, at most CONTROL_MAX_CLIENTS with a request under way (more are
+ * told "busy", and `agent-init status` asks again until its deadline), a
  * request must arrive within CONTROL_REQ_TIMEOUT_MS, every reply is
  * small and written with MSG_DONTWAIT (a client that does not read it
- * loses it).  The socket is mode 0600 and each peer is checked with
- * SO_PEERCRED: root or our own uid, else an error reply.
+ * loses it).  `wait-ready` clients that wait have a limit of their own,
+ * CONTROL_MAX_WAITERS, so that however many wait, `status` (Docker's
+ * HEALTHCHECK, a Kubernetes probe) is still answered.  The socket is mode
+ * 0600 and each peer is checked with SO_PEERCRED: root or our own uid,
+ * else an error reply.
  *
  * Public API: control_listen(), control_notify(), control_close(),
  * control_client_main().
@@ -25,6 +29,7 @@
 
 #define CONTROL_DEFAULT_PATH "/run/agent-init/control.sock"
 #define CONTROL_MAX_CLIENTS 32
+#define CONTROL_MAX_WAITERS 32
 #define CONTROL_REQ_MAX 256
 #define CONTROL_REQ_TIMEOUT_MS 2000
 /* Out of descriptors: how long accepting waits before it tries again. */

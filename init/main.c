@@ -41,6 +41,7 @@
 #include "reap.h"
 #include "sandbox.h"
 #include "signals.h"
+#include "sink.h"
 #include "supervisor.h"
 #include "values.h"
 
@@ -122,7 +123,7 @@ static struct {
 	bool checks_gate; /* enforce: services wait for the verdicts */
 	int exit_early; /* a required check failed: 69 */
 	char exit_early_reason[320];
-	struct svc svcs[CONFIG_MAX_SERVICES + 2];
+	struct svc *svcs; /* the file's, --dockerd's and the command's */
 	size_t nsvcs;
 } g;
 
@@ -290,7 +291,7 @@ load_config(void)
 		fprintf(stderr, "agent-init: %s\n", err);
 		exit(EXIT_CONFIG);
 	}
-	if (!g.a.events && g.cfg.events[0])
+	if (!g.a.events && *g.cfg.events)
 		g.a.events = g.cfg.events;
 	if (!g.a.stop_timeout_set && g.cfg.stop_timeout_set)
 		g.a.stop_timeout_ms = g.cfg.stop_timeout_ms;
@@ -335,11 +336,11 @@ apply_env(void)
 {
 	static const struct {
 		const char *env;
-		char *dst;
+		const char **dst;
 	} paths[] = {
-		{ "AGENT_INIT_READY_FILE", g.cfg.ready_file },
-		{ "AGENT_INIT_CONTROL_SOCKET", g.cfg.control_socket },
-		{ "AGENT_INIT_TERMINATION_LOG", g.cfg.termination_log },
+		{ "AGENT_INIT_READY_FILE", &g.cfg.ready_file },
+		{ "AGENT_INIT_CONTROL_SOCKET", &g.cfg.control_socket },
+		{ "AGENT_INIT_TERMINATION_LOG", &g.cfg.termination_log },
 	};
 	const char *v;
 	size_t i;
@@ -348,9 +349,9 @@ apply_env(void)
 		v = getenv(paths[i].env);
 		if (!v)
 			continue;
-		if ((*v && *v != '/') || strlen(v) >= CONFIG_VALUE_MAX)
+		if ((*v && *v != '/') || strlen(v) > CONFIG_LINE_MAX)
 			env_error(paths[i].env, v, "an absolute path");
-		memcpy(paths[i].dst, v, strlen(v) + 1);
+		*paths[i].dst = v;
 	}
 	if ((v = getenv("AGENT_INIT_CHECKS")) &&
 	    config_parse_checks(v, &g.cfg.checks) < 0)
@@ -421,16 +422,22 @@ setup(int argc, char **argv)
 	apply_env();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
+	/*
+	 * The events destination first, before agent-init has a descriptor
+	 * of its own: `--events fd:4` without the `4>` redirection must find
+	 * fd 4 closed (EBADF, exit 64), not the loop's timerfd, which it
+	 * would then take over and close.
+	 */
+	if ((r = events_open(g.a.events)) < 0) {
+		fprintf(stderr, "agent-init: --events %s: %s\n",
+		    g.a.events ? g.a.events : "stdout", strerror(-r));
+		exit(EXIT_USAGE);
+	}
 	if ((r = loop_init()) < 0) {
 		fprintf(stderr,
 		    "agent-init: cannot create the event loop: %s\n",
 		    strerror(-r));
 		exit(EXIT_FAILURE);
-	}
-	if ((r = events_open(g.a.events)) < 0) {
-		fprintf(stderr, "agent-init: --events %s: %s\n",
-		    g.a.events ? g.a.events : "stdout", strerror(-r));
-		exit(EXIT_USAGE);
 	}
 	cloexec_inherited_fds();
 	if (!g.pid1)
@@ -507,6 +514,40 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 	g.nsvcs++;
 }
 
+/*
+ * `ready = log:` reads the service's output, which raw output does not
+ * capture.  check-config refuses it in the file; a raw mode that comes
+ * from --output or AGENT_INIT_OUTPUT would turn a good file into one
+ * whose probe waits for ever, so it is refused here, before anything
+ * starts (a service with its own `output` keeps it).
+ */
+static void
+check_log_probes(enum output_mode mode)
+{
+	unsigned int i, k;
+
+	if (mode != OUTPUT_RAW || !g.a.output)
+		return;
+	for (i = 0; i < g.cfg.nservices; i++) {
+		const struct service_conf *c = &g.cfg.services[i];
+
+		if (c->output != OUTPUT_INHERIT)
+			continue;
+		for (k = 0; k < c->nready; k++)
+			if (c->ready[k].kind == PROBE_LOG) {
+				fprintf(stderr,
+				    "agent-init: --output raw "
+				    "(AGENT_INIT_OUTPUT): %s:%u: [service %s] "
+				    "waits for `ready = log:%.60s`, which raw "
+				    "output cannot see; give it `output = "
+				    "prefix` or another probe\n",
+				    g.config_path, c->ready[k].line, c->name,
+				    c->ready[k].arg);
+				exit(EXIT_USAGE);
+			}
+	}
+}
+
 static void
 add_services(void)
 {
@@ -514,6 +555,14 @@ add_services(void)
 	uint64_t seed = jitter_seed();
 	unsigned int i;
 	struct svc *s;
+
+	check_log_probes(mode);
+	g.svcs = calloc(g.cfg.nservices + 2, sizeof(*g.svcs));
+	if (!g.svcs) {
+		fprintf(stderr, "agent-init: %u services: out of memory\n",
+		    g.cfg.nservices);
+		exit(EXIT_FAILURE);
+	}
 
 	for (i = 0; i < g.cfg.nservices; i++) {
 		s = &g.svcs[g.nsvcs];
@@ -702,11 +751,38 @@ netcheck_main(int argc, char **argv)
 	return sm.fail ? 1 : 0;
 }
 
+/* The last moment of the budget is for the exit line. */
+#define EXIT_LINE_MS 100
+
+/*
+ * The way out: what the queues still hold goes out within what is left of
+ * the shutdown budget, all streams together; a reader that never reads
+ * cannot make the shutdown longer than stop_timeout.  What could not be
+ * written is counted: in the `exit` line (which gets the last moment and
+ * the room of the lines nobody started to write) and in the termination
+ * log.
+ */
+static void
+finish_output(int status, const char *reason)
+{
+	uint64_t end = sup_exit_deadline_ms(), now = loop_now_ms();
+
+	sink_flush_all(end > now + EXIT_LINE_MS ? end - EXIT_LINE_MS : now);
+	(void)sink_discard_all();
+	ev_begin("exit");
+	ev_int("status", status);
+	ev_str("reason", reason);
+	ev_int("dropped", (long long)sink_dropped_all());
+	ev_emit();
+	sink_flush_all(end);
+	sup_report_dropped(sink_dropped_all() + sink_pending_lines_all());
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sup_opts so;
-	int status, flush_ms;
+	int status;
 
 	setup(argc, argv);
 	emit_start();
@@ -768,16 +844,8 @@ main(int argc, char **argv)
 	}
 
 	status = g.exit_early ? g.exit_early : sup_exit_status();
-	ev_begin("exit");
-	ev_int("status", status);
-	ev_str("reason",
-	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
-	ev_emit();
 	control_close();
-	/* Bounded: a reader that stopped reading cannot keep PID 1 alive,
-	 * but it gets what is left of the shutdown budget (at least 1 s). */
-	flush_ms = sup_time_left_ms() > 1000 ? (int)sup_time_left_ms() : 1000;
-	output_flush(flush_ms);
-	events_flush(flush_ms);
+	finish_output(status,
+	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
 	return status;
 }

@@ -267,8 +267,8 @@ caps_check(const struct check_conf *k)
 {
 	struct check_result *r = check_new("capabilities", k ? k->name : "",
 	    "self", (k && k->required) || ck.o.dockerd);
-	char want[CONFIG_VALUE_MAX * 2] = "", missing[512] = "", *w,
-	                             *save = NULL;
+	char want[CONFIG_CAPS_MAX * 2] = "", missing[512] = "", *w,
+	                            *save = NULL;
 	char facts[256], sets[120];
 	size_t mlen = 0, i, wl;
 	const struct host_facts *f = checks_facts();

@@ -2,6 +2,7 @@
 # Install the Debian packages the build, the tests and the benchmarks need.
 # A no-op (one dpkg-query) when everything is there.  As root with apt it
 # installs what is missing; otherwise it prints the exact command and fails.
+# (systemd: for systemd-notify, which the notify tests run from a service.)
 set -eu
 
 PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
@@ -11,7 +12,8 @@ python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap
 strace
 tini dumb-init catatonit hyperfine s6 runit supervisor
 docker.io dnsmasq tinyproxy iptables nftables curl
-gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db"
+gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db
+systemd"
 
 missing=""
 for p in $PKGS; do

@@ -59,6 +59,9 @@ for mode in "${modes[@]}"; do
 		WRAP
 		;;
 	valgrind)
+		# --vgdb=no: every agent-init here is PID 1 of its namespace,
+		# and vgdb's FIFOs in /tmp are named after the pid: runs side by
+		# side (make test in several trees) would collide on them.
 		bin=$PWD/build/valgrind/agent-init
 		cat >"$wrap" <<-WRAP
 		#!/bin/sh

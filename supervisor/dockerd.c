@@ -160,20 +160,20 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 	config_service_defaults(&p->conf, "dockerd");
 	/* For status and events only: the argv above is what runs. */
 	for (i = 0, clen = 0; i < argc; i++) {
-		int n = snprintf(p->conf.command + clen,
-		    sizeof(p->conf.command) - clen, "%s%s", i ? " " : "",
-		    p->argv[i]);
+		int n = snprintf(p->cmdline + clen, sizeof(p->cmdline) - clen,
+		    "%s%s", i ? " " : "", p->argv[i]);
 
-		if (n < 0 || (size_t)n >= sizeof(p->conf.command) - clen)
+		if (n < 0 || (size_t)n >= sizeof(p->cmdline) - clen)
 			break;
 		clen += (size_t)n;
 	}
+	p->conf.command = p->cmdline;
 	p->conf.ready[0].kind = PROBE_NOTIFY;
+	p->conf.ready[0].arg = "";
 	p->conf.ready[1].kind = PROBE_UNIX_HTTP;
-	snprintf(p->conf.ready[1].target, sizeof(p->conf.ready[1].target), "%s",
+	snprintf(p->conf.ready[1].host, sizeof(p->conf.ready[1].host), "%s",
 	    sock);
-	snprintf(p->conf.ready[1].path, sizeof(p->conf.ready[1].path),
-	    "/_ping");
+	p->conf.ready[1].arg = "/_ping";
 	p->conf.nready = 2;
 	p->conf.ready_timeout_ms = 60000;
 	p->conf.restart = RESTART_ALWAYS;

@@ -29,6 +29,7 @@
 struct dockerd_preset {
 	struct service_conf conf;
 	char buf[4096];
+	char cmdline[4096]; /* conf.command */
 	char *argv[DOCKERD_MAX_ARGS + 8];
 	char notes[DOCKERD_MAX_NOTES][160];
 	unsigned int nnotes;

@@ -61,16 +61,16 @@ launch_argv(struct svc *s, const struct service_conf *conf, char **argv)
 		s->argv = argv;
 		return 0;
 	}
-	s->argv = s->argvbuf;
 	if (conf->shell) {
-		s->argvbuf[0] = (char *)"/bin/sh";
-		s->argvbuf[1] = (char *)"-c";
-		s->argvbuf[2] = (char *)conf->command;
-		s->argvbuf[3] = NULL;
+		s->shell_argv[0] = (char *)"/bin/sh";
+		s->shell_argv[1] = (char *)"-c";
+		s->shell_argv[2] = (char *)conf->command;
+		s->shell_argv[3] = NULL;
+		s->argv = s->shell_argv;
 		return 0;
 	}
-	return value_words(conf->command, s->argbuf, sizeof(s->argbuf),
-	           s->argvbuf, CONFIG_MAX_WORDS + 1, &argc, &msg) < 0
+	/* As long as the command is: one allocation, kept for good. */
+	return value_words_alloc(conf->command, &s->argv, &argc, &msg) < 0
 	    ? -EINVAL
 	    : 0;
 }
@@ -159,12 +159,22 @@ launch_fork(struct svc *s)
 		s->oom_kills_at_start = -1;
 	if (devnull >= 0)
 		close(devnull);
-	output_after_fork(&s->out);
 	if (r < 0) {
+		output_after_fork(&s->out);
 		output_close(&s->out);
-		return cannot_start(s, "fork", r);
+		/* Out of descriptors is not a fork failure: say which. */
+		return cannot_start(s,
+		    r == -EMFILE || r == -ENFILE ? "exec report pipe" : "fork",
+		    r);
 	}
+	/*
+	 * The exec report before the output: epoll reports what is ready at
+	 * once in the order it was added, so a child that exec'd and wrote
+	 * before we got here has its report read before its first line
+	 * (service_start first, and the `log:` probe there for the line).
+	 */
 	watch_exec(s, errfd);
+	output_after_fork(&s->out);
 	return 0;
 }
 
@@ -212,8 +222,8 @@ describe_exit(struct svc *s)
 void
 launch_end(struct svc *s, int wstatus)
 {
-	s->wstatus = wstatus;
-	s->has_exited = true;
+	s->wstatus = s->last_wstatus = wstatus;
+	s->has_exited = s->exited_once = true;
 	loop_timer_cancel(&s->kill_timer);
 	loop_timer_cancel(&s->ready_timer);
 	loop_timer_cancel(&s->runtime_timer);
@@ -227,6 +237,8 @@ launch_end(struct svc *s, int wstatus)
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
 		(void)kill(-s->pgid, s->conf->stop_signal);
+		(void)kill(-s->pgid,
+		    SIGCONT); /* a stopped one would not see it */
 		loop_timer_arm(&s->group_timer,
 		    loop_now_ms() + s->conf->stop_timeout_ms);
 	}

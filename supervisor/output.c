@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,12 +20,14 @@
 #endif
 
 /*
- * Our stdout and stderr queues.  A quarter MiB each holds many lines of
- * slack before backpressure reaches the services.
+ * The sinks of our stdout and stderr (sink.h): one per stream, shared with
+ * the events when they go to the same stream, and the same sink for both
+ * when stdout and stderr are one pipe (2>&1).  Their queues hold many
+ * lines of slack before backpressure reaches the services.
  */
-static char q_out[256 * 1024], q_err[256 * 1024];
-static struct sink sinks[2];
+static struct sink *sinks[2];
 static bool sinks_ok[2];
+static bool sinks_opened;
 static struct out_stream *paused;
 /* Streams not yet at end-of-file: the shutdown waits for them. */
 static unsigned int nopen;
@@ -43,17 +46,15 @@ static void output_resume(void);
 static void
 sinks_open(void)
 {
-	static bool done;
-	int r, i;
+	int i;
 
-	if (done)
+	if (sinks_opened)
 		return;
-	done = true;
+	sinks_opened = true;
 	for (i = 0; i < 2; i++) {
-		r = sink_init(&sinks[i], i + 1, i ? q_err : q_out,
-		    i ? sizeof(q_err) : sizeof(q_out));
-		sinks_ok[i] = r == 0;
-		sinks[i].on_drain = output_resume;
+		sinks_ok[i] = sink_shared(i + 1, &sinks[i]) == 0;
+		if (sinks_ok[i])
+			sinks[i]->on_drain = output_resume;
 	}
 }
 
@@ -349,7 +350,7 @@ static bool
 fast_ok(const struct out_stream *st)
 {
 	const struct svc_out *o = st->owner;
-	const struct sink *k = &sinks[st->which - 1];
+	const struct sink *k = sinks[st->which - 1];
 
 	return o->mode == OUTPUT_PREFIX && o->prefix_len > 0 &&
 	    !st->continued && !(o->on_line && o->line_watch) &&
@@ -369,7 +370,7 @@ static size_t
 relay_fast(struct out_stream *st, size_t off)
 {
 	struct svc_out *o = st->owner;
-	struct sink *k = &sinks[st->which - 1];
+	struct sink *k = sinks[st->which - 1];
 	size_t pl = o->prefix_len, room, used = 0, lines = 0;
 	char *q = sink_space(k, OUTPUT_BUF_SIZE, &room);
 	/* Where the last lines start, for the tail. */
@@ -419,26 +420,46 @@ stream_room(const struct out_stream *st)
 {
 	if (st->owner->mode == OUTPUT_JSON)
 		return events_room();
-	if (!sinks_ok[st->which - 1] || sinks[st->which - 1].broken)
+	if (!sinks_ok[st->which - 1] || sinks[st->which - 1]->broken)
 		return (size_t)-1; /* nobody reads: do not stall the service */
-	return sink_room(&sinks[st->which - 1]);
+	return sink_room(sinks[st->which - 1]);
+}
+
+/*
+ * A line as `log` events.  Escaped, a line can outgrow an event (control
+ * bytes and invalid UTF-8 take six bytes each): it then goes out in as
+ * many events as it takes, each but the last marked continued, never cut
+ * without a trace.
+ */
+static void
+relay_json(struct out_stream *st, const char *line, size_t n, bool more)
+{
+	static const char cont[] = ",\"continued\":true";
+	size_t used;
+
+	do {
+		ev_begin("log");
+		ev_str("service", st->owner->name);
+		ev_str("stream", st->which == 1 ? "stdout" : "stderr");
+		used = ev_strn_part("line", line, n, sizeof(cont));
+		if (used < n || more)
+			ev_bool("continued", true);
+		ev_emit();
+		line += used;
+		n -= used;
+	} while (n > 0 && used > 0);
 }
 
 static void
 relay(struct out_stream *st, const char *line, size_t n, bool more)
 {
 	struct svc_out *o = st->owner;
+	bool cont = st->continued;
 
 	if (o->mode == OUTPUT_JSON) {
-		ev_begin("log");
-		ev_str("service", o->name);
-		ev_str("stream", st->which == 1 ? "stdout" : "stderr");
-		ev_strn("line", line, n);
-		if (more)
-			ev_bool("continued", true);
-		ev_emit();
+		relay_json(st, line, n, more);
 	} else if (sinks_ok[st->which - 1]) {
-		struct sink *k = &sinks[st->which - 1];
+		struct sink *k = sinks[st->which - 1];
 		size_t pl = o->name_len;
 
 		if (k->corked) {
@@ -462,8 +483,8 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 		/* The line may make the service ready: out with it first,
 		 * so that `service_ready` never comes before its line. */
 		if (o->mode != OUTPUT_JSON && sinks_ok[st->which - 1])
-			sink_push(&sinks[st->which - 1]);
-		o->on_line(o->data, line, n);
+			sink_push(sinks[st->which - 1]);
+		o->on_line(o->data, st->which, line, n, cont);
 	}
 }
 
@@ -515,7 +536,7 @@ relay_lines(struct out_stream *st, bool at_end)
 		    st->owner->mode != OUTPUT_JSON) {
 			/* Our batch may be what fills the queue: write it
 			 * out before deciding that the reader is slow. */
-			sink_push(&sinks[st->which - 1]);
+			sink_push(sinks[st->which - 1]);
 		}
 		if (stream_room(st) < stream_needed(st, n)) {
 			memmove(st->buf, st->buf + off, st->len - off);
@@ -567,7 +588,7 @@ static void
 pump_batched(struct out_stream *st)
 {
 	struct sink *k =
-	    st->owner->mode == OUTPUT_JSON ? NULL : &sinks[st->which - 1];
+	    st->owner->mode == OUTPUT_JSON ? NULL : sinks[st->which - 1];
 
 	if (k && sinks_ok[st->which - 1])
 		sink_cork(k);
@@ -641,11 +662,27 @@ output_busy(const struct svc_out *o)
 	    (o->s[1].open && o->s[1].paused);
 }
 
+/*
+ * A line of agent-init's own for whoever reads stderr rather than the
+ * events ("agent-init: NAME: why").  Through the stderr sink like every
+ * other line there: never a blocking write(2) to a descriptor whose reader
+ * stopped reading, and never cut by a relayed line.
+ */
 void
-output_flush(int timeout_ms)
+output_notice(const char *name, const char *text)
 {
-	if (sinks_ok[0])
-		sink_flush(&sinks[0], timeout_ms);
-	if (sinks_ok[1])
-		sink_flush(&sinks[1], timeout_ms);
+	char line[512];
+	int n;
+
+	sinks_open();
+	if (!sinks_ok[1])
+		return;
+	n = snprintf(line, sizeof(line), "agent-init: %s: %s\n", name, text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	(void)sink_write(sinks[1], line, (size_t)n);
 }

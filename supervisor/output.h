@@ -10,7 +10,8 @@
  *
  * Nothing is dropped and PID 1 never blocks: before relaying a line we
  * check that the destination queue (our stdout or stderr sink, or the
- * event sink in `json` mode) can take it whole.  If it cannot, the stream
+ * event sink in `json` mode) can take it whole, leaving the room kept for
+ * agent-init's own lines (sink.h).  If it cannot, the stream
  * stops being read (the service then blocks in write(2) once its pipe is
  * full) and resumes when the queue drains.
  *
@@ -20,7 +21,7 @@
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_busy(),
  * output_pending(), output_tail_json(), output_tail_text(),
- * output_open_streams(), output_on_idle(), output_flush().
+ * output_open_streams(), output_on_idle(), output_notice().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
@@ -71,8 +72,11 @@ struct svc_out {
 	char *tail;
 	unsigned int tail_cap, tail_head, tail_count;
 	/* Every complete line (and piece), for `log:` probes, while
-	 * line_watch is set. */
-	void (*on_line)(void *data, const char *line, size_t n);
+	 * line_watch is set: which stream (1, 2), and whether the piece
+	 * continues the stream's previous one (a line past
+	 * OUTPUT_LINE_MAX). */
+	void (*on_line)(void *data, int stream, const char *line, size_t n,
+	    bool cont);
 	bool line_watch;
 	void *data;
 };
@@ -101,7 +105,7 @@ size_t output_tail_text(const struct svc_out *o, char *buf, size_t cap);
 unsigned int output_open_streams(void);
 /* cb runs when the last open stream reaches end-of-file. */
 void output_on_idle(void (*cb)(void));
-/* At exit: write out what the sinks hold, within timeout_ms. */
-void output_flush(int timeout_ms);
+/* "agent-init: NAME: TEXT" on our stderr, through its sink. */
+void output_notice(const char *name, const char *text);
 
 #endif

@@ -5,14 +5,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "file.h"
@@ -159,19 +162,19 @@ target_addr(const struct probe_conf *c, struct sockaddr_storage *ss,
 	if (c->kind == PROBE_UNIX_HTTP) {
 		un->sun_family = AF_UNIX;
 		/* config_probe_parse() checked that it fits. */
-		memcpy(un->sun_path, c->target,
-		    strnlen(c->target, sizeof(un->sun_path) - 1));
+		memcpy(un->sun_path, c->host,
+		    strnlen(c->host, sizeof(un->sun_path) - 1));
 		*len = sizeof(*un);
 		return 0;
 	}
-	if (inet_pton(AF_INET, c->target, &a4->sin_addr) == 1)
+	if (inet_pton(AF_INET, c->host, &a4->sin_addr) == 1)
 		a4->sin_family = AF_INET;
-	else if (inet_pton(AF_INET6, c->target, &a6->sin6_addr) == 1)
+	else if (inet_pton(AF_INET6, c->host, &a6->sin6_addr) == 1)
 		a6->sin6_family = AF_INET6;
-	else if (strcasecmp(c->target, "localhost") == 0) {
+	else if (strcasecmp(c->host, "localhost") == 0) {
 		a4->sin_family = AF_INET;
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if ((r = hosts_addr(c->target, ss)) < 0)
+	} else if ((r = hosts_addr(c->host, ss)) < 0)
 		return r;
 	if (ss->ss_family == AF_INET) {
 		a4->sin_port = htons((uint16_t)c->port);
@@ -242,12 +245,32 @@ on_socket(struct loop_io *io, uint32_t revents)
 	    n == 0 ? "connection closed before a reply" : strerror(errno));
 }
 
+/* The GET request of an http or unix-http probe, made once (free()). */
+static char *
+http_request(const struct probe_conf *c, size_t *ret_len)
+{
+	static const char fmt[] = "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	                          "User-Agent: agent-init\r\n"
+	                          "Connection: close\r\n\r\n";
+	const char *host = c->kind == PROBE_UNIX_HTTP ? "localhost" : c->host;
+	size_t cap = sizeof(fmt) + strlen(c->arg) + strlen(host);
+	char *b = malloc(cap);
+	int n;
+
+	*ret_len = 0;
+	if (!b)
+		return NULL;
+	n = snprintf(b, cap, fmt, c->arg, host);
+	*ret_len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+	return b;
+}
+
 static void
 try_connect(struct probe *p)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char why[CONFIG_VALUE_MAX + 80];
+	char why[CONFIG_HOST_MAX + 80];
 	int fd, r;
 
 	if ((r = target_addr(p->conf, &ss, &len)) < 0) {
@@ -255,10 +278,10 @@ try_connect(struct probe *p)
 			snprintf(why, sizeof(why),
 			    "'%s' without DNS (use an "
 			    "IP address)",
-			    p->conf->target);
+			    p->conf->host);
 		else
 			snprintf(why, sizeof(why), "'%s': %s: %s",
-			    p->conf->target, hosts_path, file_error(r));
+			    p->conf->host, hosts_path, file_error(r));
 		retry(p, "cannot resolve %s", why);
 		return;
 	}
@@ -273,17 +296,8 @@ try_connect(struct probe *p)
 	p->io.data = p;
 	p->woff = 0;
 	p->rlen = 0;
-	p->wlen = 0;
-	if (p->conf->kind != PROBE_TCP) {
-		int n = snprintf(p->wbuf, sizeof(p->wbuf),
-		    "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: agent-init\r\n"
-		    "Connection: close\r\n\r\n",
-		    p->conf->path,
-		    p->conf->kind == PROBE_UNIX_HTTP ? "localhost"
-		                                     : p->conf->target);
-
-		p->wlen = n > 0 && (size_t)n < sizeof(p->wbuf) ? (size_t)n : 0;
-	}
+	if (p->conf->kind != PROBE_TCP && !p->wbuf)
+		p->wbuf = http_request(p->conf, &p->wlen);
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
@@ -299,15 +313,13 @@ try_connect(struct probe *p)
 static void
 try_exec(struct probe *p)
 {
-	char buf[CONFIG_VALUE_MAX * 2];
-	char *argv[CONFIG_MAX_WORDS + 1];
+	char **argv;
 	size_t argc;
 	const char *msg = NULL;
 	struct spawn_req req;
-	int errfd, devnull;
+	int errfd, devnull, r;
 
-	if (value_words(p->conf->target, buf, sizeof(buf), argv,
-	        CONFIG_MAX_WORDS + 1, &argc, &msg) < 0) {
+	if (value_words_alloc(p->conf->arg, &argv, &argc, &msg) < 0) {
 		retry(p, "exec: %s", msg ? msg : "bad command");
 		return;
 	}
@@ -318,16 +330,22 @@ try_exec(struct probe *p)
 	req.stdio[0] = devnull;
 	req.stdio[1] = devnull;
 	req.stdio[2] = devnull;
-	if (spawn_start(&req, &p->exec_pid, &errfd) < 0) {
+	if ((r = spawn_start(&req, &p->exec_pid, &errfd)) < 0) {
 		if (devnull >= 0)
 			close(devnull);
-		retry(p, "exec: %s", strerror(errno));
+		free(argv);
+		retry(p,
+		    r == -EMFILE || r == -ENFILE ? "exec: pipe: %s"
+		                                 : "exec: fork: %s",
+		    strerror(-r));
 		return;
 	}
 	if (devnull >= 0)
 		close(devnull);
 	close(errfd); /* its exit status says all we need */
-	snprintf(p->detail, sizeof(p->detail), "exec: running '%s'", argv[0]);
+	snprintf(p->detail, sizeof(p->detail), "exec: running '%.100s'",
+	    argv[0]);
+	free(argv);
 }
 
 static void
@@ -342,14 +360,14 @@ probe_try(struct probe *p)
 		pass(p);
 		break;
 	case PROBE_FILE:
-		if (stat(p->conf->target, &st) == 0)
+		if (stat(p->conf->arg, &st) == 0)
 			pass(p);
 		else
-			retry(p, "%s does not exist yet", p->conf->target);
+			retry(p, "%.120s does not exist yet", p->conf->arg);
 		break;
 	case PROBE_LOG:
 		snprintf(p->detail, sizeof(p->detail),
-		    "no output line contains '%.100s' yet", p->conf->target);
+		    "no output line contains '%.100s' yet", p->conf->arg);
 		break;
 	case PROBE_NOTIFY:
 		if (p->notified)
@@ -404,18 +422,73 @@ probe_stop(struct probe *p)
 	if (p->exec_pid > 0)
 		(void)kill(-p->exec_pid, SIGKILL);
 	p->exec_pid = 0;
+	free(p->wbuf);
+	p->wbuf = NULL;
+	p->wlen = 0;
+	free(p->carry);
+	p->carry = NULL;
+	p->carry_len = 0;
+}
+
+/*
+ * Does the text begin in the carry and end in the line?  The carry is at
+ * most tl - 1 bytes, so joining it to the first tl - 1 bytes of the line
+ * covers every place the text could straddle the two.
+ */
+static bool
+straddles(struct probe *p, const char *line, size_t n, const char *t, size_t tl)
+{
+	size_t take = n < tl - 1 ? n : tl - 1;
+
+	memcpy(p->carry + p->carry_len, line, take);
+	return memmem(p->carry, p->carry_len + take, t, tl) != NULL;
+}
+
+/* Keep the last tl - 1 bytes of carry + line for the next piece. */
+static void
+keep_end(struct probe *p, const char *line, size_t n, size_t tl)
+{
+	size_t keep = tl - 1, old;
+
+	if (n >= keep) {
+		memcpy(p->carry, line + n - keep, keep);
+		p->carry_len = keep;
+		return;
+	}
+	old = p->carry_len + n > keep ? keep - n : p->carry_len;
+	memmove(p->carry, p->carry + p->carry_len - old, old);
+	memcpy(p->carry + old, line, n);
+	p->carry_len = old + n;
 }
 
 void
-probe_on_line(struct probe *p, const char *line, size_t n)
+probe_on_line(struct probe *p, int stream, const char *line, size_t n,
+    bool cont)
 {
+	const char *t;
 	size_t tl;
 
 	if (!p->active || p->conf->kind != PROBE_LOG)
 		return;
-	tl = strlen(p->conf->target);
-	if (tl <= n && memmem(line, n, p->conf->target, tl))
+	t = p->conf->arg;
+	tl = strlen(t);
+	if (tl <= n && memmem(line, n, t, tl)) {
 		pass(p);
+		return;
+	}
+	if (tl < 2)
+		return;
+	if (!cont || stream != p->carry_stream)
+		p->carry_len = 0;
+	/* Room for the carry and as much of the next piece. */
+	if (!p->carry && !(p->carry = malloc(2 * tl)))
+		return;
+	if (p->carry_len && straddles(p, line, n, t, tl)) {
+		pass(p);
+		return;
+	}
+	keep_end(p, line, n, tl);
+	p->carry_stream = stream;
 }
 
 void
@@ -473,72 +546,164 @@ notify_parse(const char *buf, size_t n, struct notify_msg *ret)
 	}
 }
 
+/* Up to this many descriptors passed with one datagram are received (and
+ * closed); more are closed by the kernel, which comes to the same. */
+#define NOTIFY_FDS_MAX 16
+
+/*
+ * Who may speak for the service: its uid, and a sender that is alive and
+ * in its process group when the datagram is read.  The name is abstract,
+ * so anyone in the network namespace can send to it; a sender that has
+ * already exited (a short-lived process of another service) can no longer
+ * be placed in a group, so it does not count.  systemd-notify waits for
+ * its message to be handled (BARRIER=1, below) and is still there.
+ */
+static bool
+sender_allowed(const struct notify_sock *ns, const struct ucred *cred)
+{
+	if (!cred || cred->uid != ns->uid || cred->pid <= 0)
+		return false;
+	return ns->pgid <= 0 || getpgid(cred->pid) == ns->pgid;
+}
+
+/* The descriptors a datagram carried, and its credentials. */
+static const struct ucred *
+take_control(struct msghdr *mh, int *fds, size_t *ret_nfds)
+{
+	const struct ucred *cred = NULL;
+	struct cmsghdr *c;
+	size_t n = 0, k, nf;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_RIGHTS) {
+			nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (k = 0; k < nf && n < NOTIFY_FDS_MAX; k++)
+				memcpy(&fds[n++],
+				    CMSG_DATA(c) + k * sizeof(int),
+				    sizeof(int));
+		} else if (c->cmsg_type == SCM_CREDENTIALS)
+			cred = (const struct ucred *)(void *)CMSG_DATA(c);
+	}
+	*ret_nfds = n;
+	return cred;
+}
+
+/*
+ * One datagram: handled if its sender may speak, then the descriptors
+ * that came with it are closed.  Nobody hands us descriptors to keep; the
+ * one that matters is BARRIER=1's (sd_notify_barrier(3)): its sender
+ * waits until we close it, which tells it that everything it sent before
+ * has been handled.  False when there is nothing more to read.
+ */
+static bool
+notify_one(struct notify_sock *ns)
+{
+	char buf[4096];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred)) +
+		    CMSG_SPACE(NOTIFY_FDS_MAX * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = &ctl,
+		.msg_controllen = sizeof(ctl) };
+	int fds[NOTIFY_FDS_MAX];
+	size_t nfds, k;
+	const struct ucred *cred;
+	struct notify_msg m;
+	ssize_t n = recvmsg(ns->io.fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return false;
+	cred = take_control(&mh, fds, &nfds);
+	if (sender_allowed(ns, cred)) {
+		notify_parse(buf, (size_t)n, &m);
+		ns->on_msg(ns->data, &m);
+	}
+	for (k = 0; k < nfds; k++)
+		close(fds[k]);
+	return true;
+}
+
 static void
 on_notify_readable(struct loop_io *io, uint32_t revents)
 {
 	struct notify_sock *ns = io->data;
-	char buf[4096];
 	int i;
 
 	(void)revents;
 	/* A bounded number of datagrams per wake-up: fairness. */
-	for (i = 0; i < 16; i++) {
-		struct notify_msg m;
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(struct ucred))];
-		} ctl;
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr mh = { .msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = &ctl,
-			.msg_controllen = sizeof(ctl) };
-		struct cmsghdr *c;
-		const struct ucred *cred = NULL;
-		ssize_t n =
-		    recvmsg(io->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		pid_t pg;
+	for (i = 0; i < 16 && notify_one(ns); i++)
+		;
+}
 
-		if (n < 0)
-			return;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_RIGHTS) {
-				/* Nobody passes us descriptors: close them. */
-				int *fds = (int *)(void *)CMSG_DATA(c);
-				size_t k,
-				    nf = (c->cmsg_len - CMSG_LEN(0)) /
-				    sizeof(int);
+/*
+ * 128 random bits for a socket name.  PID 1 may run before the kernel's
+ * pool is initialised: never wait for it (GRND_NONBLOCK, then
+ * GRND_INSECURE where the kernel has it); the last resort only has to be
+ * different from the names of other agent-inits, not secret.
+ */
+static void
+random_name(char *buf, size_t cap)
+{
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+	uint64_t r[2];
+	struct timespec ts;
 
-				for (k = 0; k < nf; k++)
-					close(fds[k]);
-			} else if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SCM_CREDENTIALS)
-				cred =
-				    (const struct ucred *)(void *)CMSG_DATA(c);
-		}
-		if (!cred || cred->uid != ns->uid)
-			continue;
-		/* A sender already gone (systemd-notify from a script) is
-		 * judged by its uid alone. */
-		if (cred->pid > 0 && ns->pgid > 0 &&
-		    (pg = getpgid(cred->pid)) >= 0 && pg != ns->pgid)
-			continue;
-		notify_parse(buf, (size_t)n, &m);
-		ns->on_msg(ns->data, &m);
+	if (getrandom(r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r) &&
+	    getrandom(r, sizeof(r), GRND_INSECURE) != (ssize_t)sizeof(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r[0] = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
+		    (uint64_t)(uintptr_t)buf;
+		r[1] = (uint64_t)ts.tv_sec * 6364136223846793005ULL ^ r[0];
 	}
+	snprintf(buf, cap, "%016llx%016llx", (unsigned long long)r[0],
+	    (unsigned long long)r[1]);
+}
+
+/* Bind fd to a fresh random abstract name for service; 0 or -errno. */
+static int
+bind_random(int fd, struct notify_sock *n, const char *service)
+{
+	struct sockaddr_un un;
+	char rnd[40];
+	socklen_t len;
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		random_name(rnd, sizeof(rnd));
+		memset(&un, 0, sizeof(un));
+		un.sun_family = AF_UNIX;
+		snprintf(n->addr, sizeof(n->addr), "@agent-init-%s/%s", rnd,
+		    service);
+		memcpy(un.sun_path + 1, n->addr + 1, strlen(n->addr) - 1);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+		    strlen(n->addr));
+		if (bind(fd, (struct sockaddr *)&un, len) == 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -errno;
+	}
+	return -EADDRINUSE;
 }
 
 /*
  * An abstract unix datagram socket (sd_notify accepts "@name"): nothing
- * to create on a read-only filesystem, nothing to clean up, and the name
- * holds our pid so two agent-inits never collide.
+ * to create on a read-only filesystem, nothing to clean up.  The name is
+ * random: no other service can take it before us (bind it first, so that
+ * the service's start fails), and no other agent-init in the same network
+ * namespace (one Kubernetes pod, `--network container:X`) collides with
+ * ours.  It is made once and kept across restarts.
  */
 int
 notify_open(struct notify_sock *n, const char *service)
 {
-	struct sockaddr_un un;
-	socklen_t len;
 	int fd, r;
 
 	if (n->io.fd > 0 && n->io.added)
@@ -546,17 +711,13 @@ notify_open(struct notify_sock *n, const char *service)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	snprintf(n->addr, sizeof(n->addr), "@agent-init/%d/%s", (int)getpid(),
-	    service);
-	snprintf(un.sun_path + 1, sizeof(un.sun_path) - 1, "%s", n->addr + 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(n->addr));
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) <
-	        0 ||
-	    bind(fd, (struct sockaddr *)&un, len) < 0) {
+	    0) {
 		r = -errno;
+		close(fd);
+		return r;
+	}
+	if ((r = bind_random(fd, n, service)) < 0) {
 		close(fd);
 		return r;
 	}

@@ -44,7 +44,12 @@ struct probe {
 	uint64_t interval_ms;
 	struct loop_io io;
 	struct loop_timer timer;
-	char wbuf[CONFIG_VALUE_MAX * 2 + 64];
+	char *wbuf; /* an HTTP request, made at the first attempt */
+	/* log: the end of the last piece of a long line (up to the text's
+	 * length - 1), where the text may begin and go on in the next. */
+	char *carry;
+	size_t carry_len;
+	int carry_stream;
 	size_t wlen, woff;
 	char rbuf[256];
 	size_t rlen;
@@ -60,14 +65,17 @@ struct notify_msg {
 	char status[128];
 };
 
-/* A service's own sd_notify socket, abstract-namespace datagram. */
+/*
+ * A service's own sd_notify socket, abstract-namespace datagram, under a
+ * random name ("@agent-init-<128 random bits in hex>/NAME").
+ */
 struct notify_sock {
 	struct loop_io io;
-	char addr[80]; /* the NOTIFY_SOCKET value, "@..." */
+	char addr[108]; /* the NOTIFY_SOCKET value, "@..." */
 	/*
-	 * Who may speak: a datagram counts only from this uid and, while
-	 * its sender still runs, from a process of this group (the name is
-	 * abstract: anyone in the network namespace can send to it).
+	 * Who may speak: a datagram counts only from this uid and from a
+	 * sender alive in this group when it is read (the name is abstract:
+	 * anyone in the network namespace can send to it).
 	 */
 	uid_t uid;
 	pid_t pgid;
@@ -78,7 +86,13 @@ struct notify_sock {
 void probe_start(struct probe *p, const struct probe_conf *c,
     void (*done)(void *data), void *data);
 void probe_stop(struct probe *p);
-void probe_on_line(struct probe *p, const char *line, size_t n);
+/*
+ * A line (or a piece of a long one) of the service's output, on stream
+ * (1 or 2); cont: it continues that stream's previous piece, so the text
+ * may straddle the two.
+ */
+void probe_on_line(struct probe *p, int stream, const char *line, size_t n,
+    bool cont);
 /* True when pid was this probe's exec child. */
 bool probe_on_exit(struct probe *p, pid_t pid, int wstatus);
 /* The service got READY=1. */

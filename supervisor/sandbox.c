@@ -450,7 +450,7 @@ out:
 static uint64_t
 caps_of(const char *list)
 {
-	char buf[CONFIG_VALUE_MAX], *w, *save = NULL;
+	char buf[CONFIG_CAPS_MAX], *w, *save = NULL;
 	uint64_t mask = 0;
 
 	if (strcmp(list, "none") == 0)

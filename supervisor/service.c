@@ -210,12 +210,16 @@ act_nop(struct svc *s, struct svc_input *in)
 	(void)in;
 }
 
-/* One plain line for whoever reads stderr rather than the events. */
+/*
+ * One plain line for whoever reads stderr rather than the events, through
+ * the stderr sink (output_notice()): never a blocking write to a stderr
+ * whose reader stalled.
+ */
 static void
 fail_with(struct svc *s, int status, enum svc_event cause)
 {
 	s->fail_status = status;
-	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
+	output_notice(s->name, s->reason);
 	transition(s, SVC_FAILED, cause);
 }
 
@@ -245,6 +249,9 @@ act_spawn(struct svc *s, struct svc_input *in)
 		fail_with(s, 126, SVC_EV_START);
 		return;
 	}
+	/* Lines from the start on, for a first probe that reads them. */
+	s->out.line_watch = s->conf && s->conf->nready > 0 &&
+	    s->conf->ready[0].kind == PROBE_LOG;
 	transition(s, SVC_SPAWNED, SVC_EV_START);
 }
 
@@ -316,6 +323,20 @@ act_next(struct svc *s, struct svc_input *in)
 	next_probe(s);
 }
 
+/*
+ * The stop signal, then SIGCONT, as systemd does: a stopped process
+ * (SIGSTOP, a debugger, Ctrl-Z) would otherwise keep the stop signal
+ * pending until its SIGKILL, and its handler would never run.
+ */
+static void
+stop_signal(struct svc *s, int sig)
+{
+	bool group = s->signal_group || (s->conf && s->conf->kill_group);
+
+	if (svc_signal(s, sig, group) && sig != SIGKILL && sig != SIGCONT)
+		(void)svc_signal(s, SIGCONT, group);
+}
+
 /* Signal it and arm the kill deadline: STOPPING, for reason why. */
 static void
 begin_stop(struct svc *s, enum svc_why why, int sig, uint64_t deadline_ms,
@@ -325,8 +346,7 @@ begin_stop(struct svc *s, enum svc_why why, int sig, uint64_t deadline_ms,
 	probe_stop(&s->probe);
 	loop_timer_cancel(&s->ready_timer);
 	loop_timer_cancel(&s->restart_timer);
-	(void)svc_signal(s, sig,
-	    s->signal_group || (s->conf && s->conf->kill_group));
+	stop_signal(s, sig);
 	loop_timer_arm(&s->kill_timer, deadline_ms);
 	transition(s, SVC_STOPPING, cause);
 }
@@ -380,8 +400,7 @@ act_join(struct svc *s, struct svc_input *in)
 	if (s->why == SVC_WHY_SHUTDOWN)
 		return;
 	s->why = SVC_WHY_SHUTDOWN;
-	(void)svc_signal(s, in->sig,
-	    s->signal_group || (s->conf && s->conf->kill_group));
+	stop_signal(s, in->sig);
 	if (!s->kill_timer.armed || in->deadline_ms < s->kill_timer.deadline_ms)
 		loop_timer_arm(&s->kill_timer, in->deadline_ms);
 }
@@ -536,11 +555,19 @@ on_exec_report(struct loop_io *io, uint32_t revents)
 }
 
 static void
-on_line(void *data, const char *line, size_t n)
+on_line(void *data, int stream, const char *line, size_t n, bool cont)
 {
 	struct svc *s = data;
 
-	probe_on_line(&s->probe, line, n);
+	/*
+	 * A line of a run whose exec report is still unread (the loop saw
+	 * the output first): the report is there already (the child closed
+	 * its end when it exec'd, before it could write), so take it now,
+	 * which starts the `log:` probe this line may be for.
+	 */
+	if (s->state == SVC_SPAWNED && s->exec_io.fd >= 0)
+		read_exec_report(s);
+	probe_on_line(&s->probe, stream, line, n, cont);
 }
 
 static void

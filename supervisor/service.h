@@ -132,6 +132,9 @@ struct svc {
 	uint64_t delay_ms; /* the restart delay chosen at the last exit */
 	int wstatus;
 	bool has_exited; /* wstatus is the last run's */
+	/* How the last run ended, kept across restarts (`last_exit`). */
+	int last_wstatus;
+	bool exited_once;
 	int fail_status;
 	long long oom_kills_at_start;
 	struct loop_io exec_io;
@@ -161,9 +164,8 @@ struct svc {
 	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
-	/* argv storage for a command from the configuration */
-	char argbuf[CONFIG_VALUE_MAX * 2];
-	char *argvbuf[CONFIG_MAX_WORDS + 4];
+	/* argv of `shell = yes`; a split command is allocated at init */
+	char *shell_argv[4];
 };
 
 /*

@@ -45,6 +45,10 @@ struct spawn_error {
 	int err;
 };
 
+/*
+ * Fork and start the child.  -EMFILE or -ENFILE: no descriptor for the
+ * exec report pipe (fork(2) never says that); otherwise what fork(2) said.
+ */
 int spawn_start(const struct spawn_req *req, pid_t *ret_pid, int *ret_errfd);
 int spawn_read_error(int errfd, struct spawn_error *ret_err);
 int spawn_exec_status(int err);

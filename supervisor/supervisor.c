@@ -21,8 +21,6 @@
 #include "signals.h"
 #include "supervisor.h"
 
-#define SUP_MAX_SERVICES 64
-
 /* After the budget, how long we still wait for SIGKILLed processes to be
  * reaped before leaving anyway. */
 #define SUP_FINAL_GRACE_MS 200
@@ -42,8 +40,8 @@ enum sup_phase {
 
 static struct {
 	struct sup_opts o;
-	struct svc *svcs[SUP_MAX_SERVICES];
-	size_t n;
+	struct svc **svcs; /* n of them, in the order they were added */
+	size_t n, cap;
 	enum sup_phase phase;
 	bool ready_sent;
 	bool children_left;
@@ -56,9 +54,10 @@ static struct {
 	uint32_t waiting_sig;
 	uint64_t waiting_last_ms;
 	const struct svc *gave_up; /* a required service that gave up */
+	const struct svc *termination_svc; /* in the termination log */
 	bool in_change;
 	/* Changed while the supervisor was busy with another change. */
-	bool changed[SUP_MAX_SERVICES];
+	bool *changed; /* per service: changed meanwhile (sup.cap of them) */
 	bool ready_file_made;
 	bool change_again;
 	char exit_reason[320];
@@ -245,10 +244,8 @@ maybe_waiting(bool force)
 {
 	uint64_t now = loop_now_ms();
 	uint32_t h = 2166136261u;
-	char reasons[SUP_MAX_SERVICES][200];
-	char status[256];
-	size_t i, np = 0;
-	size_t idx[SUP_MAX_SERVICES];
+	char reason[200], status[256];
+	size_t i, np = 0, first = 0;
 
 	if (sup.ready_sent || sup.phase != SUP_RUNNING)
 		return;
@@ -257,9 +254,10 @@ maybe_waiting(bool force)
 
 		if (satisfied(s))
 			continue;
-		svc_pending_reason(s, reasons[np], sizeof(reasons[np]));
-		h = hash_add(hash_add(h, s->name), reasons[np]);
-		idx[np++] = i;
+		svc_pending_reason(s, reason, sizeof(reason));
+		h = hash_add(hash_add(h, s->name), reason);
+		if (np++ == 0)
+			first = i;
 	}
 	if (np == 0)
 		return;
@@ -272,16 +270,21 @@ maybe_waiting(bool force)
 	sup.waiting_last_ms = now;
 	ev_begin("waiting");
 	ev_arr_begin("pending");
-	for (i = 0; i < np; i++)
-		ev_arr_str(sup.svcs[idx[i]]->name);
+	for (i = 0; i < sup.n; i++)
+		if (!satisfied(sup.svcs[i]))
+			ev_arr_str(sup.svcs[i]->name);
 	ev_arr_end();
 	ev_obj_begin("reason");
-	for (i = 0; i < np; i++)
-		ev_str(sup.svcs[idx[i]]->name, reasons[i]);
+	for (i = 0; i < sup.n; i++)
+		if (!satisfied(sup.svcs[i]))
+			ev_str(sup.svcs[i]->name,
+			    svc_pending_reason(sup.svcs[i], reason,
+			        sizeof(reason)));
 	ev_obj_end();
 	ev_emit();
 	snprintf(status, sizeof(status), "STATUS=waiting for %s: %s",
-	    sup.svcs[idx[0]]->name, reasons[0]);
+	    sup.svcs[first]->name,
+	    svc_pending_reason(sup.svcs[first], reason, sizeof(reason)));
 	notify_self(status);
 }
 
@@ -466,6 +469,7 @@ progress(void)
 		}
 		sup.phase = SUP_LEFTOVERS;
 		signal_leftovers(SIGTERM);
+		signal_leftovers(SIGCONT); /* a stopped one would not see it */
 		kill_at = loop_now_ms() + sup.reserve_ms;
 		if (kill_at > sup.budget_end_ms)
 			kill_at = sup.budget_end_ms;
@@ -482,13 +486,22 @@ on_output_idle(void)
 		progress();
 }
 
+/*
+ * The end of the shutdown budget (and its final grace), by which the last
+ * lines must be out: then stop_timeout has passed since the shutdown
+ * began, whatever the readers of our output do.  An end that came without
+ * a shutdown (a required check failed) gets a budget of its own.
+ */
 uint64_t
-sup_time_left_ms(void)
+sup_exit_deadline_ms(void)
 {
-	uint64_t end = sup.budget_end_ms + SUP_FINAL_GRACE_MS,
-	         now = loop_now_ms();
+	uint64_t now = loop_now_ms();
 
-	return end > now ? end - now : 0;
+	if (!sup.budget_end_ms)
+		return now + sup.o.stop_timeout_ms;
+	return sup.budget_end_ms + SUP_FINAL_GRACE_MS > now
+	    ? sup.budget_end_ms + SUP_FINAL_GRACE_MS
+	    : now;
 }
 
 static void
@@ -538,23 +551,43 @@ start_eligible(void)
 	}
 }
 
+/*
+ * The termination log: "SERVICE: reason", then, when lines were lost at
+ * the end, how many, then the service's last lines (the newest that fit
+ * in SUP_TERMINATION_MAX).
+ */
 static void
-write_termination_log(const struct svc *s)
+write_termination_log(const struct svc *s, uint64_t dropped)
 {
 	char buf[SUP_TERMINATION_MAX + 1];
-	size_t n;
+	size_t n = 0;
 
 	if (!sup.o.termination_log || !*sup.o.termination_log)
 		return;
-	n = (size_t)snprintf(buf, sizeof(buf), "%s: %s\n", s->name,
-	    *s->reason ? s->reason : "exited");
+	sup.termination_svc = s;
+	if (s)
+		n = (size_t)snprintf(buf, sizeof(buf), "%s: %s\n", s->name,
+		    *s->reason ? s->reason : "exited");
+	if (dropped && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "agent-init: %llu lines of output and events could not be "
+		    "written (their reader stopped reading)\n",
+		    (unsigned long long)dropped);
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
+	if (s)
+		n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
 	/* 0600: the last lines of a service's output are its own business,
 	 * not every other service's (the orchestrator reads it as root). */
 	(void)write_own_file("termination_log", sup.o.termination_log, buf, n,
 	    0600);
+}
+
+void
+sup_report_dropped(uint64_t lines)
+{
+	if (lines)
+		write_termination_log(sup.termination_svc, lines);
 }
 
 static void
@@ -580,18 +613,22 @@ on_service_change_once(struct svc *s)
 		if (s->main &&
 		    (s->state == SVC_EXITED || s->state == SVC_FAILED)) {
 			if (s->state == SVC_FAILED || svc_exit_status(s) != 0)
-				write_termination_log(s);
+				write_termination_log(s, 0);
 			sup_shutdown(s->state == SVC_FAILED
 			        ? "main service failed"
 			        : "main service exited",
 			    0);
 		} else if (s->required && s->state == SVC_FAILED) {
 			sup.gave_up = s;
-			write_termination_log(s);
+			write_termination_log(s, 0);
 			sup_shutdown("a required service gave up", 0);
 		}
-		if (s->state == SVC_FAILED)
-			readiness_changed();
+		/*
+		 * Every change may settle it: a `wait-ready` waiter is
+		 * answered once ready can no longer come, which a service
+		 * that ends for good (not only one that fails) can decide.
+		 */
+		readiness_changed();
 		if (!main_svc() && all_ended())
 			sup_shutdown("every service ended", 0);
 	}
@@ -652,8 +689,20 @@ sup_init(const struct sup_opts *o)
 int
 sup_add(struct svc *s)
 {
-	if (sup.n == SUP_MAX_SERVICES)
-		return -ENOSPC;
+	if (sup.n == sup.cap) {
+		size_t cap = sup.cap ? sup.cap * 2 : 8;
+		struct svc **n = realloc(sup.svcs, cap * sizeof(struct svc *));
+		bool *c;
+
+		if (!n)
+			return -ENOMEM;
+		sup.svcs = n;
+		if (!(c = realloc(sup.changed, cap * sizeof(*c))))
+			return -ENOMEM;
+		memset(c + sup.cap, 0, (cap - sup.cap) * sizeof(*c));
+		sup.changed = c;
+		sup.cap = cap;
+	}
 	s->on_change = on_service_change;
 	sup.svcs[sup.n++] = s;
 	return 0;

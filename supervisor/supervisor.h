@@ -27,8 +27,9 @@
  *
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
- * sup_ready(), sup_healthy(), sup_stalled(), sup_time_left_ms(),
- * sup_exit_status(), sup_exit_reason(), sup_count(), sup_service().
+ * sup_ready(), sup_healthy(), sup_stalled(), sup_exit_deadline_ms(),
+ * sup_report_dropped(), sup_exit_status(), sup_exit_reason(), sup_count(),
+ * sup_service().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -65,8 +66,11 @@ bool sup_ready(void);
 bool sup_healthy(void);
 /* Not ready, and nothing left that could make it ready. */
 bool sup_stalled(void);
-/* What is left of the shutdown budget (and its final grace). */
-uint64_t sup_time_left_ms(void);
+/* When the last lines must be out: the end of the shutdown budget. */
+uint64_t sup_exit_deadline_ms(void);
+/* At the very end: lines lost to a reader that stopped reading go to the
+ * termination log too. */
+void sup_report_dropped(uint64_t lines);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
 size_t sup_count(void);

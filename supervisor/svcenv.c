@@ -66,24 +66,38 @@ wants_notify(const struct service_conf *c)
 	return false;
 }
 
-/* The `env` words of conf into env (after what is there). */
+/* How many words the `env` lines of c hold at most: what env needs. */
+static size_t
+count_words(const struct service_conf *c)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	for (i = 0; c && i < c->nenv; i++)
+		n += strlen(c->env[i]) / 2 + 1;
+	return n;
+}
+
+/* The `env` words of conf into env (after what is there), every line in
+ * order: a later one wins over an earlier one of the same name. */
 static int
 put_words(const struct service_conf *c, char **env, size_t *n)
 {
-	char wbuf[CONFIG_VALUE_MAX * 2];
-	char *words[CONFIG_MAX_ENV + 1];
-	size_t nwords = 0, j;
-	const char *msg;
-	int r;
+	char **words;
+	size_t nwords, j;
+	unsigned int i;
+	int r = 0;
 
-	if (!c || !*c->env ||
-	    value_words(c->env, wbuf, sizeof(wbuf), words, CONFIG_MAX_ENV + 1,
-	        &nwords, &msg) < 0)
-		return 0;
-	for (j = 0; j < nwords; j++)
-		if ((r = put(env, n, words[j])) < 0)
-			return r;
-	return 0;
+	for (i = 0; c && i < c->nenv && r == 0; i++) {
+		/* config.c checked the quoting: only ENOMEM can fail. */
+		if ((r = value_words_alloc(c->env[i], &words, &nwords, NULL)) <
+		    0)
+			break;
+		for (j = 0; j < nwords && r == 0; j++)
+			r = put(env, n, words[j]);
+		free(words);
+	}
+	return r;
 }
 
 int
@@ -96,7 +110,7 @@ svcenv_build(const struct service_conf *conf, const char *notify_addr,
 
 	for (cap = 0; environ[cap]; cap++)
 		;
-	cap += CONFIG_MAX_ENV + 2;
+	cap += count_words(conf) + 2;
 	env = calloc(cap, sizeof(*env));
 	if (!env)
 		return -ENOMEM;

@@ -175,7 +175,7 @@ slots_used(void)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
+	for (i = 0; i < CONTROL_SLOTS; i++)
 		n += ctl.clients[i].used;
 	return n;
 }

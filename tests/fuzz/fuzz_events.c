@@ -129,7 +129,15 @@ program(const uint8_t *p, size_t n)
 			for (k = 0; k < want; k += len)
 				memcpy(big + k, p + i,
 				    want - k < len ? want - k : len);
-			ev_strn(key(keys[op % 5]), big, want);
+			if (op & 8) {
+				/* A part, with room kept after it: what it
+				 * took is a prefix of the value. */
+				size_t used = ev_strn_part(key(keys[op % 5]),
+				    big, want, arg);
+
+				assert(used <= want);
+			} else
+				ev_strn(key(keys[op % 5]), big, want);
 			i += len;
 			break;
 		case 2:

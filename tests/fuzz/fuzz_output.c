@@ -56,21 +56,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (loop_init() < 0)
 		abort();
-	output_init();
-	if (output_setup(&out_prefix, "svc", OUTPUT_PREFIX, TAIL) < 0 ||
-	    output_setup(&out_json, "svc", OUTPUT_JSON, TAIL) < 0)
-		abort();
 	for (i = 0; i < 3; i++) {
 		if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 			abort();
 		(void)fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
 		rd[i] = p[0];
 		if (i < 2) {
-			/* Instead of our own stdout and stderr. */
-			if (sink_init(&sinks[i], p[1], i ? q_err : q_out,
-			        i ? sizeof(q_err) : sizeof(q_out)) < 0)
+			/* Instead of our own stdout and stderr: shared
+			 * sinks, with their reserve, as in PID 1. */
+			if (sink_shared(p[1], &sinks[i]) < 0)
 				abort();
-			sinks[i].on_drain = output_resume;
+			sinks[i]->on_drain = output_resume;
 			sinks_ok[i] = true;
 			close(p[1]);
 		} else {
@@ -79,6 +75,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 				abort();
 		}
 	}
+	sinks_opened = true;
+	output_init();
+	if (output_setup(&out_prefix, "svc", OUTPUT_PREFIX, TAIL) < 0 ||
+	    output_setup(&out_json, "svc", OUTPUT_JSON, TAIL) < 0)
+		abort();
 	return 0;
 }
 
@@ -194,8 +195,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	assert(!output_pending(o));
 	for (i = 0; i < 1000 &&
-	     (sink_pending(&sinks[0]) || sink_pending(&sinks[1]) ||
-	         sink_pending(&ev_sink));
+	     (sink_pending(sinks[0]) || sink_pending(sinks[1]) ||
+	         sink_pending(ev_sink));
 	     i++) {
 		struct pollfd p = { .fd = epfd, .events = POLLIN };
 

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char s[CONFIG_VALUE_MAX * 4];
+	static char s[CONFIG_LINE_MAX + 1];
 	const char *body = (const char *)data + 1;
 	size_t n = size - 1;
 	struct notify_msg m;
@@ -71,8 +71,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s, body, n);
 		s[n] = 0;
 		if (config_probe_parse(s, &pc) == NULL) {
-			assert(memchr(pc.target, 0, sizeof(pc.target)));
-			assert(memchr(pc.path, 0, sizeof(pc.path)));
+			assert(memchr(pc.host, 0, sizeof(pc.host)));
+			assert(!*pc.arg || strcmp(pc.arg, "/") == 0 ||
+			    (pc.arg >= s && pc.arg <= s + n));
 			if (pc.kind == PROBE_TCP || pc.kind == PROBE_HTTP)
 				assert(pc.port >= 1 && pc.port <= 65535);
 		}

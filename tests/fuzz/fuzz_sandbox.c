@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
-#include "../../core/values.c"
 #include "../../core/file.c"
+#include "../../core/values.c"
 #include "../../supervisor/sandbox.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

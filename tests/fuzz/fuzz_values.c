@@ -16,17 +16,41 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Buffers as big as the old fixed ones of the config, and value_words_alloc()
+ * that sizes its own. */
+#define WORDS_BUF 800
+#define WORDS_ARGV 50
+
+/* value_words_alloc(): whatever the input, it fits, or the quoting is bad. */
+static void
+words_alloc(const char *s)
+{
+	char **argv;
+	const char *err = NULL;
+	size_t argc = 0, i;
+	int r = value_words_alloc(s, &argv, &argc, &err);
+
+	if (r < 0) {
+		assert(r == -EINVAL && err != NULL);
+		return;
+	}
+	assert(argc >= 1 && argv[argc] == NULL);
+	for (i = 0; i < argc; i++)
+		assert(strlen(argv[i]) <= strlen(s));
+	free(argv);
+}
+
 /* What value_words() must produce: argc words, each inside buf. */
 static void
 words(const char *s, size_t bufcap, size_t argvcap)
 {
-	static char buf[CONFIG_VALUE_MAX * 4];
-	char *argv[CONFIG_MAX_WORDS + 2];
+	static char buf[WORDS_BUF];
+	char *argv[WORDS_ARGV];
 	const char *err = NULL;
 	size_t argc = 0, i;
 	int r;
 
-	assert(bufcap <= sizeof(buf) && argvcap <= CONFIG_MAX_WORDS + 2);
+	assert(bufcap <= sizeof(buf) && argvcap <= WORDS_ARGV);
 	r = value_words(s, buf, bufcap, argv, argvcap, &argc, &err);
 	if (r < 0) {
 		assert(r == -EINVAL || r == -E2BIG);
@@ -76,7 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)value_events_dest(s);
 		break;
 	case 4:
-		words(s, CONFIG_VALUE_MAX * 2, CONFIG_MAX_WORDS + 1);
+		words(s, WORDS_BUF, WORDS_ARGV);
+		words_alloc(s);
 		break;
 	case 5:
 		/* Tight buffers: every -E2BIG path. */

@@ -2,7 +2,7 @@
 test_probes.py, test_control.py, test_config_errors.py, test_dockerd.py).
 
 Configuration files are written with write_conf(), which checks the two
-limits of inih that bite: a line is at most 198 characters, and " ;"
+limits of inih that bite: a line is at most 16384 characters, and " ;"
 starts an inline comment.  "{H}" in the text is the helpers directory.
 
 new_netns() is a preexec_fn: the run gets a network namespace of its own
@@ -47,7 +47,7 @@ def write_conf(path, text):
     """Write a configuration file; "{H}" becomes the helpers directory."""
     text = text.replace("{H}", HELPERS)
     for i, line in enumerate(text.splitlines(), 1):
-        assert len(line) <= 198, "config line %d too long for inih: %r" % (
+        assert len(line) <= 16384, "config line %d too long for inih: %r" % (
             i, line)
         assert " ;" not in line and "\t;" not in line, (
             "config line %d has an inline comment: %r" % (i, line))

@@ -57,7 +57,46 @@ this line has no equals sign  #<
 [service web]
 command = /bin/true
 env = A=%s  #<
-""" % ("x" * 200),
+""" % ("x" * 16400),
+    # Issue 13: a single-valued key twice, a second [init], an indented
+    # line after a key (a continuation line elsewhere: here it would have
+    # become a key of its own), a log: probe that raw output can never
+    # feed, a NUL byte.
+    "duplicate_key": """\
+[service web]
+command = /bin/true
+restart = always
+command = /bin/false  #<
+""",
+    "duplicate_init_key": """\
+[init]
+stop_timeout = 2s
+checks = warn
+stop_timeout = 3s  #<
+""",
+    "second_init": """\
+[init]
+stop_timeout = 2s
+[service web]
+command = /bin/true
+[init]  #<
+checks = off
+""",
+    "continuation_line": """\
+[service web]
+command = /bin/sleep
+    restart = never  #<
+""",
+    "log_probe_on_raw_output": """\
+[service web]
+command = /bin/true
+output = raw
+ready = log:listening  #<
+""",
+    "nul_byte": """\
+[service web]
+command = /bin/true\x00  #<
+""",
     "bad_duration": """\
 [service web]
 command = /bin/true
@@ -199,7 +238,7 @@ def prepare(tmp_path, text):
     assert lines, "a case needs a #< marker"
     path = str(tmp_path / "bad.conf")
     text = "\n".join(out) + "\n"
-    if len(max(out, key=len)) > 198:
+    if len(max(out, key=len)) > 16384 or "\x00" in text:
         # The one case that is about a long line: bypass write_conf's check.
         with open(path, "w") as f:
             f.write(text.replace("{H}", HELPERS))

@@ -2,12 +2,15 @@
 status [--quiet]`, `agent-init wait-ready` (ready, failed, timeout), peers
 of another uid refused, garbage answered with an error while PID 1 keeps
 working."""
+import fcntl
 import json
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
@@ -28,9 +31,21 @@ def control_run(run, tmp_path, sockdir, services, env=None):
     conf = write_conf(tmp_path / "c.conf",
                       "[init]\ncontrol_socket = %s\n%s" % (sock, services))
     r = run(["-c", conf], env=env)
-    poll(lambda: os.path.exists(sock), what="the control socket",
-         diag=r.diag)
+    poll(lambda: listening(sock), what="the control socket", diag=r.diag)
     return r, sock
+
+
+def listening(sock):
+    """The socket exists and accepts (between bind and listen, a connect
+    is refused: a slow agent-init, e.g. under valgrind, shows it)."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect(sock)
+        return True
+    except (FileNotFoundError, ConnectionRefusedError):
+        return False
+    finally:
+        c.close()
 
 
 def sockets_of(pid):
@@ -150,6 +165,12 @@ backoff = 2s..2s
     r.wait_event("service_start", service="flaky", attempt=2)
     poll(lambda: status(sock, "-q").returncode == 0, what="healthy again",
          diag=r.diag)
+    # Restarted and running: last_exit still says how the last run ended
+    # (it was null from the restart on before the fix).
+    st = json.loads(status(sock).stdout)
+    assert st["services"][0]["state"] == "ready", st
+    assert st["services"][0]["restarts"] == 1, st
+    assert st["services"][0]["last_exit"] == {"code": 1}, st
 
 
 def test_wait_ready_blocks_until_ready(run, tmp_path, sockdir):
@@ -218,14 +239,17 @@ command = {H}/svcact wait
 after = db
 """ % gate)
     init = r.init_pid()
-    before = sockets_of(init)
+    # The environment fingerprint's netlink socket is closed; only the
+    # listening socket is left (control_run's own probe is gone).
+    r.wait_event("environment")
+    poll(lambda: sockets_of(init) == 1, what="no client", diag=r.diag)
     w = client(["wait-ready", "--socket", sock, "--timeout", "30s"])
     try:
-        # The client is connected (slow to start under valgrind) before
-        # db may fail: else agent-init could be gone first, and the
-        # client would wait for a socket until its own timeout.
-        poll(lambda: sockets_of(init) > before, what="the client accepted",
-             diag=r.diag)
+        # Connected and accepted (a client under valgrind starts slowly:
+        # a fixed 0.5 s was not always enough, and it then waited for a
+        # socket that was gone with the sandbox).
+        poll(lambda: sockets_of(w.pid) >= 1 and sockets_of(init) > 1,
+             what="the client accepted", diag=r.diag)
         assert w.poll() is None
         touch(gate)
         code, out, err = finish(w)
@@ -258,6 +282,48 @@ command = {H}/svcact wait
             w.kill()
     assert code == 1, (out, err)
     assert "helper" in out, out
+
+
+def test_wait_ready_answered_when_the_last_hope_ends(run, tmp_path,
+                                                     sockdir):
+    # `helper` ended (exit 1, no restart) before it was ready, `slow` is
+    # still starting: ready may still come, so the client waits.  Then
+    # `slow` ends for good too (exit 0, no restart), without failing:
+    # nothing can become ready any more, and the waiter is answered.
+    # Before, only a failure, `ready` or the shutdown answered waiters:
+    # this one waited until its own timeout (make test met it as a flake
+    # of test_wait_ready_fails_when_ready_became_impossible, when `app`
+    # became ready after the client asked).
+    gate = tmp_path / "gate"
+    r, sock = control_run(run, tmp_path, sockdir, """\
+[service helper]
+command = {H}/svcact x:1
+restart = never
+[service slow]
+command = {H}/svcact gate:%s x:0
+ready = file:/nonexistent/agent-init-gate
+restart = never
+[service app]
+command = {H}/svcact wait
+""" % gate)
+    r.wait_event("service_exit", service="helper")
+    r.wait_event("service_ready", service="app")
+    init = r.init_pid()
+    poll(lambda: sockets_of(init) == 1, what="no client", diag=r.diag)
+    w = client(["wait-ready", "--socket", sock, "--timeout", "20s"])
+    try:
+        poll(lambda: sockets_of(w.pid) >= 1 and sockets_of(init) > 1,
+             what="the client accepted", diag=r.diag)
+        assert w.poll() is None
+        touch(gate)
+        code, out, err = finish(w, timeout=10)
+    finally:
+        if w.poll() is None:
+            w.kill()
+    assert code == 1, (out, err)
+    assert json.loads(out)["ready"] is False, out
+    r.kill(signal.SIGTERM)
+    r.wait()
 
 
 def test_status_other_uid_refused(run, tmp_path, sockdir):
@@ -368,3 +434,51 @@ def test_status_bad_arguments(tmp_path):
     assert s.returncode == 64, (s.stdout, s.stderr)
     w = agent(["wait-ready", "--timeout", "soon"])
     assert w.returncode == 64, (w.stdout, w.stderr)
+
+
+def test_status_answered_however_many_wait_ready_clients_wait(
+        run, tmp_path, sockdir):
+    # The sandbox is not ready, and more wait-ready clients wait than
+    # there are request slots.  Before the fix the 32 waiters took every
+    # slot: `status` got "busy" and Docker's HEALTHCHECK failed.  Waiters
+    # now have a limit of their own; one past it is told so.
+    gate = tmp_path / "gate"
+    r, sock = control_run(run, tmp_path, sockdir, """\
+[service slow]
+command = {H}/svcact wait
+ready = file:%s
+""" % gate)
+    def unread(c):
+        # SIOCOUTQ: what agent-init has not read yet of what we sent.
+        b = fcntl.ioctl(c.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+        return struct.unpack("i", b)[0]
+    waiters = []
+    try:
+        # One at a time, each read before the next comes: so that none
+        # of them is ever a request under way beside 31 others (that one
+        # would rightly be told "busy").
+        for _ in range(32):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(sock)
+            c.sendall(b"wait-ready\n")
+            waiters.append(c)
+            poll(lambda: unread(c) == 0, what="the request read",
+                 diag=r.diag)
+        for _ in range(3):
+            s = status(sock)
+            assert s.returncode == 1 and s.stdout, (s.stdout, s.stderr)
+            st = json.loads(s.stdout)
+            assert st["services"][0]["state"] == "starting", st
+        # One past the limit: told so at once.
+        extra = json.loads(ask(sock, b"wait-ready\n"))
+        assert extra == {"error": "too many wait-ready clients"}, extra
+        touch(gate)
+        for c in waiters:
+            c.settimeout(20)
+            assert json.loads(c.recv(100)) == {"ready": True}
+    finally:
+        for c in waiters:
+            c.close()
+    assert status(sock, "-q").returncode == 0
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()

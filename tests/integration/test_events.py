@@ -101,6 +101,19 @@ def test_events_destination(run, tmp_path, pid1, dest, how):
     check_event_stream(r.events_text(), status)
 
 
+@pytest.mark.parametrize("fd", [3, 4, 5, 9])
+def test_events_to_a_closed_fd_is_a_usage_error(run, pid1, fd):
+    # `--events fd:4` without the `4>` redirection: whatever the number,
+    # exit 64 at once with EBADF.  Before the fix agent-init had already
+    # made its epoll fd and timerfd (3 and 4): fd:4 took over the timerfd,
+    # closed it and never finished a shutdown; fd:3 exited 1.
+    r = run(["--events", "fd:%d" % fd, "--", helper("exitwith"), "0"],
+            pid1=pid1)
+    assert r.wait() == 64, r.diag()
+    assert "--events fd:%d: Bad file descriptor" % fd in r.stderr(), r.diag()
+    assert parse_events(r.stdout()) == [], r.diag()
+
+
 def test_events_command_line_wins_over_environment(run, tmp_path, pid1):
     r, status = dest_run(run, tmp_path, "file", "cli", pid1,
                          {"AGENT_INIT_EVENTS": "stderr"})

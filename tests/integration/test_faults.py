@@ -117,7 +117,8 @@ backoff = 0..0
         assert spent < 20, "agent-init used %d ticks while idle" % spent
         touch(crash)
         ev = r.wait_event("service_failed", service="flaky")
-        assert "output pipes" in ev["reason"] or "fork" in ev["reason"], ev
+        assert "output pipes" in ev["reason"] or \
+            "exec report pipe" in ev["reason"], ev
         assert "No file descriptors" in ev["reason"] or \
             "Too many open files" in ev["reason"], ev
         # Room again: the late client gets its answer.

@@ -6,6 +6,7 @@ agent-init as PID 1.  Every restricted service has an unrestricted twin
 in the same run, so that a report that did not change would fail."""
 import ctypes
 import os
+import re
 import shutil
 import signal
 import stat
@@ -473,20 +474,32 @@ seccomp = %s
 def test_another_service_cannot_send_readiness_for_a_notify_service(
         run, tmp_path, spoofer):
     # The notify socket's name is abstract: any process in the network
-    # namespace can send to it.  A datagram counts only from the service's
-    # own uid and, while the sender runs, its own process group.
+    # namespace can send to it (its random name is listed in
+    # /proc/net/unix).  A datagram counts only from the service's own uid
+    # and a sender alive in its own process group.  The spoofer is given
+    # the victim's real name.
     user = "user = nobody\n" if spoofer == "other_uid" else ""
+    d = tempfile.mkdtemp(prefix="ai-ns-", dir="/tmp")
+    os.chmod(d, 0o755)
+    name = os.path.join(d, "name")
     conf = write_conf(tmp_path / "s.conf", """\
 [service victim]
-command = {H}/svcact wait
+command = {H}/svcact env:NOTIFY_SOCKET wait
 ready = notify
 
 [service spoofer]
-command = {H}/svcact notify:READY=1 o:sent wait
-env = NOTIFY_SOCKET=@agent-init/1/victim
-%s""" % user)
-    r = run(["-c", conf])
-    r.wait_line("spoofer| sent")
-    assert_never(r, "service_ready", 1.5, service="victim")
-    r.kill(signal.SIGTERM)
-    r.wait()
+command = sh -c 'until [ -s %s ]; do sleep .05; done; NOTIFY_SOCKET=$(cat %s) exec {H}/svcact notify:READY=1 o:sent wait'
+%s""" % (name, name, user))
+    try:
+        r = run(["-c", conf])
+        m = r.wait_line(re.compile(r"victim\| env NOTIFY_SOCKET=(@.*)$"))
+        with open(name + ".tmp", "w") as f:
+            f.write(m.group(1))
+        os.chmod(name + ".tmp", 0o644)
+        os.rename(name + ".tmp", name)
+        r.wait_line("spoofer| sent")
+        assert_never(r, "service_ready", 1.5, service="victim")
+        r.kill(signal.SIGTERM)
+        r.wait()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

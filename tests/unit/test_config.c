@@ -18,9 +18,11 @@
 
 static char path[64];
 static char err[512];
+/* Loaded again and again: config_load() releases the previous load. */
+static struct config c;
 
 static int
-load(const char *text, struct config *c)
+load_n(const char *text, size_t n, struct config *cfg)
 {
 	FILE *f;
 
@@ -28,11 +30,17 @@ load(const char *text, struct config *c)
 	    (int)getpid());
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs(text, f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
 	fclose(f);
 	err[0] = 0;
 	config_set_policy_check(sandbox_policy_check);
-	return config_load(path, c, err, sizeof(err));
+	return config_load(path, cfg, err, sizeof(err));
+}
+
+static int
+load(const char *text, struct config *cfg)
+{
+	return load_n(text, strlen(text), cfg);
 }
 
 static int
@@ -40,6 +48,7 @@ cleanup(void **state)
 {
 	(void)state;
 	unlink(path);
+	config_free(&c);
 	return 0;
 }
 
@@ -55,9 +64,6 @@ assert_error(int line, const char *what)
 		fail_msg("got \"%s\", want line %d and \"%s\"", err, line,
 		    what);
 }
-
-/* struct config is large (every service's buffers): not on the stack. */
-static struct config c;
 
 static void
 test_good(void **state)
@@ -105,8 +111,8 @@ test_good(void **state)
 	assert_int_equal(d->nready, 2);
 	assert_int_equal(d->ready[0].kind, PROBE_NOTIFY);
 	assert_int_equal(d->ready[1].kind, PROBE_UNIX_HTTP);
-	assert_string_equal(d->ready[1].target, "/x.sock");
-	assert_string_equal(d->ready[1].path, "/_ping");
+	assert_string_equal(d->ready[1].host, "/x.sock");
+	assert_string_equal(d->ready[1].arg, "/_ping");
 	assert_int_equal(d->restart, RESTART_ALWAYS);
 	assert_int_equal(d->max_restarts, 10);
 	assert_int_equal(d->restart_window_ms, 300000);
@@ -118,11 +124,14 @@ test_good(void **state)
 	assert_int_equal(a->nafter, 1);
 	assert_string_equal(a->after[0], "dockerd");
 	assert_int_equal(a->ready[1].kind, PROBE_HTTP);
-	assert_string_equal(a->ready[1].target, "127.0.0.1");
+	assert_string_equal(a->ready[1].host, "127.0.0.1");
 	assert_int_equal(a->ready[1].port, 8080);
-	assert_string_equal(a->ready[1].path, "/healthz");
+	assert_string_equal(a->ready[1].arg, "/healthz");
+	assert_int_equal(a->ready[1].line, 23);
 	assert_int_equal(a->ready[2].port, 9);
-	assert_string_equal(a->env, "A=1 B=\"two words\" C=");
+	assert_int_equal(a->nenv, 2);
+	assert_string_equal(a->env[0], "A=1 B=\"two words\"");
+	assert_string_equal(a->env[1], "C=");
 	assert_int_equal(a->umask, 027);
 	assert_true(a->rlimit_core.set);
 	assert_int_equal(a->rlimit_core.value, UINT64_MAX);
@@ -213,6 +222,36 @@ test_errors(void **state)
 		{ "[check tcp:gw]\ntimeout = 1s\n", 1, "needs target" },
 		{ "[check tcp:gw]\ntarget = nope\n", 2, "HOST:PORT" },
 		{ "[check proxy]\n[check proxy]\n", 2, "duplicate check" },
+		/* issue 13: duplicates, a second [init], continuation lines */
+		{ "[service a]\ncommand = x\ncommand = y\n", 3,
+		    "duplicate key 'command' (first at /tmp/" },
+		{ "[init]\nstop_timeout = 1s\n\nstop_timeout = 2s\n", 4,
+		    "duplicate key 'stop_timeout' (first at /tmp/" },
+		{ "[check tcp:gw]\ntarget = a:1\ntarget = b:2\n", 3,
+		    "duplicate key 'target'" },
+		{ "[init]\nchecks = warn\n[service a]\ncommand = x\n"
+		  "[init]\nchecks = off\n",
+		    5, "a second [init] section (the first is at /tmp/" },
+		{ "[service a]\ncommand = x\n  --flag\n", 3,
+		    "an indented line after 'command' (line 2): continuation" },
+		{ "[service a]\ncommand = x\n\n\tmore = words\n", 4,
+		    "an indented line after 'command' (line 2)" },
+		{ "[init]\nchecks = warn\n[service a]\ncommand = x\n"
+		  "ready = log:up\noutput = raw\n",
+		    5,
+		    "ready = log:... needs the output of [service a], "
+		    "and its output is raw (line 6)" },
+		{ "[init]\noutput = raw\n[service a]\ncommand = x\n"
+		  "ready = log:up\n",
+		    5, "its output is raw (line 2)" },
+		{ "[service a]\ncommand = x\nready = http:h:80/p\n"
+		  "ready = started\nready = notify\nready = started\n"
+		  "ready = started\n",
+		    7, "at most 4 probes" },
+		{ "[service a]\ncommand = x\nafter = b c d e f g h i j\n", 3,
+		    "after: at most 8" },
+		{ "[service a]\ncommand = x\ncommand\x01 = y\n", 3,
+		    "unknown key" },
 	};
 	size_t i;
 
@@ -244,6 +283,130 @@ test_long_line(void **state)
 	snprintf(text, sizeof(text), "[init]\n; %0300d\nstop_timeout = 1s\n",
 	    0);
 	assert_int_equal(load(text, &c), 0);
+}
+
+/* Lines and values of 16 KiB (a long sh -c script, an env list) work. */
+static void
+test_long_values(void **state)
+{
+	static char text[3 * 17000];
+	const struct service_conf *a;
+	size_t n, env0;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text),
+	    "[service a]\nshell = yes\ncommand = echo %016000d\nenv = ", 0);
+	env0 = n;
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "A=%0500d", 1);
+	for (; n < env0 + 8000; n += 6)
+		memcpy(text + n, " B=123", 7);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "\nenv = C=%03000d\nready = log:%0300d\n", 2, 3);
+	assert_int_equal(load(text, &c), 0);
+	a = config_service(&c, "a");
+	assert_non_null(a);
+	assert_int_equal(strlen(a->command), 5 + 16000);
+	assert_int_equal(a->nenv, 2);
+	assert_true(strlen(a->env[0]) > 7900);
+	assert_int_equal(strlen(a->env[1]), 3002);
+	assert_int_equal(strlen(a->ready[0].arg), 300);
+}
+
+/* Any number of services (there used to be at most 32). */
+static void
+test_many_services(void **state)
+{
+	static char text[200 * 64];
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "[service s%d]\ncommand = x\n%s", i,
+		    i ? "after = s0\n" : "");
+	assert_int_equal(load(text, &c), 0);
+	assert_int_equal(c.nservices, 200);
+	assert_string_equal(c.services[199].name, "s199");
+	assert_string_equal(c.services[199].after[0], "s0");
+}
+
+/* A UTF-8 BOM before the first header, as Windows editors write it. */
+static void
+test_bom(void **state)
+{
+	(void)state;
+	assert_int_equal(load("\xef\xbb\xbf[init]\nstop_timeout = 2s\n"
+	                      "[service a]\ncommand = x\n",
+	                     &c),
+	    0);
+	assert_int_equal(c.stop_timeout_ms, 2000);
+	assert_int_equal(c.nservices, 1);
+	/* Only at the very start. */
+	assert_int_equal(load("[init]\n\xef\xbb\xbfstop_timeout = 2s\n", &c),
+	    -EINVAL);
+	assert_error(2, "unknown key");
+	/* A NUL byte would cut the line in inih's hands: refused. */
+	assert_int_equal(load_n("[service a]\ncommand = x\0y\n",
+	                     sizeof("[service a]\ncommand = x\0y\n") - 1, &c),
+	    -EINVAL);
+	assert_error(2, "a NUL byte in the line");
+}
+
+/* What may be repeated adds up; comments and blank lines are no keys. */
+static void
+test_repeatable(void **state)
+{
+	const struct service_conf *a;
+
+	(void)state;
+	assert_int_equal(load("[service a]\ncommand = x\n  ; indented comment\n"
+	                      "ready = started\nready = notify\n"
+	                      "after = b\nafter = c\nenv = A=1\nenv = A=2\n"
+	                      "[service b]\n  command = y\n[service c]\n"
+	                      "command = z\n",
+	                     &c),
+	    0);
+	a = config_service(&c, "a");
+	assert_int_equal(a->nready, 2);
+	assert_int_equal(a->nafter, 2);
+	assert_int_equal(a->nenv, 2);
+	/* The same key in two services is no duplicate. */
+	assert_string_equal(config_service(&c, "b")->command, "y");
+}
+
+/* However many repeatable keys come between, a second command is seen. */
+static void
+test_duplicate_after_many_repeats(void **state)
+{
+	static char text[100 * 16 + 128];
+	size_t n;
+	int i;
+
+	(void)state;
+	n = (size_t)snprintf(text, sizeof(text), "[service a]\n");
+	for (i = 0; i < 100; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "env = A%d=1\n", i);
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	    "command = x\nenv = B=1\nenv = C=1\ncommand = y\n");
+	assert_int_equal(load(text, &c), -EINVAL);
+	assert_error(105, "duplicate key 'command' (first at ");
+	assert_non_null(strstr(err, ":102)"));
+}
+
+/* The file is the operator's, but never a reason to hang or spin. */
+static void
+test_file_kinds(void **state)
+{
+	(void)state;
+	assert_int_equal(config_load("/tmp", &c, err, sizeof(err)), -EISDIR);
+	assert_string_equal(err, "/tmp: is a directory, not a file");
+	assert_int_equal(config_load("/dev/zero", &c, err, sizeof(err)),
+	    -EFBIG);
+	assert_string_equal(err, "/dev/zero: too large");
+	assert_int_equal(config_load("/dev/null", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nservices, 0);
 }
 
 static void
@@ -284,6 +447,13 @@ main(void)
 		cmocka_unit_test_teardown(test_good, cleanup),
 		cmocka_unit_test_teardown(test_errors, cleanup),
 		cmocka_unit_test_teardown(test_long_line, cleanup),
+		cmocka_unit_test_teardown(test_long_values, cleanup),
+		cmocka_unit_test_teardown(test_many_services, cleanup),
+		cmocka_unit_test_teardown(test_bom, cleanup),
+		cmocka_unit_test_teardown(test_repeatable, cleanup),
+		cmocka_unit_test_teardown(test_duplicate_after_many_repeats,
+		    cleanup),
+		cmocka_unit_test_teardown(test_file_kinds, cleanup),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_checks),
 	};

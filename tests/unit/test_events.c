@@ -178,6 +178,36 @@ test_huge_value_is_cut_but_valid(void **state)
 	assert_memory_equal(l + n - 4, "\"]}\n", 4);
 }
 
+/* A value too long for one line: the part that fits, room kept for the
+ * field after it, and the caller told how much was taken. */
+static void
+test_part_value_leaves_room(void **state)
+{
+	static char ctl[EV_LINE_MAX];
+	const char *l;
+	size_t used, n;
+
+	(void)state;
+	memset(ctl, 1, sizeof(ctl));
+	ev_begin("log");
+	ev_str("service", "s");
+	used = ev_strn_part("line", ctl, sizeof(ctl), 20);
+	ev_bool("continued", true);
+	ev_emit();
+	l = read_line();
+	n = strlen(l);
+	assert_true(n <= EV_LINE_MAX);
+	assert_true(used > (EV_LINE_MAX - 200) / 6 && used < sizeof(ctl));
+	/* Every byte taken is in the line, escaped: six bytes each. */
+	assert_non_null(strstr(l, "\\u0001\",\"continued\":true}\n"));
+	assert_true(n > used * 6);
+	/* Short values are taken whole. */
+	ev_begin("log");
+	assert_int_equal(ev_strn_part("line", "abc", 3, 20), 3);
+	ev_emit();
+	assert_non_null(strstr(read_line(), "\"line\":\"abc\"}\n"));
+}
+
 static void
 test_milli(void **state)
 {
@@ -259,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_ts_format),
 		cmocka_unit_test_setup(test_line_format, setup_pipe),
 		cmocka_unit_test(test_huge_value_is_cut_but_valid),
+		cmocka_unit_test(test_part_value_leaves_room),
 		cmocka_unit_test(test_milli),
 		cmocka_unit_test(test_bad_destinations),
 	};

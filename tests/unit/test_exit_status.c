@@ -84,8 +84,13 @@ test_signal_names(void **state)
 	(void)state;
 	assert_string_equal(sig_name(SIGHUP, buf, sizeof(buf)), "SIGHUP");
 	assert_string_equal(sig_name(SIGWINCH, buf, sizeof(buf)), "SIGWINCH");
-	assert_string_equal(sig_name(SIGRTMIN + 2, buf, sizeof(buf)),
-	    "SIGRTMIN+2");
+	/* Real-time signals named as `kill -l` and Docker name them. */
+	assert_string_equal(sig_name(34, buf, sizeof(buf)), "SIGRTMIN");
+	assert_string_equal(sig_name(36, buf, sizeof(buf)), "SIGRTMIN+2");
+	assert_string_equal(sig_name(49, buf, sizeof(buf)), "SIGRTMIN+15");
+	assert_string_equal(sig_name(50, buf, sizeof(buf)), "SIGRTMAX-14");
+	assert_string_equal(sig_name(64, buf, sizeof(buf)), "SIGRTMAX");
+	assert_string_equal(sig_name(33, buf, sizeof(buf)), "SIG33");
 }
 
 int

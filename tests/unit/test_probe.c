@@ -78,14 +78,14 @@ test_probe_values(void **state)
 	(void)state;
 	assert_null(config_probe_parse("unix-http:/run/d.sock:/v1/_ping", &pc));
 	assert_int_equal(pc.kind, PROBE_UNIX_HTTP);
-	assert_string_equal(pc.target, "/run/d.sock");
-	assert_string_equal(pc.path, "/v1/_ping");
+	assert_string_equal(pc.host, "/run/d.sock");
+	assert_string_equal(pc.arg, "/v1/_ping");
 	assert_null(config_probe_parse("http://[::1]:80", &pc));
-	assert_string_equal(pc.target, "::1");
+	assert_string_equal(pc.host, "::1");
 	assert_int_equal(pc.port, 80);
-	assert_string_equal(pc.path, "/");
+	assert_string_equal(pc.arg, "/");
 	assert_null(config_probe_parse("log:a: b", &pc));
-	assert_string_equal(pc.target, "a: b");
+	assert_string_equal(pc.arg, "a: b");
 	assert_null(config_probe_parse("exec:test -e '/x y'", &pc));
 	assert_non_null(config_probe_parse("exec:echo 'x", &pc));
 	assert_non_null(config_probe_parse("file:relative", &pc));
@@ -126,6 +126,64 @@ test_tail(void **state)
 	free(o.tail);
 	free(o.s[0].buf);
 	free(o.s[1].buf);
+}
+
+static int passed;
+
+static void
+on_pass(void *data)
+{
+	(void)data;
+	passed++;
+}
+
+/* A log: probe fed pieces: does it pass? */
+static bool
+feed(const char *text, const char *const *pieces, const int *streams,
+    const bool *conts, size_t n)
+{
+	static struct probe_conf c;
+	struct probe p;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.kind = PROBE_LOG;
+	c.arg = text;
+	memset(&p, 0, sizeof(p));
+	p.io.fd = -1;
+	passed = 0;
+	probe_start(&p, &c, on_pass, NULL);
+	for (i = 0; i < n; i++)
+		probe_on_line(&p, streams[i], pieces[i], strlen(pieces[i]),
+		    conts[i]);
+	probe_stop(&p);
+	return passed == 1;
+}
+
+/* The text across the boundary of two pieces of a long line (at
+ * OUTPUT_LINE_MAX): it is found; across two lines or two streams, not. */
+static void
+test_log_text_across_pieces(void **state)
+{
+	static const char *const split[] = { "xxxxxxxxREA", "DY-NOWyyy" };
+	static const char *const tiny[] = { "xxR", "E", "AD", "Y-", "NO",
+		"Wz" };
+	static const int s11[] = { 1, 1, 1, 1, 1, 1 }, s12[] = { 1, 2 };
+	static const bool cont[] = { false, true, true, true, true, true };
+	static const bool lines[] = { false, false };
+
+	(void)state;
+	assert_true(feed("READY-NOW", split, s11, cont, 2));
+	/* Pieces shorter than the text: the carry grows over several. */
+	assert_true(feed("READY-NOW", tiny, s11, cont, 6));
+	/* Two separate lines: no match across them. */
+	assert_false(feed("READY-NOW", split, s11, lines, 2));
+	/* A piece of stderr does not continue stdout's. */
+	assert_false(feed("READY-NOW", split, s12, cont, 2));
+	/* Whole in one piece, and one-byte texts. */
+	assert_true(feed("DY-N", split, s11, cont, 2));
+	assert_true(feed("y", split, s11, cont, 2));
+	assert_false(feed("q", split, s11, cont, 2));
 }
 
 /* The host of a tcp/http probe, from /etc/hosts (here a file of ours). */
@@ -189,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_notify_parse),
 		cmocka_unit_test(test_probe_values),
 		cmocka_unit_test(test_tail),
+		cmocka_unit_test(test_log_text_across_pieces),
 		cmocka_unit_test(test_hosts_addr),
 	};
 

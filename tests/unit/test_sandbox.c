@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
-#include "../../core/values.c"
 #include "../../core/file.c"
+#include "../../core/values.c"
 #include "../../supervisor/sandbox.c"
 
 static char *
@@ -227,10 +227,10 @@ test_init_decisions(void **state)
 	assert_false(sb.nnp);
 
 	config_service_defaults(&c, "svc");
-	snprintf(c.capabilities, sizeof(c.capabilities), "cap_chown, KILL");
+	c.capabilities = "cap_chown, KILL";
 	c.rlimit_core.set = true;
 	c.rlimit_core.value = UINT64_MAX;
-	snprintf(c.seccomp, sizeof(c.seccomp), "default");
+	c.seccomp = "default";
 	assert_int_equal(sandbox_init(&sb, &c, err, sizeof(err)), 0);
 	assert_true(sb.caps && sb.nnp);
 	assert_true(sb.capmask == ((1ULL << 0) | (1ULL << 5)));
@@ -240,8 +240,8 @@ test_init_decisions(void **state)
 	assert_true(sb.seccomp.len > sandbox_default_ndenied);
 	sandbox_free(&sb);
 
-	snprintf(c.capabilities, sizeof(c.capabilities), "none");
-	snprintf(c.seccomp, sizeof(c.seccomp), "none");
+	c.capabilities = "none";
+	c.seccomp = "none";
 	assert_int_equal(sandbox_init(&sb, &c, err, sizeof(err)), 0);
 	assert_true(sb.caps && sb.capmask == 0 && sb.nnp);
 	assert_null(sb.seccomp.filter);
