@@ -2,6 +2,7 @@
  * hints — the remedies.  See hints.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hints.h"
@@ -112,10 +113,28 @@ cap_hint(const char *missing, char *buf, size_t cap)
 	    flags);
 }
 
+/* The port of "HOST:PORT", or 0. */
+static unsigned int
+port_of(const char *target)
+{
+	const char *c = target ? strrchr(target, ':') : NULL;
+	long v;
+
+	if (!c)
+		return 0;
+	v = strtol(c + 1, NULL, 10);
+	return v > 0 && v < 65536 ? (unsigned int)v : 0;
+}
+
 void
-hint_for(const char *check, const char *code, const struct hint_ctx *c,
+hint_for(const char *check, const char *code, const struct hint_ctx *ctx,
     char *buf, size_t cap)
 {
+	struct hint_ctx cc = *ctx;
+	const struct hint_ctx *c = &cc;
+
+	if (!cc.port)
+		cc.port = port_of(cc.target);
 	if (cap == 0)
 		return;
 	buf[0] = 0;

@@ -13,7 +13,7 @@
 struct hint_ctx {
 	const char *target; /* nameserver, HOST:PORT, proxy URL (redacted) */
 	const char *subnet; /* the sandbox's own subnet, e.g. 172.17.0.0/16 */
-	unsigned int port;
+	unsigned int port; /* 0: the port of target, if any */
 	bool gvisor; /* runtime detected as gVisor */
 	bool embedded_dns; /* the nameserver is Docker's 127.0.0.11 */
 	const char *missing; /* capability names, space separated */
