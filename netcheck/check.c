@@ -124,11 +124,13 @@ checks_start(const struct checks_opts *o)
 	unsigned int i;
 
 	ck.o = *o;
+	/* Elapsed times count from the results' start: the deadline may
+	 * not come before it. */
+	results_begin(&h);
+	results_hold(); /* no summary until every check is started */
 	ck.deadline_ms = loop_now_ms() + (o->timeout_ms ? o->timeout_ms : 2000);
 	ck.deadline.cb = on_deadline;
 	loop_timer_arm(&ck.deadline, ck.deadline_ms);
-	results_begin(&h);
-	results_hold(); /* no summary until every check is started */
 	netio_begin(ck.deadline_ms, o->resolv_conf, o->hosts);
 	tcpcheck_reset();
 	proxycheck_reset();

@@ -241,8 +241,9 @@ hint_for(const char *check, const char *code, const struct hint_ctx *ctx,
 	else if (strcmp(check, "proxy") == 0 && strcmp(code, "mismatch") == 0)
 		snprintf(buf, cap,
 		    "upper- and lower-case proxy variables disagree; tools "
-		    "pick different ones (curl ignores HTTP_PROXY, Node reads "
-		    "either): set both to the same value");
+		    "pick different ones (curl and Python the lower-case one, "
+		    "Go the upper-case one first): set both to the same "
+		    "value");
 	else if (strcmp(check, "proxy") == 0 && strcmp(code, "bad_url") == 0)
 		snprintf(buf, cap,
 		    "the proxy variable is not a URL clients understand: use "

@@ -401,12 +401,15 @@ def test_proxy_case_mismatch(topo, tmp_path):
     assert only(checks, "proxy", None, res)["code"] == "ok", res.diag()
 
 
-def test_proxy_broken_beats_mismatch(topo, tmp_path):
+def test_proxy_mismatch_both_down_fails(topo, tmp_path):
+    # Both spellings broken: still `mismatch` (issue 12: the disagreement
+    # is reported with each one's reachability), and a failure.
     down = "http://%s:%d" % (SRV_IP, DOWN_PORT)
     res, checks = nc_json(topo, "-c", proxy_conf(tmp_path), env={
         "HTTPS_PROXY": down + "/", "https_proxy": down})
     e = only(checks, "proxy", None, res)
-    assert (e["status"], e["code"]) == ("fail", "unreachable"), res.diag()
+    assert (e["status"], e["code"]) == ("fail", "mismatch"), res.diag()
+    assert e["detail"].count("unreachable") == 2, res.diag()
 
 
 def test_proxy_down_is_unreachable(topo, tmp_path):

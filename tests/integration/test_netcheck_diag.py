@@ -357,3 +357,65 @@ def test_embedded_dropped_is_timeout_not_upstream_dead(embedded, tmp_path):
     assert "not even for the container's own name" in h, h
     assert "firewall rule" in h and "runsc" not in h, h
     assert "use a user-defined network" not in h, h
+
+
+# --- proxy variables that disagree ---------------------------------------------
+
+PROXY = "http://%s:%d" % (SRV_IP, netutil.PROXY_PORT)
+DOWN = "http://%s:%d" % (SRV_IP, netutil.DOWN_PORT)
+AUTH = "http://%s:%s@%s:%d" % (netutil.PROXY_USER, netutil.PROXY_PASS, SRV_IP,
+                               netutil.AUTH_PORT)
+OPEN = "%s:%d" % (SRV_IP, OPEN_PORT)
+
+
+def proxy_nc(topo, tmp_path, env, probe=True):
+    c = write(tmp_path, "p.conf", "[check proxy]\n%s" % (
+        "connect_probe = %s\n" % OPEN if probe else ""))
+    res = topo.netcheck("--json", "--timeout", "3s", "-c", c, env=env,
+                        timeout=20)
+    return res, res.one("proxy")
+
+
+def test_proxy_mismatch_one_down_fails_and_says_which(topo, tmp_path):
+    # Issue 12, report 5: HTTPS_PROXY works, https_proxy (which curl and
+    # Python read) does not.  Both values, each one's reachability.
+    res, e = proxy_nc(topo, tmp_path, {"HTTPS_PROXY": PROXY,
+                                       "https_proxy": DOWN})
+    assert (e["status"], e["code"]) == ("fail", "mismatch"), res.diag()
+    d = e["detail"]
+    assert "HTTPS_PROXY=%s works (CONNECT %s: 200" % (PROXY, OPEN) in d, d
+    assert "https_proxy=%s unreachable (connect to the proxy: " \
+        "Connection refused)" % DOWN in d, d
+    assert "https_proxy does not work" in e["hint"], res.diag()
+    assert res.rc == 1
+
+
+def test_proxy_mismatch_both_work_warns(topo, tmp_path):
+    # Two working proxies, one with credentials: a warning, and the
+    # password never shows.
+    res, e = proxy_nc(topo, tmp_path, {"HTTPS_PROXY": AUTH,
+                                       "https_proxy": PROXY})
+    assert (e["status"], e["code"]) == ("warn", "mismatch"), res.diag()
+    assert netutil.PROXY_PASS not in res.out + res.err, res.diag()
+    assert "http://***@%s:%d works" % (SRV_IP, netutil.AUTH_PORT) in \
+        e["detail"], res.diag()
+    assert "not as the same proxy" in e["hint"], res.diag()
+    assert res.rc == 0, res.diag()
+
+
+def test_proxy_mismatch_in_http_proxy(topo, tmp_path):
+    # curl ignores HTTP_PROXY; Go and Python read it: down there fails.
+    res, e = proxy_nc(topo, tmp_path, {"HTTP_PROXY": DOWN,
+                                       "http_proxy": PROXY}, probe=False)
+    assert (e["status"], e["code"]) == ("fail", "mismatch"), res.diag()
+    assert e["target"] == PROXY, res.diag()
+    assert "HTTP_PROXY does not work" in e["hint"], res.diag()
+
+
+def test_proxy_mismatch_in_no_proxy_warns(topo, tmp_path):
+    res, e = proxy_nc(topo, tmp_path, {"HTTPS_PROXY": PROXY,
+                                       "NO_PROXY": "a.test",
+                                       "no_proxy": "b.test"})
+    assert (e["status"], e["code"]) == ("warn", "mismatch"), res.diag()
+    assert "NO_PROXY=a.test but no_proxy=b.test" in e["detail"], res.diag()
+    assert "NO_PROXY and no_proxy differ" in e["hint"], res.diag()
