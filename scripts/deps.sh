@@ -9,7 +9,7 @@ libcmocka-dev libseccomp-dev libcap-ng-dev libinih-dev
 clang-format clang-tidy cppcheck
 python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap2-bin
 tini dumb-init catatonit hyperfine s6 runit supervisor
-docker.io dnsmasq tinyproxy iptables nftables curl"
+docker.io dnsmasq tinyproxy iptables nftables curl runsc"
 
 missing=""
 for p in $PKGS; do
