@@ -49,10 +49,14 @@ LIBS := -lseccomp -lcap-ng -linih
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
+# The glibc builds (unit tests, ASan, valgrind) link the same inih as the
+# shipped binary: same Debian source, same flags, built by the deps script.
+INIH_GLIBC := -I$(DEPS)/glibc/include -L$(DEPS)/glibc/lib
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(DEFS) $(INCS) $(SAN)
+UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(DEFS) $(INCS) $(SAN) $(INIH_GLIBC)
 
 PYTEST := /usr/bin/python3 -m pytest
 
@@ -146,8 +150,9 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS)
 
-# Test builds for glibc, linked dynamically against Debian's libseccomp,
-# libcap-ng and libinih: one with ASan+UBSan, one plain for valgrind.
+# Test builds for glibc, linked dynamically against Debian's libseccomp and
+# libcap-ng, and statically against our inih (INIH_GLIBC): one with
+# ASan+UBSan, one plain for valgrind.
 # Never shipped; `make sanitize` runs the integration scenarios with them.
 ASAN_BIN := $(BUILD)/asan/agent-init
 VALGRIND_BIN := $(BUILD)/valgrind/agent-init
@@ -156,15 +161,15 @@ GLIBC_CFLAGS := -std=gnu11 -O1 -g -fno-omit-frame-pointer $(WARN) $(DEFS) \
 
 build-asan: $(ASAN_BIN)
 
-$(ASAN_BIN): $(SRCS) $(HDRS) Makefile
+$(ASAN_BIN): $(SRCS) $(HDRS) Makefile $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	clang $(GLIBC_CFLAGS) $(SAN) -o $@ $(SRCS) $(LIBS)
+	clang $(GLIBC_CFLAGS) $(SAN) $(INIH_GLIBC) -o $@ $(SRCS) $(LIBS)
 
 build-valgrind: $(VALGRIND_BIN)
 
-$(VALGRIND_BIN): $(SRCS) $(HDRS) Makefile
+$(VALGRIND_BIN): $(SRCS) $(HDRS) Makefile $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	gcc $(GLIBC_CFLAGS) -o $@ $(SRCS) $(LIBS)
+	gcc $(GLIBC_CFLAGS) $(INIH_GLIBC) -o $@ $(SRCS) $(LIBS)
 
 sanitize: deps build-asan build-valgrind helpers
 	@scripts/run-sanitize.sh $(SANITIZE_FLAGS)

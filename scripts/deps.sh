@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
-libcmocka-dev libseccomp-dev libcap-ng-dev libinih-dev
+libcmocka-dev libseccomp-dev libcap-ng-dev
 clang-format clang-tidy cppcheck
 python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap2-bin
 tini dumb-init catatonit hyperfine s6 runit supervisor

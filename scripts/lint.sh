@@ -14,7 +14,7 @@ fi
 rc=0
 KH=build/deps/kernel-headers
 DEFS="-D_GNU_SOURCE -DAGENT_INIT_VERSION=\"0\" -DLIBCAPNG_VERSION=\"0\" -DINIH_VERSION=\"0\""
-INCS="-Icore -Isupervisor -Inetcheck -Iinit"
+INCS="-Icore -Isupervisor -Inetcheck -Iinit -Ibuild/deps/glibc/include"
 
 echo "lint: clang-format"
 # shellcheck disable=SC2086
