@@ -119,6 +119,14 @@ status_json(struct jbuf *j)
 			jraw(j, ",\"reason\":");
 			jstr(j, s->reason);
 		}
+		if (s->crash.cause[0]) {
+			jraw(j, ",\"cause\":");
+			jstr(j, s->crash.cause);
+		}
+		if (s->crash.hint[0]) {
+			jraw(j, ",\"hint\":");
+			jstr(j, s->crash.hint);
+		}
 		jraw(j, "}");
 	}
 	jraw(j, "]}\n");

@@ -89,6 +89,7 @@ set_state(struct svc *s, enum svc_state st)
 		ev_str("service", s->name);
 		ev_str("reason", s->reason);
 		output_tail_json(&s->out, "tail");
+		crash_emit(&s->crash);
 		ev_emit();
 		break;
 	case SVC_EXITED:
@@ -109,6 +110,11 @@ emit_exit(struct svc *s)
 {
 	char buf[24];
 
+	crash_end(&s->crash, &s->out.cause,
+	    !s->stop_requested &&
+	        (s->probe_timed_out || !WIFEXITED(s->wstatus) ||
+	            WEXITSTATUS(s->wstatus) != 0),
+	    s->was_ready);
 	ev_begin("service_exit");
 	ev_str("service", s->name);
 	ev_int("pid", s->pid);
@@ -123,6 +129,7 @@ emit_exit(struct svc *s)
 	        oom_kills() > s->oom_kills_at_start);
 	ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 	output_tail_json(&s->out, "tail");
+	crash_emit(&s->crash);
 	ev_emit();
 }
 
@@ -223,6 +230,7 @@ on_exec_report(struct loop_io *io, uint32_t revents)
 	    sandbox_step_name(e.step) ? 126 : spawn_exec_status(e.err);
 	/* One plain line for whoever reads stderr rather than the events. */
 	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
+	crash_exec_failed(&s->crash, s->reason);
 	set_state(s, SVC_FAILED);
 }
 
@@ -404,6 +412,7 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 		if (!argv)
 			s->argv = s->argvbuf;
 		s->restart = conf->restart;
+		s->crash.limit = conf->crashloop_limit;
 		if (sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) <
 		    0)
 			return -EINVAL;
@@ -630,6 +639,10 @@ after_exit(struct svc *s)
 			set_state(s, SVC_FAILED);
 		else
 			set_state(s, SVC_EXITED);
+		return;
+	}
+	if (crash_loop(&s->crash, s->reason, sizeof(s->reason))) {
+		set_state(s, SVC_FAILED);
 		return;
 	}
 	if (backoff_next(&s->bo, now, now - s->start_ms, &delay) < 0) {

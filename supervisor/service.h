@@ -13,8 +13,11 @@
  *   STARTING/READY/STOPPING --exit-->  service_exit, then
  *       BACKOFF (service_restart)  when the policy says so and the
  *                                  restart budget allows,
- *       FAILED  (service_failed)   when the budget is spent or the
- *                                  probe timed out with no restart left,
+ *       FAILED  (service_failed)   when the budget is spent, the probe
+ *                                  timed out with no restart left, or
+ *                                  it never was ready and ended with
+ *                                  the same cause crashloop_limit times
+ *                                  in a row (crash.h),
  *       EXITED                     otherwise (ended for good).
  *   BACKOFF  --delay elapsed-->        STARTING
  *   WAITING/BACKOFF --svc_stop-->      EXITED (nothing to signal)
@@ -35,6 +38,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "crash.h"
 #include "loop.h"
 #include "output.h"
 #include "probe.h"
@@ -101,6 +105,8 @@ struct svc {
 	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
+	/* The cause (and preset hint) of its last end; crash loops. */
+	struct svc_crash crash;
 	/* argv storage for a command from the configuration */
 	char argbuf[CONFIG_VALUE_MAX * 2];
 	char *argvbuf[CONFIG_MAX_WORDS + 4];

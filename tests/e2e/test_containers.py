@@ -348,28 +348,6 @@ docker version --format 'server {{.Server.Version}} api {{.Server.APIVersion}}'
 """
 
 
-@pytest.fixture
-def usrroot_image(engine, tmp_path):
-    """An image of symlinks only (bin -> usr/bin, ...; TESTING.md 6b): the
-    host's /usr is bind-mounted read-only over it, so dockerd, containerd,
-    runc, iptables and the docker client are the host's."""
-    r = tmp_path / "usrroot"
-    for d in ("usr", "etc", "proc", "sys", "dev", "run", "tmp",
-              "var/lib/docker", "root"):
-        (r / d).mkdir(parents=True)
-    for d in ("bin", "sbin", "lib", "lib64"):
-        os.symlink("usr/" + d, str(r / d))
-    os.symlink("../run", str(r / "var/run"))
-    (r / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
-    (r / "etc/group").write_text("root:x:0:\n")
-    tar = tmp_path / "usrroot.tar"
-    subprocess.run(["tar", "-C", str(r), "-cf", str(tar), "."], check=True)
-    name = "agent-init/e2e-usrroot:1"
-    engine.d.docker("import", "-c", 'ENTRYPOINT ["/agent-init"]', str(tar),
-                    name)
-    return name
-
-
 def test_docker_in_docker_dockerd_ready_then_the_agent_uses_it(ctr,
                                                               usrroot_image):
     c = ctr.run(*DIND_FLAGS,

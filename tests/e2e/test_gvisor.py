@@ -23,11 +23,12 @@ for that container.
 """
 import json
 import os
-import shutil
 
 import pytest
 
 from conftest import IMAGE, NS_RESOLVER
+from harness import AGENT_INIT, check_event_stream
+from suputil import named
 
 NET = "e2e-gvisor"
 REFUSING = "10.213.0.54"
@@ -137,3 +138,49 @@ def test_runsc_environment_event(gvisor, ctr):
            if l.startswith('{"agent_init"')]
     env = [e for e in evs if e["agent_init"] == "environment"]
     assert env and env[0]["runtime"] == "gvisor", r.stdout
+
+
+# --- dockerd in gVisor: the beta9 report -------------------------------------
+
+# The capabilities of the beta9 report (docker-in-gVisor sandboxes).
+DIND_CAPS = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+             "NET_BIND_SERVICE", "NET_ADMIN", "NET_RAW", "SETFCAP", "SETGID",
+             "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_CHROOT", "SYS_PTRACE",
+             "AUDIT_WRITE"]
+DEVICES = "failed to start daemon: Devices cgroup isn't mounted"
+
+
+def test_dockerd_in_gvisor_says_why_and_gives_up_fast(gvisor, ctr,
+                                                      usrroot_image):
+    # Issue 12, report 4: dockerd 20.10 under runsc (--network=host
+    # --net-raw, the 17 capabilities, the host's binaries bind-mounted as
+    # in TESTING.md 6b) exits 1 after ~50 lines of level=info; its last
+    # line is the reason.  service_failed used to say "exited with code
+    # 1", after ten restarts and ~100 s.
+    caps = [a for c in DIND_CAPS for a in ("--cap-add", c)]
+    c = ctr.run("--runtime", "runsc-dind", *caps,
+                "-v", "/usr:/usr:ro",
+                "-v", "/etc/alternatives:/etc/alternatives:ro",
+                "-v", "%s:/agent-init:ro" % AGENT_INIT,
+                "--tmpfs", "/var/lib/docker", "--tmpfs", "/run",
+                "--tmpfs", "/tmp", image=usrroot_image,
+                cmd=["--dockerd", "--", "/bin/true"])
+    r = ctr.docker("wait", c, timeout=180)
+    diag = ctr.diag(c)
+    assert r.stdout.strip() == "70", (r.stdout, diag())
+    ev = check_event_stream(ctr.stdout_logs(c), status=70)
+    env = named(ev, "environment")[0]
+    assert env["runtime"] == "gvisor", env
+    exits = named(ev, "service_exit", service="dockerd")
+    # The same cause three times, before dockerd was ever ready: it gives
+    # up then (crashloop_limit's default), not after max_restarts.
+    assert len(exits) == 3, diag()
+    for e in exits:
+        assert e["code"] == 1 and e["cause"] == DEVICES, e
+        assert "runsc with cgroup support" in e["hint"], e
+    failed = named(ev, "service_failed", service="dockerd")[0]
+    assert "3 times in a row with the same cause" in failed["reason"], failed
+    assert failed["cause"] == DEVICES, failed
+    assert ev[-1]["cause"] == DEVICES and ev[-1]["hint"], ev[-1]
+    # The agent never started: nothing to run it against.
+    assert not named(ev, "service_start", service="main"), diag()

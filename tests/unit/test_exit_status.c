@@ -19,8 +19,10 @@
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/backoff.c"
+#include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
+#include "../../supervisor/crash.c"
 #include "../../supervisor/service.c"
 
 static void
