@@ -495,7 +495,8 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 	if (svc_init(s, &p.conf, p.argv, mode, seed ^ 0xd0c) < 0 ||
 	    sup_add(s) < 0)
 		exit(EXIT_FAILURE);
-	s->stale_pidfile = p.pidfile;
+	s->before_start = dockerd_before_start;
+	s->before_start_data = &p;
 	s->crash.dockerd = true; /* hints for dockerd's fatal lines */
 	for (i = 0; i < p.nnotes && i < 8; i++)
 		s->adapted[s->nadapted++] = p.notes[i];

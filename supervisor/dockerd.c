@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dockerd.h"
+#include "events.h"
 #include "values.h"
 
 /* The value of --NAME=V, --NAME V or -S V (short), or NULL. */
@@ -193,4 +194,20 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 big:
 	snprintf(err, errcap, "AGENT_INIT_DOCKERD_ARGS: too many arguments");
 	return -E2BIG;
+}
+
+void
+dockerd_before_start(void *data, unsigned int attempt)
+{
+	const struct dockerd_preset *p = data;
+	char why[200];
+
+	(void)attempt; /* the preset itself handled the first start */
+	if (!dockerd_clear_stale_pidfile(p->pidfile, why, sizeof(why)))
+		return;
+	ev_begin("warning");
+	ev_str("what", "pidfile");
+	ev_str("path", p->pidfile);
+	ev_str("detail", why);
+	ev_emit();
 }

@@ -13,7 +13,8 @@
  *   default route MTU below 1500  --mtu=<that MTU>
  *   a pidfile naming no live dockerd (left by a SIGKILL): removed
  *
- * Public API: dockerd_preset().
+ * Public API: dockerd_preset(), dockerd_clear_stale_pidfile(),
+ * dockerd_before_start().
  */
 #ifndef AGENT_INIT_DOCKERD_H
 #define AGENT_INIT_DOCKERD_H
@@ -52,5 +53,11 @@ int dockerd_preset(struct dockerd_preset *p, const char *extra,
  * once; the service before each restart.
  */
 bool dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap);
+
+/*
+ * The service's before_start hook (data: the struct dockerd_preset):
+ * before a restart, a stale pidfile is removed, with a `warning` event.
+ */
+void dockerd_before_start(void *data, unsigned int attempt);
 
 #endif

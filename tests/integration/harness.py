@@ -206,11 +206,13 @@ class Run:
                  controlling terminal; stdout is read from the master
     events_path: where the events are (for --events file:/fd:), else they
                  are read from stdout, or stderr with events_from="stderr"
+    wrap:        a command that runs the whole (e.g. strace, to hold one
+                 system call of agent-init or a service for a while)
     """
 
     def __init__(self, args, workdir, index, *, pid1=True, env=None,
                  pass_fds=(), preexec_fn=None, tty=False, events_path=None,
-                 events_from="stdout"):
+                 events_from="stdout", wrap=()):
         self.args = list(args)
         self.pid1 = pid1
         self.tty = tty
@@ -224,7 +226,8 @@ class Run:
         self._tty_buf = bytearray()
         self._lock = threading.Lock()
         self._reader = None
-        cmd = ([*UNSHARE, AGENT_INIT] if pid1 else [AGENT_INIT]) + self.args
+        cmd = list(wrap) + ([*UNSHARE, AGENT_INIT] if pid1 else
+                            [AGENT_INIT]) + self.args
         err = open(self.err_path, "ab")
         try:
             if tty:

@@ -11,7 +11,6 @@
 #include "../../core/signals.c"
 #include "../../core/loop.c"
 #include "../../supervisor/spawn.c"
-#include "../../supervisor/dockerd.c"
 #include "../../core/config.c"
 #include "../../supervisor/sandbox.c"
 
@@ -22,7 +21,9 @@
 #include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
+#include "../../supervisor/svcenv.c"
 #include "../../supervisor/crash.c"
+#include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
 
 static void
