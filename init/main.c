@@ -59,6 +59,18 @@
 #ifndef INIH_VERSION
 #define INIH_VERSION "unknown"
 #endif
+/* The architecture the binary was built for, as uname -m names it. */
+#if defined(__x86_64__)
+#define AGENT_INIT_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define AGENT_INIT_ARCH "aarch64"
+#elif defined(__i386__)
+#define AGENT_INIT_ARCH "i386"
+#elif defined(__arm__)
+#define AGENT_INIT_ARCH "arm"
+#else
+#define AGENT_INIT_ARCH "unknown-arch"
+#endif
 
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
@@ -119,9 +131,10 @@ print_version(void)
 {
 	const struct scmp_version *v = seccomp_version();
 
-	printf("agent-init %s (libseccomp %u.%u.%u, libcap-ng %s, inih %s)\n",
-	    AGENT_INIT_VERSION, v->major, v->minor, v->micro, LIBCAPNG_VERSION,
-	    INIH_VERSION);
+	printf("agent-init %s %s (libseccomp %u.%u.%u, libcap-ng %s, "
+	       "inih %s)\n",
+	    AGENT_INIT_VERSION, AGENT_INIT_ARCH, v->major, v->minor, v->micro,
+	    LIBCAPNG_VERSION, INIH_VERSION);
 }
 
 /*
