@@ -12,7 +12,7 @@ import signal
 import stat
 import subprocess
 
-from harness import AGENT_INIT, poll
+
 from suputil import agent, named, new_netns, short_dir, write_conf
 
 DEVICES = "failed to start daemon: Devices cgroup isn't mounted"

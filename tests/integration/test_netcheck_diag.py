@@ -21,7 +21,7 @@ import subprocess
 import pytest
 
 import netutil
-from harness import helper
+from harness import AGENT_INIT_CMD, clean_env, helper
 from netutil import OPEN_PORT, SRV_IP
 
 
@@ -236,10 +236,10 @@ table inet aid_emb {
         return pre
 
     def netcheck(self, resolv_conf, *args):
-        cmd = [netutil.AGENT_INIT, "netcheck", "--json", "--timeout", "2s",
+        cmd = AGENT_INIT_CMD + ["netcheck", "--json", "--timeout", "2s",
                "--resolv-conf", resolv_conf] + list(args)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=20,
-                           env=netutil.clean_env(
+                           env=clean_env(
                                {v: None for v in netutil.PROXY_VARS}),
                            preexec_fn=self.preexec())
         return netutil.Result(cmd, p.returncode, p.stdout, p.stderr, 0)
