@@ -352,17 +352,9 @@ apply_env(void)
 			env_error(paths[i].env, v, "an absolute path");
 		memcpy(paths[i].dst, v, strlen(v) + 1);
 	}
-	if ((v = getenv("AGENT_INIT_CHECKS"))) {
-		if (strcmp(v, "warn") == 0)
-			g.cfg.checks = CHECKS_WARN;
-		else if (strcmp(v, "enforce") == 0)
-			g.cfg.checks = CHECKS_ENFORCE;
-		else if (strcmp(v, "off") == 0)
-			g.cfg.checks = CHECKS_OFF;
-		else
-			env_error("AGENT_INIT_CHECKS", v,
-			    "warn, enforce or off");
-	}
+	if ((v = getenv("AGENT_INIT_CHECKS")) &&
+	    config_parse_checks(v, &g.cfg.checks) < 0)
+		env_error("AGENT_INIT_CHECKS", v, "warn, enforce or off");
 	if ((v = getenv("AGENT_INIT_CHECK_TIMEOUT")) &&
 	    (value_duration_ms(v, &g.cfg.check_timeout_ms) < 0 ||
 	        g.cfg.check_timeout_ms == 0))

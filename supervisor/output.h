@@ -21,8 +21,9 @@
  * where the run's cause is looked for when it ends.
  *
  * Public API: output_init(), output_setup(), output_open(),
- * output_after_fork(), output_drain(), output_close(), output_tail_json(),
- * output_tail_text(), output_flush().
+ * output_after_fork(), output_drain(), output_close(), output_busy(),
+ * output_pending(), output_tail_json(), output_tail_text(),
+ * output_open_streams(), output_on_idle(), output_flush().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
