@@ -125,6 +125,7 @@ struct service_conf {
 	enum output_mode output;
 	unsigned int output_line;
 	unsigned int tail_lines;
+	unsigned int crashloop_limit; /* same cause N runs in a row; 0: off */
 	uint64_t max_runtime_ms; /* 0: no limit */
 	bool kill_group;
 	const char *capabilities; /* empty: unchanged */

@@ -509,6 +509,7 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 		exit(EXIT_FAILURE);
 	s->before_start = dockerd_before_start;
 	s->before_start_data = &p;
+	s->crash.dockerd = true; /* hints for dockerd's fatal lines */
 	for (i = 0; i < p.nnotes && i < 8; i++)
 		s->adapted[s->nadapted++] = p.notes[i];
 	g.nsvcs++;
@@ -773,6 +774,8 @@ finish_output(int status, const char *reason)
 	ev_int("status", status);
 	ev_str("reason", reason);
 	ev_int("dropped", (long long)sink_dropped_all());
+	if (!g.exit_early && sup_exit_crash())
+		crash_emit(sup_exit_crash());
 	ev_emit();
 	sink_flush_all(end);
 	sup_report_dropped(sink_dropped_all() + sink_pending_lines_all());

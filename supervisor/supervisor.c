@@ -575,6 +575,16 @@ write_termination_log(const struct svc *s, uint64_t dropped)
 		    (unsigned long long)dropped);
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
+	/* The cause first: what an operator reads in `kubectl describe`
+	 * before the lines it came from. */
+	if (s && s->crash.cause[0] && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "cause: %s\n",
+		    s->crash.cause);
+	if (s && n < sizeof(buf) && s->crash.hint[0])
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "hint: %s\n",
+		    s->crash.hint);
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
 	if (s)
 		n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
 	/* 0600: the last lines of a service's output are its own business,
@@ -874,4 +884,15 @@ const char *
 sup_exit_reason(void)
 {
 	return sup.exit_reason;
+}
+
+/* The cause behind the exit: the service that gave up, else main's. */
+const struct svc_crash *
+sup_exit_crash(void)
+{
+	const struct svc *m = main_svc();
+
+	if (sup.gave_up)
+		return &sup.gave_up->crash;
+	return m && m->attempt ? &m->crash : NULL;
 }

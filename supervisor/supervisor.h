@@ -28,7 +28,8 @@
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
  * sup_ready(), sup_healthy(), sup_stalled(), sup_exit_deadline_ms(),
- * sup_report_dropped(), sup_exit_status(), sup_exit_reason(), sup_count(),
+ * sup_report_dropped(), sup_exit_status(), sup_exit_reason(),
+ * sup_exit_crash(), sup_count(),
  * sup_service().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
@@ -73,6 +74,9 @@ uint64_t sup_exit_deadline_ms(void);
 void sup_report_dropped(uint64_t lines);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
+/* The cause (and hint) behind the exit status, or NULL (the `exit`
+ * event's `cause`). */
+const struct svc_crash *sup_exit_crash(void);
 size_t sup_count(void);
 struct svc *sup_service(size_t i);
 

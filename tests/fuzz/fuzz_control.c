@@ -28,6 +28,8 @@
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../supervisor/cause.c"
+#include "../../supervisor/crash.c"
 
 #include "jsoncheck.h"
 
@@ -144,6 +146,12 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 		fake_names[i][nl] = 0;
 		memcpy(s->reason, text + i * part, rl);
 		s->reason[rl] = 0;
+		/* Causes and hints from the input too: `status` carries them. */
+		rl = rl < CAUSE_MAX ? rl : CAUSE_MAX;
+		memcpy(s->crash.cause, text + i * part, rl);
+		s->crash.cause[rl] = 0;
+		if (i == 1)
+			memcpy(s->crash.hint, s->crash.cause, rl + 1);
 		s->name = fake_names[i];
 		s->state = (enum svc_state)((flags + i) % SVC_STATE_MAX);
 		s->main = i == 0;
