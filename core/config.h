@@ -14,8 +14,9 @@
  * Errors come back as one line "FILE:LINE: message" in err; the caller
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
- * Public API: config_load(), config_service(), config_probe_parse(),
- * config_service_defaults(), config_validate(), config_set_policy_check().
+ * Public API: config_load(), config_service(), config_check_named(),
+ * config_probe_parse(), config_service_defaults(), config_validate(),
+ * config_gates_need_checks(), config_set_policy_check().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -89,6 +90,11 @@ struct service_conf {
 	char after[CONFIG_MAX_AFTER][CONFIG_NAME_MAX];
 	unsigned int nafter;
 	unsigned int after_line;
+	/* `after = check:NAME`: checks that must pass before it starts. */
+	char after_checks[CONFIG_MAX_AFTER][CONFIG_NAME_MAX];
+	unsigned int after_check_line[CONFIG_MAX_AFTER];
+	unsigned int nafter_checks;
+	uint64_t check_wait_ms; /* how long they may hold it (60s) */
 	char env[CONFIG_VALUE_MAX]; /* NAME=VALUE words, as written */
 	bool env_clear;
 	char workdir[CONFIG_VALUE_MAX];
@@ -113,6 +119,7 @@ struct check_conf {
 	char name[CONFIG_NAME_MAX]; /* the part after ':', or "" */
 	unsigned int line;
 	uint64_t timeout_ms; /* 0: the [init] check_timeout */
+	uint64_t interval_ms; /* 0: run at startup only */
 	bool required;
 	char resolv_conf[CONFIG_VALUE_MAX];
 	char hosts[CONFIG_VALUE_MAX];
@@ -154,6 +161,20 @@ int config_load(const char *path, struct config *ret, char *err, size_t errcap);
 /* The service NAME, or NULL. */
 const struct service_conf *
 config_service(const struct config *c, const char *name);
+/*
+ * The [check] section that `after = check:NAME` means: the one named
+ * NAME ([check tcp:NAME]), else the unnamed one of type NAME ([check
+ * NAME]); NULL when there is none.  config_validate() refuses a NAME
+ * that fits two sections.
+ */
+const struct check_conf *
+config_check_named(const struct config *c, const char *name);
+/*
+ * `after = check:` needs the checks: with them off (off_by says how,
+ * e.g. "checks = off"), the first such line is an error; "" or -EINVAL.
+ */
+int config_gates_need_checks(const struct config *c, const char *path,
+    const char *off_by, char *err, size_t errcap);
 /* Parse one `ready =` value; NULL or a static message on error. */
 const char *config_probe_parse(const char *s, struct probe_conf *ret);
 /*

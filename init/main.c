@@ -253,6 +253,12 @@ check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
+	if (c.checks == CHECKS_OFF &&
+	    config_gates_need_checks(&c, argv[0], "checks = off", err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
 	printf("%s: ok (%u services, %u checks)\n", argv[0], c.nservices,
 	    c.nchecks);
 	return 0;
@@ -360,6 +366,29 @@ apply_env(void)
 		g.control_path = CONTROL_DEFAULT_PATH;
 }
 
+/*
+ * `after = check:NAME` waits for a check: with the checks off, whichever
+ * way, that service could never start (78, at the line that asks).
+ */
+static void
+gates_need_checks(void)
+{
+	const char *off_by = NULL;
+	char err[512];
+
+	if (g.a.no_checks)
+		off_by = "--no-checks or AGENT_INIT_NO_CHECKS";
+	else if (g.cfg.checks == CHECKS_OFF)
+		off_by = getenv("AGENT_INIT_CHECKS") ? "AGENT_INIT_CHECKS=off"
+		                                     : "checks = off";
+	if (off_by && g.config_path &&
+	    config_gates_need_checks(&g.cfg, g.config_path, off_by, err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "agent-init: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
+}
+
 /* Setup: every failure here ends the program with a status and a line. */
 static void
 setup(int argc, char **argv)
@@ -414,6 +443,7 @@ setup(int argc, char **argv)
 		exit(EXIT_USAGE);
 	}
 	apply_env();
+	gates_need_checks();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
 	if ((r = loop_init()) < 0) {
