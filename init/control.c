@@ -19,6 +19,7 @@
 #include "control.h"
 #include "events.h"
 #include "loop.h"
+#include "recheck.h"
 #include "signals.h"
 #include "supervisor.h"
 #include "values.h"
@@ -84,6 +85,32 @@ jstr(struct jbuf *j, const char *s)
 	j->b[j->len++] = '"';
 }
 
+/* Every check's last verdict and its age (netcheck/recheck.h). */
+static void
+checks_json(struct jbuf *j)
+{
+	uint64_t now = loop_now_ms();
+	size_t i;
+
+	jraw(j, ",\"checks\":[");
+	for (i = 0; i < recheck_count(); i++) {
+		const struct check_verdict *v = recheck_get(i);
+		char check[sizeof(v->check) + sizeof(v->name) + 1];
+
+		snprintf(check, sizeof(check), "%s%s%s", v->check,
+		    *v->name ? ":" : "", v->name);
+		jraw(j, "%s{\"check\":", i ? "," : "");
+		jstr(j, check);
+		jraw(j, ",\"target\":");
+		jstr(j, v->target);
+		jraw(j, ",\"status\":\"%s\",\"code\":", v->status);
+		jstr(j, v->code);
+		jraw(j, ",\"age_ms\":%llu}",
+		    (unsigned long long)(now - v->at_ms));
+	}
+	jraw(j, "]");
+}
+
 static void
 status_json(struct jbuf *j)
 {
@@ -121,7 +148,9 @@ status_json(struct jbuf *j)
 		}
 		jraw(j, "}");
 	}
-	jraw(j, "]}\n");
+	jraw(j, "]");
+	checks_json(j);
+	jraw(j, "}\n");
 	if (j->full) {
 		j->len = 0;
 		j->full = false;

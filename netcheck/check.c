@@ -36,6 +36,9 @@ static struct {
 	struct checks_opts o;
 	struct check_result results[CHECK_MAX_RESULTS];
 	size_t nresults;
+	size_t first; /* the current run's first result */
+	size_t kept; /* the first run's, kept while re-runs come and go */
+	void (*on_verdict)(const struct check_result *r);
 	uint64_t start_ms, deadline_ms;
 	unsigned int pending;
 	bool finished;
@@ -83,6 +86,8 @@ check_new(const char *type, const char *name, const char *target, bool required)
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
 	snprintf(r->target, sizeof(r->target), "%s", target ? target : "");
 	r->required = required;
+	r->events = ck.o.events;
+	r->start_ms = ck.start_ms;
 	ck.pending++;
 	return r;
 }
@@ -123,12 +128,13 @@ check_subnet(void)
 }
 
 static void
-emit_result(const struct check_result *r)
+emit_result(struct check_result *r)
 {
 	char target[sizeof(r->target) + CONFIG_NAME_MAX + 2];
 
-	if (!ck.o.events)
+	if (!r->events || r->emitted)
 		return;
+	r->emitted = true;
 	ev_begin("check");
 	if (*r->name)
 		snprintf(target, sizeof(target), "%s:%s", r->check, r->name);
@@ -156,8 +162,11 @@ maybe_finish(void)
 		return;
 	ck.finished = true;
 	loop_timer_cancel(&ck.deadline);
+	checknet_end();
+	if (!ck.o.rerun)
+		ck.kept = ck.nresults;
 	checks_summary(&sm);
-	if (ck.o.events) {
+	if (ck.o.events && !ck.o.rerun) {
 		ev_begin("checks");
 		ev_int("ok", sm.ok);
 		ev_int("warn", sm.warn);
@@ -186,7 +195,7 @@ void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
-	r->elapsed_ms = loop_now_ms() - ck.start_ms;
+	r->elapsed_ms = loop_now_ms() - r->start_ms;
 	if (strcmp(status, "skip") == 0)
 		r->hint[0] = 0; /* nothing to do about a check not run */
 	else if (!*r->hint) {
@@ -204,6 +213,8 @@ void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
 	 * that `checks` always comes first. */
 	if (!r->background || ck.finished)
 		emit_result(r);
+	if (ck.on_verdict)
+		ck.on_verdict(r);
 	if (r->background)
 		return;
 	ck.pending--;
@@ -439,9 +450,10 @@ on_deadline(struct loop_timer *t)
 {
 	(void)t;
 	checknet_deadline();
-	/* Whatever is still without a verdict ran out of time. */
-	for (size_t i = 0; i < ck.nresults; i++)
-		if (!ck.results[i].status)
+	/* Whatever is still without a verdict ran out of time (a tunnel
+	 * of the first run has a clock of its own). */
+	for (size_t i = ck.first; i < ck.nresults; i++)
+		if (!ck.results[i].status && !ck.results[i].background)
 			check_done(&ck.results[i], "fail", "timeout",
 			    "no verdict within the check timeout (%llu ms)",
 			    (unsigned long long)ck.o.timeout_ms);
@@ -460,6 +472,23 @@ find_conf(const char *type)
 	return NULL;
 }
 
+void
+checks_on_verdict(void (*fn)(const struct check_result *r))
+{
+	ck.on_verdict = fn;
+}
+
+/* Whether a re-run leaves section k out (a tunnel always). */
+static bool
+left_out(const struct checks_opts *o, unsigned int i)
+{
+	if (!o->rerun)
+		return false;
+	if (strcmp(o->cfg->checks_list[i].type, "tunnel") == 0)
+		return true;
+	return o->only && !(o->only & (1ULL << i));
+}
+
 int
 checks_start(const struct checks_opts *o)
 {
@@ -467,9 +496,13 @@ checks_start(const struct checks_opts *o)
 	unsigned int i;
 	bool any = c && c->nchecks > 0;
 
-	memset(&ck.results, 0, sizeof(ck.results));
+	/* A re-run keeps the first run's results: a tunnel may still hold
+	 * one of them, and will give its verdict there. */
+	ck.first = o->rerun ? ck.kept : 0;
+	memset(&ck.results[ck.first], 0,
+	    sizeof(ck.results[0]) * (CHECK_MAX_RESULTS - ck.first));
 	ck.o = *o;
-	ck.nresults = 0;
+	ck.nresults = ck.first;
 	ck.pending = 1; /* held until every check is started */
 	ck.finished = false;
 	ck.start_ms = loop_now_ms();
@@ -488,12 +521,13 @@ checks_start(const struct checks_opts *o)
 		/* The proxy sections first: egress and clock use the proxy's
 		 * verdict, and would otherwise start it without its keys. */
 		for (i = 0; i < c->nchecks; i++)
-			if (strcmp(c->checks_list[i].type, "proxy") == 0)
+			if (strcmp(c->checks_list[i].type, "proxy") == 0 &&
+			    !left_out(o, i))
 				checknet_proxy(&c->checks_list[i]);
 		for (i = 0; i < c->nchecks; i++) {
 			const struct check_conf *k = &c->checks_list[i];
 
-			if (strcmp(k->type, "proxy") == 0)
+			if (strcmp(k->type, "proxy") == 0 || left_out(o, i))
 				continue;
 			if (strcmp(k->type, "resolver") == 0)
 				checknet_resolver(k);
@@ -510,7 +544,8 @@ checks_start(const struct checks_opts *o)
 			else if (strcmp(k->type, "tunnel") == 0)
 				checknet_tunnel(k);
 		}
-		if (o->dockerd && !find_conf("capabilities"))
+		if (o->dockerd && !find_conf("capabilities") &&
+		    (!o->rerun || !o->only))
 			caps_check(NULL);
 	}
 	for (i = 0; i < o->ntargets; i++)
@@ -532,7 +567,7 @@ checks_summary(struct check_summary *ret)
 	size_t i;
 
 	memset(ret, 0, sizeof(*ret));
-	for (i = 0; i < ck.nresults; i++) {
+	for (i = ck.first; i < ck.nresults; i++) {
 		const struct check_result *r = &ck.results[i];
 
 		/* Background checks report on their own, after the sum. */
@@ -555,13 +590,13 @@ checks_summary(struct check_summary *ret)
 size_t
 checks_count(void)
 {
-	return ck.nresults;
+	return ck.nresults - ck.first;
 }
 
 const struct check_result *
 checks_result(size_t i)
 {
-	return i < ck.nresults ? &ck.results[i] : NULL;
+	return i < checks_count() ? &ck.results[ck.first + i] : NULL;
 }
 
 void
@@ -572,7 +607,7 @@ checks_print_table(void)
 
 	printf("%-22s %-26s %-5s %-17s %s\n", "CHECK", "TARGET", "STATUS",
 	    "CODE", "DETAIL");
-	for (i = 0; i < ck.nresults; i++) {
+	for (i = ck.first; i < ck.nresults; i++) {
 		const struct check_result *r = &ck.results[i];
 		char name[CONFIG_NAME_MAX + 26];
 

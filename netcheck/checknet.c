@@ -143,7 +143,10 @@ static struct {
 	bool direct_done, direct_ok, direct_wanted;
 	/* clock */
 	struct check_result *clock_r;
-	/* tunnel */
+} cn;
+
+/* The tunnel outlives its run (and the re-runs after it): its own state. */
+static struct {
 	struct check_result *tunnel_r;
 	struct target_job tunnel;
 	struct loop_io tunnel_io;
@@ -152,7 +155,7 @@ static struct {
 	char tunnel_auth[PROXY_BASIC_MAX];
 	uint64_t tunnel_hold_ms, tunnel_open_ms, tunnel_bytes;
 	struct loop_timer tunnel_timer;
-} cn;
+} tn;
 
 static void target_deadline(struct target_job *j);
 
@@ -1210,13 +1213,13 @@ checknet_progress(void)
 static void
 tunnel_verdict(const char *status, const char *code, const char *detail)
 {
-	loop_timer_cancel(&cn.tunnel_timer);
-	if (cn.tunnel_io.fd >= 0) {
-		loop_io_del(&cn.tunnel_io);
-		close(cn.tunnel_io.fd);
-		cn.tunnel_io.fd = -1;
+	loop_timer_cancel(&tn.tunnel_timer);
+	if (tn.tunnel_io.fd >= 0) {
+		loop_io_del(&tn.tunnel_io);
+		close(tn.tunnel_io.fd);
+		tn.tunnel_io.fd = -1;
 	}
-	check_done(cn.tunnel_r, status, code, "%s", detail);
+	check_done(tn.tunnel_r, status, code, "%s", detail);
 }
 
 /* The proxy closed the idle tunnel (or it failed): how long it lived. */
@@ -1228,17 +1231,17 @@ tunnel_on_io(struct loop_io *io, uint32_t revents)
 
 	(void)revents;
 	if (n > 0)
-		cn.tunnel_bytes += (uint64_t)n;
+		tn.tunnel_bytes += (uint64_t)n;
 	if (n > 0 || (n < 0 && errno == EAGAIN))
 		return; /* bytes from the far end: still open */
 	snprintf(detail, sizeof(detail),
-	    cn.tunnel_bytes
+	    tn.tunnel_bytes
 	        ? "the CONNECT tunnel to %.60s closed after %llu ms, after "
 	          "data from the far end (the target may have closed it)"
 	        : "the proxy closed an idle CONNECT tunnel to %.60s after "
 	          "%llu ms",
-	    cn.tunnel_r->target,
-	    (unsigned long long)(loop_now_ms() - cn.tunnel_open_ms));
+	    tn.tunnel_r->target,
+	    (unsigned long long)(loop_now_ms() - tn.tunnel_open_ms));
 	tunnel_verdict("warn", "tunnel_cut", detail);
 }
 
@@ -1248,11 +1251,11 @@ tunnel_timer_cb(struct loop_timer *t)
 	char detail[160];
 
 	(void)t;
-	if (!cn.tunnel_open_ms) {
+	if (!tn.tunnel_open_ms) {
 		/* The CONNECT did not complete in time. */
-		if (cn.tunnel.cq.active) {
-			cn.tunnel.cq.done = NULL;
-			cq_finish(&cn.tunnel.cq, ETIMEDOUT);
+		if (tn.tunnel.cq.active) {
+			tn.tunnel.cq.done = NULL;
+			cq_finish(&tn.tunnel.cq, ETIMEDOUT);
 		}
 		tunnel_verdict("fail", "unreachable",
 		    "no tunnel through the proxy within 10 s");
@@ -1260,8 +1263,8 @@ tunnel_timer_cb(struct loop_timer *t)
 	}
 	snprintf(detail, sizeof(detail),
 	    "an idle CONNECT tunnel to %.60s stayed open for %llu ms",
-	    cn.tunnel_r->target,
-	    (unsigned long long)(loop_now_ms() - cn.tunnel_open_ms));
+	    tn.tunnel_r->target,
+	    (unsigned long long)(loop_now_ms() - tn.tunnel_open_ms));
 	tunnel_verdict("ok", "ok", detail);
 }
 
@@ -1272,7 +1275,7 @@ tunnel_replied(struct connq *c)
 
 	if (!c->got_http || c->http.status < 200 || c->http.status >= 300) {
 		snprintf(detail, sizeof(detail), "CONNECT %.60s: %s",
-		    cn.tunnel_r->target,
+		    tn.tunnel_r->target,
 		    c->got_http ? c->http.reason
 		                : strerror(c->err ? c->err : EPROTO));
 		tunnel_verdict("fail",
@@ -1283,17 +1286,17 @@ tunnel_replied(struct connq *c)
 	}
 	/* Open: keep the socket (cq_finish left it to us) and wait for the
 	 * proxy to cut it, up to `hold`. */
-	cn.tunnel_io.fd = c->kept_fd;
-	cn.tunnel_io.events = EPOLLIN | EPOLLRDHUP;
-	cn.tunnel_io.cb = tunnel_on_io;
-	cn.tunnel_io.data = NULL;
-	if (loop_io_add(&cn.tunnel_io) < 0) {
+	tn.tunnel_io.fd = c->kept_fd;
+	tn.tunnel_io.events = EPOLLIN | EPOLLRDHUP;
+	tn.tunnel_io.cb = tunnel_on_io;
+	tn.tunnel_io.data = NULL;
+	if (loop_io_add(&tn.tunnel_io) < 0) {
 		tunnel_verdict("fail", "unreachable",
 		    "cannot watch the tunnel");
 		return;
 	}
-	cn.tunnel_open_ms = loop_now_ms();
-	loop_timer_arm(&cn.tunnel_timer, cn.tunnel_open_ms + cn.tunnel_hold_ms);
+	tn.tunnel_open_ms = loop_now_ms();
+	loop_timer_arm(&tn.tunnel_timer, tn.tunnel_open_ms + tn.tunnel_hold_ms);
 }
 
 static void
@@ -1309,8 +1312,8 @@ tunnel_resolved(struct resolveq *rq)
 		return;
 	}
 	set_port(&rq->addr, j->port);
-	n = http_connect_request(req, sizeof(req), cn.tunnel_host,
-	    (uint16_t)cn.tunnel_port, *cn.tunnel_auth ? cn.tunnel_auth : NULL);
+	n = http_connect_request(req, sizeof(req), tn.tunnel_host,
+	    (uint16_t)tn.tunnel_port, *tn.tunnel_auth ? tn.tunnel_auth : NULL);
 	cq_start(&j->cq, &rq->addr, rq->alen, req, n, tunnel_replied, j);
 	j->cq.keep_open = true;
 }
@@ -1331,31 +1334,31 @@ checknet_tunnel(const struct check_conf *k)
 		    "for `hold`), not in netcheck");
 		return;
 	}
-	cn.tunnel_r = check_new_background("tunnel", k ? k->name : "",
+	tn.tunnel_r = check_new_background("tunnel", k ? k->name : "",
 	    k ? k->target : "");
-	if (!cn.tunnel_r)
+	if (!tn.tunnel_r)
 		return;
-	cn.tunnel_io.fd = -1;
-	cn.tunnel_timer.cb = tunnel_timer_cb;
-	cn.tunnel_hold_ms = k && k->hold_ms ? k->hold_ms : TUNNEL_HOLD_MS;
+	tn.tunnel_io.fd = -1;
+	tn.tunnel_timer.cb = tunnel_timer_cb;
+	tn.tunnel_hold_ms = k && k->hold_ms ? k->hold_ms : TUNNEL_HOLD_MS;
 	(void)proxy_env_read(env_get, &pe);
 	url = pe.https_proxy ? pe.https_proxy : pe.http_proxy;
 	if (!url || proxy_url_parse(url, &u) < 0 ||
-	    split_hostport(k ? k->target : "", cn.tunnel_host,
-	        sizeof(cn.tunnel_host), &cn.tunnel_port) < 0) {
-		check_done(cn.tunnel_r, "skip", "none",
+	    split_hostport(k ? k->target : "", tn.tunnel_host,
+	        sizeof(tn.tunnel_host), &tn.tunnel_port) < 0) {
+		check_done(tn.tunnel_r, "skip", "none",
 		    "no usable proxy variable, or no target = HOST:PORT");
 		return;
 	}
-	if (proxy_basic_auth(url, cn.tunnel_auth, sizeof(cn.tunnel_auth)) < 0)
-		cn.tunnel_auth[0] = 0;
-	memset(&cn.tunnel, 0, sizeof(cn.tunnel));
-	cn.tunnel.used = true;
-	cn.tunnel.cq.io.fd = -1;
-	snprintf(cn.tunnel.host, sizeof(cn.tunnel.host), "%s", u.host);
-	cn.tunnel.port = u.port;
-	loop_timer_arm(&cn.tunnel_timer, loop_now_ms() + TUNNEL_OPEN_MS);
-	rq_start(&cn.tunnel.rq, u.host, tunnel_resolved, &cn.tunnel);
+	if (proxy_basic_auth(url, tn.tunnel_auth, sizeof(tn.tunnel_auth)) < 0)
+		tn.tunnel_auth[0] = 0;
+	memset(&tn.tunnel, 0, sizeof(tn.tunnel));
+	tn.tunnel.used = true;
+	tn.tunnel.cq.io.fd = -1;
+	snprintf(tn.tunnel.host, sizeof(tn.tunnel.host), "%s", u.host);
+	tn.tunnel.port = u.port;
+	loop_timer_arm(&tn.tunnel_timer, loop_now_ms() + TUNNEL_OPEN_MS);
+	rq_start(&tn.tunnel.rq, u.host, tunnel_resolved, &tn.tunnel);
 }
 
 /* ---- the run ---- */
@@ -1369,6 +1372,45 @@ target_deadline(struct target_job *j)
 	rq_deadline(&j->rq);
 	if (j->cq.active)
 		cq_finish(&j->cq, ETIMEDOUT);
+}
+
+/* What is left of a job whose verdict is in: its timer, its sockets. */
+static void
+job_end(struct target_job *j)
+{
+	unsigned int i;
+
+	loop_timer_cancel(&j->timer);
+	for (i = 0; i < j->rq.nq && i < MAX_NS; i++)
+		if (j->rq.q[i].st != DQ_IDLE)
+			dq_close(&j->rq.q[i]);
+	cq_close(&j->cq);
+}
+
+/*
+ * The run is over: stop what is left of it (the timer of a check that
+ * ended before its own deadline, queries an earlier answer made useless),
+ * so that a re-run starts from nothing that is still in the loop.  The
+ * tunnel goes on.
+ */
+void
+checknet_end(void)
+{
+	unsigned int i;
+
+	loop_timer_cancel(&cn.resolver_timer);
+	for (i = 0; i < cn.nns; i++)
+		if (cn.ns_q[i].st != DQ_IDLE)
+			dq_close(&cn.ns_q[i]);
+	if (cn.aaaa_q.st != DQ_IDLE)
+		dq_close(&cn.aaaa_q);
+	for (i = 0; i < MAX_TCP; i++)
+		if (cn.tcp[i].used)
+			job_end(&cn.tcp[i]);
+	if (cn.proxy.used)
+		job_end(&cn.proxy);
+	if (cn.direct_wanted)
+		job_end(&cn.direct);
 }
 
 void

@@ -27,6 +27,8 @@ check_new_background(const char *type, const char *name, const char *target);
 
 void checknet_init(const struct checks_opts *o, uint64_t deadline_ms);
 void checknet_deadline(void);
+/* Every verdict is in: stop what is left of the run (not a tunnel). */
+void checknet_end(void);
 void checknet_resolver(const struct check_conf *k);
 void checknet_proxy(const struct check_conf *k);
 void

@@ -540,11 +540,14 @@ on_held_timer(struct loop_timer *t)
 static void
 start_late(struct svc *s, const char *check, const char *why)
 {
+	char detail[320];
+
+	snprintf(detail, sizeof(detail), "%s; %s starts anyway", why, s->name);
 	ev_begin("warning");
 	ev_str("what", "check_wait");
 	ev_str("service", s->name);
 	ev_str("check", check);
-	ev_str("detail", why);
+	ev_str("detail", detail);
 	ev_emit();
 }
 
