@@ -34,7 +34,10 @@
 
 static struct {
 	struct checks_opts o;
-	struct check_result results[CHECK_MAX_RESULTS];
+	/* The first run's, then a re-run's after them: each has room for
+	 * CHECK_MAX_RESULTS.  A slot is cleared when it is taken, so pages
+	 * a run never reaches are never touched. */
+	struct check_result results[2 * CHECK_MAX_RESULTS];
 	size_t nresults;
 	size_t first; /* the current run's first result */
 	size_t kept; /* the first run's, kept while re-runs come and go */
@@ -78,7 +81,7 @@ check_new(const char *type, const char *name, const char *target, bool required)
 {
 	struct check_result *r;
 
-	if (ck.nresults >= CHECK_MAX_RESULTS)
+	if (ck.nresults >= ck.first + CHECK_MAX_RESULTS)
 		return NULL;
 	r = &ck.results[ck.nresults++];
 	memset(r, 0, sizeof(*r));
@@ -499,8 +502,6 @@ checks_start(const struct checks_opts *o)
 	/* A re-run keeps the first run's results: a tunnel may still hold
 	 * one of them, and will give its verdict there. */
 	ck.first = o->rerun ? ck.kept : 0;
-	memset(&ck.results[ck.first], 0,
-	    sizeof(ck.results[0]) * (CHECK_MAX_RESULTS - ck.first));
 	ck.o = *o;
 	ck.nresults = ck.first;
 	ck.pending = 1; /* held until every check is started */
