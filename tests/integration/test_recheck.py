@@ -14,6 +14,7 @@ shared, noisy machine.
 import json
 import os
 import shutil
+import sys
 import time
 
 import pytest
@@ -27,6 +28,7 @@ EXIT_CHECKS = 69
 EXIT_CONFIG = 78
 WATCH_PORT = 3140      # a tinyproxy of the test's own, killed mid-run
 LATE_PORT = 8099       # a listener the test opens late
+HOLD_PORT = 8098       # a server that keeps connections open (tunnel)
 MARGIN_S = 8.0         # a loaded 2-CPU machine may be this late
 
 
@@ -61,15 +63,35 @@ def mine(topo):
             stop(topo, d)
 
 
-def tinyproxy(topo, name, port):
-    """A tinyproxy on SRV_IP:port that allows CONNECT to OPEN_PORT."""
+# Accepts connections and keeps them open until the client closes.
+HOLDER = r"""
+import select, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(16)
+print("holder ready", flush=True)
+conns = []
+while True:
+    r, _, _ = select.select([s] + conns, [], [])
+    for c in r:
+        if c is s:
+            conns.append(s.accept()[0])
+        elif not c.recv(4096):
+            conns.remove(c)
+            c.close()
+"""
+
+
+def tinyproxy(topo, name, port, connect_port=OPEN_PORT):
+    """A tinyproxy on SRV_IP:port that allows CONNECT to connect_port."""
     log = topo.write(name + ".log", "")
     os.chmod(log, 0o666)
     c = topo.write(name + ".conf", (
         "User nobody\nGroup nogroup\nPort %d\nListen %s\nTimeout 5\n"
         "MaxClients 20\nLogFile \"%s\"\nLogLevel Info\nAllow %s\n"
         "ConnectPort %d\nDisableViaHeader Yes\n")
-        % (port, SRV_IP, log, SUBNET, OPEN_PORT))
+        % (port, SRV_IP, log, SUBNET, connect_port))
     return topo.start(name, ["tinyproxy", "-d", "-c", c],
                       tcp_ready(topo.srv, SRV_IP, port))
 
@@ -171,6 +193,50 @@ def test_proxy_killed_mid_run_gives_check_changed(run, topo, tmp_path,
     assert r.wait() == 0, r.diag()
     evs = check_event_stream(r.stdout(), 0)
     assert len(named(evs, "check_changed")) == 2, r.diag()
+
+
+def test_reruns_beside_a_tunnel(run, topo, tmp_path, sockdir, mine):
+    """A tunnel holds its connection for `hold` while the proxy check is
+    re-run every second: a re-run never disturbs it (its verdict comes
+    once, after the summary, when hold is over) and PID 1 goes on."""
+    mine.append(topo.start("holder", [sys.executable, "-c", HOLDER, SRV_IP,
+                                      str(HOLD_PORT)],
+                           lambda d: "holder ready" in d.output()))
+    mine.append(tinyproxy(topo, "tinyproxy-hold", WATCH_PORT, HOLD_PORT))
+    gate = tmp_path / "gate"
+    sock = os.path.join(sockdir, "ctl.sock")
+    url = "http://%s:%d" % (SRV_IP, WATCH_PORT)
+    c = conf(tmp_path, (
+        "[init]\ncontrol_socket = %s\n"
+        "[check proxy]\ninterval = 1s\ntimeout = 1s\n"
+        "[check tunnel]\ntarget = %s:%d\nhold = 4s\n%s")
+        % (sock, SRV_IP, HOLD_PORT, svc("agent", gate, "main = yes\n")))
+    r = pid1(run, topo, c, env={"HTTPS_PROXY": url,
+                                "AGENT_INIT_CONTROL_SOCKET": None})
+    r.wait_event("checks")
+    # Re-runs of the proxy while the tunnel is held (ages stay small).
+    poll(lambda: verdict(status(sock), "proxy", url)["age_ms"] < 900,
+         interval_s_margin(), "a re-run of the proxy check", r.diag)
+    tun = r.wait_event("check", check="tunnel", timeout=4 + MARGIN_S)
+    assert (tun["status"], tun["code"]) == ("ok", "ok"), tun
+    assert "stayed open" in tun["detail"], tun
+    assert tun["elapsed_ms"] >= 4000, tun
+    # One verdict of the tunnel, and status has it too.
+    assert len(named(r.events(), "check", check="tunnel")) == 1, r.diag()
+    assert verdict(status(sock), "tunnel", "%s:%d" % (SRV_IP, HOLD_PORT))[
+        "code"] == "ok"
+    # The re-runs go on after it.
+    poll(lambda: verdict(status(sock), "proxy", url)["age_ms"] < 900,
+         interval_s_margin(), "a re-run of the proxy check", r.diag)
+    assert not named(r.events(), "check_changed"), r.diag()
+    gate.write_text("")
+    assert r.wait() == 0, r.diag()
+    evs = check_event_stream(r.stdout(), 0)
+    assert len(named(evs, "check", check="tunnel")) == 1, r.diag()
+
+
+def interval_s_margin():
+    return 1 + 1 + MARGIN_S
 
 
 def test_no_interval_no_rerun(run, topo, tmp_path, sockdir):
