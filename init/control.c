@@ -85,13 +85,19 @@ jstr(struct jbuf *j, const char *s)
 	j->b[j->len++] = '"';
 }
 
-/* Every check's last verdict and its age (netcheck/recheck.h). */
+/*
+ * Every check's last verdict and its age (netcheck/recheck.h).  When they
+ * do not all fit, they are left out (an empty array and checks_omitted)
+ * rather than the whole reply: status --quiet is a HEALTHCHECK.
+ */
 static void
 checks_json(struct jbuf *j)
 {
 	uint64_t now = loop_now_ms();
-	size_t i;
+	size_t i, mark = j->len;
 
+	if (j->full)
+		return; /* the services did not fit: an error reply */
 	jraw(j, ",\"checks\":[");
 	for (i = 0; i < recheck_count(); i++) {
 		const struct check_verdict *v = recheck_get(i);
@@ -109,6 +115,12 @@ checks_json(struct jbuf *j)
 		    (unsigned long long)(now - v->at_ms));
 	}
 	jraw(j, "]");
+	/* Room for the services' closing brackets is kept too. */
+	if (j->full || sizeof(j->b) - j->len < 64) {
+		j->len = mark;
+		j->full = false;
+		jraw(j, ",\"checks\":[],\"checks_omitted\":true");
+	}
 }
 
 static void
