@@ -3,8 +3,9 @@
  *
  * Every [init], [service NAME] and [check TYPE[:NAME]] key of the SPEC is
  * parsed and validated here, before anything starts: values, duplicate
- * services, `after` naming no service, dependency cycles, two `main`
- * services.  The result is immutable once config_load() returns.
+ * services, `after` naming no service, `after = check:NAME` naming no
+ * check (or two, or a tunnel), dependency cycles, two `main` services.
+ * The result is immutable once config_load() returns.
  *
  * Limits, all checked: CONFIG_MAX_SERVICES services, CONFIG_MAX_CHECKS
  * checks, CONFIG_MAX_PROBES `ready` lines and CONFIG_MAX_AFTER `after`
