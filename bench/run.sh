@@ -358,9 +358,10 @@ ${IDLE_S} s window as row 3, each in an empty network namespace:
 | \`[check tcp:gw]\` with \`interval = 5s\` (its connect fails at once) | ${R[wake,agent-init-interval]} |
 | a service \`after = check:capabilities\` (passed at startup) | ${R[wake,agent-init-gate]} |
 
-What is configured costs what it schedules: a re-run every 5 s is a
-timer and the check's own socket, a few wake-ups per run; a gate whose
-check passed schedules nothing.
+What is configured costs what it schedules: a re-run every 5 s is its
+timer and the check's own socket (here one wake-up per run: the connect
+fails at once; a check that waits for an answer adds one when it comes);
+a gate whose check passed schedules nothing.
 
 How each row is measured (bench/run.sh; helpers bench/*.c):
 
