@@ -17,7 +17,8 @@
  *
  * Public API: config_load(), config_service(), config_check_named(),
  * config_probe_parse(), config_service_defaults(), config_validate(),
- * config_gates_need_checks(), config_set_policy_check().
+ * config_gates_need_checks(), config_set_policy_check(),
+ * config_parse_checks().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -150,7 +151,8 @@ struct config {
 
 /*
  * A checker for `seccomp = /PATH` policy files (the sandbox's parser, one
- * layer up): 0, or -1 with a message.  Without one, paths are not read.
+ * layer up): 0, or -errno with a message.  Without one, paths are not
+ * read.
  */
 typedef int (
     *config_policy_check_fn)(const char *path, char *err, size_t errcap);
@@ -176,6 +178,9 @@ config_check_named(const struct config *c, const char *name);
  */
 int config_gates_need_checks(const struct config *c, const char *path,
     const char *off_by, char *err, size_t errcap);
+/* `checks`: warn, enforce or off (the key, and AGENT_INIT_CHECKS); 0 or
+ * -EINVAL. */
+int config_parse_checks(const char *s, enum checks_mode *ret);
 /* Parse one `ready =` value; NULL or a static message on error. */
 const char *config_probe_parse(const char *s, struct probe_conf *ret);
 /*
