@@ -149,9 +149,12 @@ def test_proxy_killed_mid_run_gives_check_changed(run, topo, tmp_path,
         "timeout = %ds\n%s")
         % (sock, SRV_IP, OPEN_PORT, interval_s, timeout_s,
            svc("agent", gate, "main = yes\n")))
-    url = "http://%s:%d" % (SRV_IP, WATCH_PORT)
-    r = pid1(run, topo, c, env={"HTTPS_PROXY": url,
-                                "AGENT_INIT_CONTROL_SOCKET": None})
+    # Credentials in the URL: every verdict shows them as ***.
+    secret = "Xq9-w4tch-pw"
+    url = "http://***@%s:%d" % (SRV_IP, WATCH_PORT)
+    r = pid1(run, topo, c, env={
+        "HTTPS_PROXY": url.replace("***", "agent:" + secret),
+        "AGENT_INIT_CONTROL_SOCKET": None})
     first = r.wait_event("check", check="proxy")
     assert (first["status"], first["code"]) == ("ok", "ok"), r.diag()
     r.wait_event("ready")
@@ -189,10 +192,12 @@ def test_proxy_killed_mid_run_gives_check_changed(run, topo, tmp_path,
                 r.diag)[0]
     assert (back["old_code"], back["code"]) == ("unreachable", "ok"), back
     assert "hint" not in back, back
+    assert secret not in json.dumps(status(sock)), "status leaks it"
     gate.write_text("")
     assert r.wait() == 0, r.diag()
     evs = check_event_stream(r.stdout(), 0)
     assert len(named(evs, "check_changed")) == 2, r.diag()
+    assert secret not in r.stdout() + r.stderr(), "an event leaks it"
 
 
 def test_reruns_beside_a_tunnel(run, topo, tmp_path, sockdir, mine):
