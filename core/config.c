@@ -112,6 +112,7 @@ config_service_defaults(struct service_conf *s, const char *name)
 	s->umask = -1;
 	s->output = OUTPUT_INHERIT;
 	s->tail_lines = 50;
+	s->crashloop_limit = 3;
 	s->kill_group = true;
 	s->check_wait_ms = 60000;
 }
@@ -718,6 +719,12 @@ service_key(struct parse *p, const char *key, const char *value)
 			bad_value(p, key, value, "a number from 0 to 1000");
 		else
 			s->tail_lines = (unsigned int)n;
+	} else if (strcmp(key, "crashloop_limit") == 0) {
+		if (value_uint(value, 1000, &n) < 0)
+			bad_value(p, key, value,
+			    "a number from 0 (off) to 1000");
+		else
+			s->crashloop_limit = (unsigned int)n;
 	} else if (strcmp(key, "max_runtime") == 0) {
 		get_duration(p, key, value, &s->max_runtime_ms, false);
 	} else if (strcmp(key, "kill_group") == 0) {

@@ -106,6 +106,7 @@ struct service_conf {
 	struct rlimit_conf rlimit_nofile, rlimit_nproc, rlimit_core;
 	enum output_mode output;
 	unsigned int tail_lines;
+	unsigned int crashloop_limit; /* same cause N runs in a row; 0: off */
 	uint64_t max_runtime_ms; /* 0: no limit */
 	bool kill_group;
 	char capabilities[CONFIG_VALUE_MAX]; /* empty: unchanged */

@@ -38,10 +38,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "resolvconf.h"
 
 /* RES_MAXNDOTS, RES_MAXRETRANS and RES_MAXRETRY in glibc's resolv.h. */
@@ -373,10 +375,11 @@ set_options(struct span rest, struct resolv_conf *c)
 	struct span w;
 
 	while (word_next(&rest, is_blank, &w)) {
-		if (has_prefix(w, "ndots:"))
+		if (has_prefix(w, "ndots:")) {
 			c->ndots = option_number(w, 6, RESOLV_NDOTS_MAX,
 			    &c->line_errors);
-		else if (has_prefix(w, "timeout:"))
+			c->ndots_set = true;
+		} else if (has_prefix(w, "timeout:"))
 			c->timeout_s = option_number(w, 8, RESOLV_TIMEOUT_MAX,
 			    &c->line_errors);
 		else if (has_prefix(w, "attempts:"))
@@ -398,13 +401,33 @@ set_options(struct span rest, struct resolv_conf *c)
 	}
 }
 
+/*
+ * Docker Engine 25 and later write what its embedded DNS forwards to as a
+ * comment, "# ExtServers: [host(10.0.0.2)]", into the resolv.conf of a
+ * container on a user-defined network; older engines write only
+ * "nameserver 127.0.0.11" and "options ndots:0" there.
+ */
+static void
+comment(struct span line, struct resolv_conf *c)
+{
+	static const char ext[] = "# ExtServers:";
+
+	if (line.n >= sizeof(ext) - 1 &&
+	    memcmp(line.p, ext, sizeof(ext) - 1) == 0)
+		c->docker_ext_servers = true;
+}
+
 static void
 parse_line(struct span line, struct resolv_conf *c, unsigned int *good)
 {
 	struct span rest, w, probe = line;
 
-	if (line.n == 0 || line.p[0] == '#' || line.p[0] == ';')
+	if (line.n == 0)
 		return;
+	if (line.p[0] == '#' || line.p[0] == ';') {
+		comment(line, c);
+		return;
+	}
 	if (keyword(line, "nameserver", &rest))
 		add_ns(rest, c, good);
 	else if (keyword(line, "search", &rest))
@@ -505,64 +528,41 @@ hosts_lookup(const char *text, size_t n, const char *name,
 }
 
 /*
- * Reads at most RESOLV_FILE_MAX bytes of PATH into BUF (of that size plus
- * one).  A longer file is cut after its last whole line, so that no line is
- * read half (musl skips such lines too), and *RET_TRUNCATED says so.
+ * The first RESOLV_FILE_MAX bytes of a text of N: a longer text is cut
+ * after its last whole line before the limit, so that no line is read half
+ * (musl skips such lines too).
  */
-static int
-load(const char *path, char *buf, size_t *ret_len, bool *ret_truncated)
+static size_t
+cut(const char *text, size_t n, bool *ret_truncated)
 {
-	size_t len = 0;
-	bool truncated;
-	int fd;
+	const char *nl;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	while (len <= RESOLV_FILE_MAX) {
-		ssize_t r = read(fd, buf + len, RESOLV_FILE_MAX + 1 - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = -errno;
-
-			(void)close(fd);
-			return e;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	(void)close(fd);
-	truncated = len > RESOLV_FILE_MAX;
-	if (truncated) {
-		const char *nl = memrchr(buf, '\n', RESOLV_FILE_MAX);
-
-		len = nl ? (size_t)(nl - buf) + 1 : 0;
-	}
-	*ret_len = len;
-	*ret_truncated = truncated;
-	return 0;
+	*ret_truncated = n > RESOLV_FILE_MAX;
+	if (n <= RESOLV_FILE_MAX)
+		return n;
+	nl = memrchr(text, '\n', RESOLV_FILE_MAX);
+	return nl ? (size_t)(nl - text) + 1 : 0;
 }
 
-/*
- * The buffer lives on the stack: 64 KiB is well within the main thread's
- * stack, and keeps these callable from anywhere without allocation.
- */
 int
-resolvconf_load(const char *path, struct resolv_conf *ret)
+resolvconf_load(const char *path, enum file_kind kind, struct resolv_conf *ret)
 {
-	char buf[RESOLV_FILE_MAX + 1];
 	struct resolv_conf c;
-	bool truncated = false;
-	size_t len = 0;
+	bool truncated;
+	char *text;
+	size_t len;
 	int r;
 
 	if (!path || !ret)
 		return -EINVAL;
-	if ((r = load(path, buf, &len, &truncated)) < 0 ||
-	    (r = resolvconf_parse(buf, len, &c)) < 0)
+	r = file_read(path, kind, RESOLV_READ_MAX, RESOLV_READ_TIMEOUT_MS,
+	    &text, &len);
+	if (r < 0)
+		return r;
+	len = cut(text, len, &truncated);
+	r = resolvconf_parse(text, len, &c);
+	free(text);
+	if (r < 0)
 		return r;
 	c.truncated = truncated;
 	*ret = c;
@@ -571,16 +571,20 @@ resolvconf_load(const char *path, struct resolv_conf *ret)
 
 /* -ENOENT also when PATH does not exist: either way hosts has no answer. */
 int
-hosts_load_lookup(const char *path, const char *name, struct hosts_result *ret)
+hosts_load_lookup(const char *path, enum file_kind kind, const char *name,
+    struct hosts_result *ret)
 {
-	char buf[RESOLV_FILE_MAX + 1];
-	bool truncated = false;
-	size_t len = 0;
+	char *text;
+	size_t len;
 	int r;
 
 	if (!path || !name || !ret)
 		return -EINVAL;
-	if ((r = load(path, buf, &len, &truncated)) < 0)
+	r = file_read(path, kind, RESOLV_READ_MAX, RESOLV_READ_TIMEOUT_MS,
+	    &text, &len);
+	if (r < 0)
 		return r;
-	return hosts_lookup(buf, len, name, ret);
+	r = hosts_lookup(text, len, name, ret);
+	free(text);
+	return r;
 }

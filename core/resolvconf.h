@@ -4,8 +4,11 @@
  *
  * resolvconf_parse() and hosts_lookup() work on text: no syscalls, no
  * allocation, bounded by the length given (the text need not end in a
- * NUL).  resolvconf_load() and hosts_load_lookup() read at most
- * RESOLV_FILE_MAX bytes of a file and hand them over.
+ * NUL).  resolvconf_load() and hosts_load_lookup() read the file through
+ * file_read() (core/file.h: a planted path only if it is a regular file,
+ * an operator's FIFO within RESOLV_READ_TIMEOUT_MS), at most
+ * RESOLV_READ_MAX bytes, and hand the text over; resolv.conf is parsed up
+ * to RESOLV_FILE_MAX bytes, as libc would read it.
  *
  * The parser follows glibc (resolv/res_init.c), the libc of most images;
  * where musl (src/network/resolvconf.c) differs, resolvconf.c says so.  A
@@ -23,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file.h"
+
 /* MAXNS: glibc and musl query at most three name servers. */
 #define RESOLV_LIBC_NS 3
 #define RESOLV_MAX_NS 8
@@ -31,6 +36,9 @@
 /* A domain's text, without the trailing dot (RFC 1035 section 2.3.4). */
 #define RESOLV_NAME_MAX 253
 #define RESOLV_FILE_MAX 65536
+/* Longer files are an error (-EFBIG); hosts files of blocklists reach MBs. */
+#define RESOLV_READ_MAX (4u << 20)
+#define RESOLV_READ_TIMEOUT_MS 500
 #define HOSTS_MAX_ADDR 8
 
 struct resolv_ns {
@@ -56,6 +64,10 @@ struct resolv_conf {
 	unsigned int timeout_s; /* default 5 (RES_TIMEOUT) */
 	unsigned int attempts; /* default 2 (RES_DFLRETRY) */
 	unsigned int ndots; /* default 1 */
+	bool
+	    ndots_set; /* an options ndots: was given (Docker writes ndots:0) */
+	/* Docker Engine 25+'s "# ExtServers:" comment: a user-defined network. */
+	bool docker_ext_servers;
 	bool rotate, edns0, use_vc, single_request, no_aaaa, trust_ad;
 	/* A keyword libc knows with a value it rejects (a bad address,
 	 * "ndots:x"): libc skips these silently. */
@@ -77,10 +89,11 @@ struct hosts_result {
 };
 
 int resolvconf_parse(const char *text, size_t n, struct resolv_conf *ret);
-int resolvconf_load(const char *path, struct resolv_conf *ret);
+int
+resolvconf_load(const char *path, enum file_kind kind, struct resolv_conf *ret);
 int hosts_lookup(const char *text, size_t n, const char *name,
     struct hosts_result *ret);
-int
-hosts_load_lookup(const char *path, const char *name, struct hosts_result *ret);
+int hosts_load_lookup(const char *path, enum file_kind kind, const char *name,
+    struct hosts_result *ret);
 
 #endif

@@ -117,6 +117,8 @@ status_json_with(bool checks, size_t *ret_len)
 		last_exit_json(s);
 		if (s->state == SVC_FAILED)
 			ev_str("reason", s->reason);
+		/* The cause (and preset hint) of its last end. */
+		crash_emit(&s->crash);
 		ev_obj_end();
 	}
 	ev_arr_end();

@@ -534,6 +534,7 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 		exit(EXIT_FAILURE);
 	s->before_start = dockerd_before_start;
 	s->before_start_data = &p;
+	s->crash.dockerd = true; /* hints for dockerd's fatal lines */
 	for (i = 0; i < p.nnotes && i < 8; i++)
 		s->adapted[s->nadapted++] = p.notes[i];
 	g.nsvcs++;
@@ -860,6 +861,8 @@ main(int argc, char **argv)
 	ev_int("status", status);
 	ev_str("reason",
 	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
+	if (!g.exit_early && sup_exit_crash())
+		crash_emit(sup_exit_crash());
 	ev_emit();
 	control_close();
 	/* Bounded: a reader that stopped reading cannot keep PID 1 alive,

@@ -1,173 +1,55 @@
 /*
- * check — the startup checks.  See check.h.
+ * check — the check run.  See check.h.
  *
- * Every check that touches the network is a job: a small state machine
- * over one non-blocking socket and the loop.  The checks that only read
- * local facts (capabilities, environment) give their verdicts at once.
- * One deadline timer bounds the whole run: when it fires, every job still
- * running ends as `timeout`.
+ * The run sits above the checks: it starts each one (one module per
+ * check), holds the one deadline that bounds them all, and learns from
+ * result.c when a verdict came in (egress and clock wait for others) and
+ * when the last one did (the `checks` summary).  No check includes this
+ * file.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cap-ng.h>
-
+#include "capcheck.h"
 #include "check.h"
-#include "checknet.h"
+#include "egress.h"
+#include "envcheck.h"
 #include "events.h"
-#include "hints.h"
-#include "host.h"
+#include "facts.h"
 #include "loop.h"
+#include "netio.h"
+#include "proxycheck.h"
+#include "resolver.h"
+#include "result.h"
+#include "tcpcheck.h"
+#include "tunnel.h"
 
 static struct {
 	struct checks_opts o;
-	/* The first run's, then a re-run's after them: each has room for
-	 * CHECK_MAX_RESULTS.  A slot is cleared when it is taken, so pages
-	 * a run never reaches are never touched. */
-	struct check_result results[2 * CHECK_MAX_RESULTS];
-	size_t nresults;
-	size_t first; /* the current run's first result */
-	size_t kept; /* the first run's, kept while re-runs come and go */
-	void (*on_verdict)(const struct check_result *r);
-	uint64_t start_ms, deadline_ms;
-	unsigned int pending;
-	bool finished;
-	bool summary_sent;
+	uint64_t deadline_ms;
+	bool running;
 	struct loop_timer deadline;
-	struct host_facts facts;
-	bool facts_read;
-	bool dockerd; /* the fingerprint includes packet sockets */
-	char subnet[64];
+	void (*on_verdict)(const struct check_result *r);
 } ck;
-
-/* The capabilities docker-in-gVisor sandboxes add for dockerd (issue 4). */
-static const char *const dockerd_caps[] = { "chown", "dac_override", "fowner",
-	"fsetid", "kill", "mknod", "net_bind_service", "net_admin", "net_raw",
-	"setfcap", "setgid", "setpcap", "setuid", "sys_admin", "sys_chroot",
-	"sys_ptrace", "audit_write" };
 
 void
 checks_for_dockerd(bool dockerd)
 {
-	ck.dockerd = dockerd;
+	facts_for_dockerd(dockerd);
 }
 
 const struct host_facts *
 checks_facts(void)
 {
-	if (!ck.facts_read) {
-		host_read(&ck.facts, getpid() == 1);
-		host_read_extra(&ck.facts, ck.dockerd);
-		ck.facts_read = true;
-	}
-	return &ck.facts;
-}
-
-struct check_result *
-check_new(const char *type, const char *name, const char *target, bool required)
-{
-	struct check_result *r;
-
-	if (ck.nresults >= ck.first + CHECK_MAX_RESULTS)
-		return NULL;
-	r = &ck.results[ck.nresults++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->check, sizeof(r->check), "%s", type);
-	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
-	snprintf(r->target, sizeof(r->target), "%s", target ? target : "");
-	r->required = required;
-	r->events = ck.o.events;
-	r->start_ms = ck.start_ms;
-	ck.pending++;
-	return r;
-}
-
-/* The sandbox's own subnet, for firewall remedies: the first global
- * IPv4 address's network, e.g. 172.17.0.0/16. */
-const char *
-check_subnet(void)
-{
-	struct ifaddrs *ifa, *i;
-
-	if (ck.subnet[0])
-		return ck.subnet;
-	if (getifaddrs(&ifa) < 0)
-		return "SUBNET";
-	for (i = ifa; i; i = i->ifa_next) {
-		struct sockaddr_in *a = (void *)i->ifa_addr;
-		struct sockaddr_in *m = (void *)i->ifa_netmask;
-		uint32_t addr, mask;
-		struct in_addr net;
-		char txt[INET_ADDRSTRLEN];
-		int bits = 0;
-
-		if (!a || !m || a->sin_family != AF_INET ||
-		    (i->ifa_flags & IFF_LOOPBACK))
-			continue;
-		addr = ntohl(a->sin_addr.s_addr);
-		mask = ntohl(m->sin_addr.s_addr);
-		while (bits < 32 && (mask & (0x80000000u >> bits)))
-			bits++;
-		net.s_addr = htonl(addr & mask);
-		inet_ntop(AF_INET, &net, txt, sizeof(txt));
-		snprintf(ck.subnet, sizeof(ck.subnet), "%s/%d", txt, bits);
-		break;
-	}
-	freeifaddrs(ifa);
-	return ck.subnet[0] ? ck.subnet : "SUBNET";
+	return facts_host();
 }
 
 static void
-emit_result(struct check_result *r)
-{
-	char target[sizeof(r->target) + CONFIG_NAME_MAX + 2];
-
-	if (!r->events || r->emitted)
-		return;
-	r->emitted = true;
-	ev_begin("check");
-	if (*r->name)
-		snprintf(target, sizeof(target), "%s:%s", r->check, r->name);
-	else
-		snprintf(target, sizeof(target), "%s", r->check);
-	ev_str("check", target);
-	ev_str("target", r->target);
-	ev_str("status", r->status);
-	ev_str("code", r->code);
-	ev_int("elapsed_ms", (long long)r->elapsed_ms);
-	ev_str("detail", r->detail);
-	if (strcmp(r->status, "ok") != 0 && *r->hint)
-		ev_str("hint", r->hint);
-	if (r->required)
-		ev_bool("required", true);
-	ev_emit();
-}
-
-static void
-maybe_finish(void)
+on_all_done(void)
 {
 	struct check_summary sm;
 
-	if (ck.pending || ck.finished || !ck.start_ms)
-		return;
-	ck.finished = true;
 	loop_timer_cancel(&ck.deadline);
-	checknet_end();
-	if (!ck.o.rerun)
-		ck.kept = ck.nresults;
 	checks_summary(&sm);
 	if (ck.o.events && !ck.o.rerun) {
 		ev_begin("checks");
@@ -178,286 +60,25 @@ maybe_finish(void)
 		ev_int("elapsed_ms", (long long)sm.elapsed_ms);
 		ev_emit();
 	}
-	for (size_t i = 0; i < ck.nresults; i++)
-		if (ck.results[i].background && ck.results[i].status)
-			emit_result(&ck.results[i]);
+	results_emit_background();
 	if (ck.o.on_done)
 		ck.o.on_done(ck.o.data);
 }
 
-void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
-    const char *status, const char *code, const char *fmt, ...)
-{
-	struct hint_ctx hc;
-	va_list ap;
-
-	if (!r || r->status)
-		return;
-	r->status = status;
-	snprintf(r->code, sizeof(r->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-	r->elapsed_ms = loop_now_ms() - r->start_ms;
-	if (strcmp(status, "skip") == 0)
-		r->hint[0] = 0; /* nothing to do about a check not run */
-	else if (!*r->hint) {
-		memset(&hc, 0, sizeof(hc));
-		hc.target = r->target;
-		hc.subnet =
-		    strcmp(r->check, "tcp") == 0 ? check_subnet() : NULL;
-		hc.gvisor = strcmp(checks_facts()->runtime, "gvisor") == 0;
-		hc.embedded_dns = strcmp(r->target, "127.0.0.11") == 0;
-		hc.proxy_set = checknet_proxy_set();
-		hc.port = checknet_port_of(r->target);
-		hint_for(r->check, code, &hc, r->hint, sizeof(r->hint));
-	}
-	/* A background verdict that comes early waits for the summary, so
-	 * that `checks` always comes first. */
-	if (!r->background || ck.finished)
-		emit_result(r);
-	if (ck.on_verdict)
-		ck.on_verdict(r);
-	if (r->background)
-		return;
-	ck.pending--;
-	maybe_finish();
-}
-
-/* A check that reports on its own, after the `checks` summary. */
-struct check_result *
-check_new_background(const char *type, const char *name, const char *target)
-{
-	struct check_result *r = check_new(type, name, target, false);
-
-	if (r) {
-		r->background = true;
-		ck.pending--;
-	}
-	return r;
-}
-
-/* ---- capabilities ---- */
-
-/*
- * The five sets as the kernel shows them (proc(5) CapInh ... CapAmb), so
- * the detail says what bounds a `--cap-add` and what a service inherits.
- */
-static void
-cap_sets(char *buf, size_t cap)
-{
-	static const char *const names[] = { "CapEff:", "CapPrm:", "CapInh:",
-		"CapBnd:", "CapAmb:" };
-	char st[4096];
-	size_t i, n = 0;
-	ssize_t r;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-
-	buf[0] = 0;
-	if (fd < 0)
-		return;
-	r = read(fd, st, sizeof(st) - 1);
-	close(fd);
-	st[r > 0 ? r : 0] = 0;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]) && n < cap; i++) {
-		const char *p = strstr(st, names[i]);
-		unsigned long long v;
-
-		if (p && sscanf(p + strlen(names[i]), "%llx", &v) == 1)
-			n += (size_t)snprintf(buf + n, cap - n, "%s%.3s=%llx",
-			    n ? " " : "", names[i] + 3, v);
-	}
-}
-
-/*
- * With the --dockerd preset the check is always required: dockerd cannot
- * run without those capabilities, so with checks = enforce a container
- * started with --cap-drop ALL exits 69 at once instead of crash-looping
- * dockerd (a [check capabilities] section adds to it, never relaxes it).
- * Otherwise it is required when its section says so.
- */
-static void
-caps_check(const struct check_conf *k)
-{
-	struct check_result *r = check_new("capabilities", k ? k->name : "",
-	    "self", (k && k->required) || ck.o.dockerd);
-	char want[CONFIG_VALUE_MAX * 2] = "", missing[512] = "", *w,
-	                             *save = NULL;
-	char facts[256], sets[120];
-	size_t mlen = 0, i, wl;
-	const struct host_facts *f = checks_facts();
-
-	if (!r)
-		return;
-	if (k && *k->require)
-		snprintf(want, sizeof(want), "%s", k->require);
-	if (ck.o.dockerd)
-		for (i = 0; i < sizeof(dockerd_caps) / sizeof(dockerd_caps[0]);
-		     i++) {
-			wl = strlen(want);
-			snprintf(want + wl, sizeof(want) - wl, " %s",
-			    dockerd_caps[i]);
-		}
-	capng_clear(CAPNG_SELECT_BOTH);
-	(void)capng_get_caps_process();
-	for (w = strtok_r(want, " \t,", &save); w;
-	     w = strtok_r(NULL, " \t,", &save)) {
-		const char *n = strncasecmp(w, "cap_", 4) == 0 ? w + 4 : w;
-		int cap = capng_name_to_capability(n);
-
-		if (cap < 0 ||
-		    capng_have_capability(CAPNG_EFFECTIVE, (unsigned)cap))
-			continue;
-		/* Each name once, upper case as docker's --cap-add takes. */
-		{
-			char up[40];
-			size_t j;
-
-			for (j = 0; j < sizeof(up) - 1 && n[j]; j++)
-				up[j] = (char)((n[j] >= 'a' && n[j] <= 'z')
-				        ? n[j] - 32
-				        : n[j]);
-			up[j] = 0;
-			if (strstr(missing, up))
-				continue;
-			mlen += (size_t)snprintf(missing + mlen,
-			    sizeof(missing) - mlen, "%s%s", mlen ? " " : "",
-			    up);
-			if (mlen >= sizeof(missing))
-				mlen = sizeof(missing) - 1;
-		}
-	}
-	cap_sets(sets, sizeof(sets));
-	snprintf(facts, sizeof(facts),
-	    "%s; no_new_privs=%d seccomp=%d%s user_namespace=%s", sets,
-	    f->no_new_privs, f->seccomp,
-	    strcmp(f->runtime, "gvisor") == 0 ? " (normal under gVisor)" : "",
-	    f->userns ? "yes" : "no");
-	if (*missing) {
-		struct hint_ctx hc;
-
-		memset(&hc, 0, sizeof(hc));
-		hc.missing = missing;
-		hint_for("capabilities", "missing", &hc, r->hint,
-		    sizeof(r->hint));
-		check_done(r, "fail", "missing", "missing: %s; %s", missing,
-		    facts);
-	} else
-		check_done(r, "ok", "ok", "effective set is %s; %s",
-		    checks_facts()->caps, facts);
-}
-
-/* ---- environment ---- */
-
-static void
-env_finding(const char *what, const char *detail, const char *hint)
-{
-	struct check_result *r = check_new("environment", "", what, false);
-
-	if (!r)
-		return;
-	snprintf(r->hint, sizeof(r->hint), "%s", hint);
-	check_done(r, "warn", what, "%s", detail);
-}
-
-static void
-env_check(void)
-{
-	static const char *const ca_vars[] = { "SSL_CERT_FILE",
-		"NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-		"GIT_SSL_CAINFO" };
-	const struct host_facts *f = checks_facts();
-	unsigned int before = (unsigned int)ck.nresults;
-	char buf[256];
-	size_t i;
-
-	if (f->shm_bytes >= 0 && f->shm_bytes < 256LL * 1024 * 1024) {
-		snprintf(buf, sizeof(buf), "/dev/shm is %lld MiB",
-		    f->shm_bytes / (1024LL * 1024));
-		env_finding("shm_small", buf,
-		    "browsers (Chromium) crash with less than 256 MiB of "
-		    "/dev/shm: `docker run --shm-size=1g`");
-	}
-	if (f->cpu_max_milli > 0 && f->nproc * 1000 > f->cpu_max_milli + 999) {
-		snprintf(buf, sizeof(buf),
-		    "nproc says %ld CPUs but the cgroup allows %lld.%03lld",
-		    f->nproc, f->cpu_max_milli / 1000, f->cpu_max_milli % 1000);
-		env_finding("nproc_above_limit", buf,
-		    "tools that size thread pools by nproc (node, make -j, "
-		    "JVMs) oversubscribe; set their worker counts explicitly");
-	}
-	if (ck.o.dockerd) {
-		if (!f->overlay)
-			env_finding("no_overlay",
-			    "no overlay filesystem in /proc/filesystems",
-			    "dockerd falls back to vfs (slow, a full copy per "
-			    "layer)");
-		if (!f->iptables && !f->nft)
-			env_finding("no_iptables",
-			    "neither iptables nor nft in PATH",
-			    "dockerd runs with --iptables=false: no NAT for "
-			    "containers");
-		if (f->packet_sockets == 0)
-			env_finding("no_packet_sockets",
-			    "packet sockets are not allowed",
-			    "under gVisor run `runsc --net-raw`; elsewhere add "
-			    "CAP_NET_RAW");
-		if (!f->raw_sockets)
-			env_finding("no_raw_sockets",
-			    "raw sockets are not allowed",
-			    "under gVisor run `runsc --net-raw`; elsewhere add "
-			    "CAP_NET_RAW");
-		if (!f->cgroup_writable)
-			env_finding("cgroup_readonly",
-			    "the cgroup filesystem is not writable",
-			    "dockerd cannot create cgroups for containers: "
-			    "mount cgroups read-write (docker-in-docker needs "
-			    "--privileged or --cgroupns=private)");
-		if (!f->fuse)
-			env_finding("no_fuse", "/dev/fuse is missing",
-			    "fuse-overlayfs and rootless storage need it: "
-			    "`--device /dev/fuse`");
-		if (!f->tun)
-			env_finding("no_tun", "/dev/net/tun is missing",
-			    "VPN and slirp networking need it: `--device "
-			    "/dev/net/tun`");
-	}
-	for (i = 0; i < sizeof(ca_vars) / sizeof(ca_vars[0]); i++) {
-		const char *v = getenv(ca_vars[i]);
-		struct stat st;
-
-		if (!v || !*v)
-			continue;
-		if (stat(v, &st) < 0 || st.st_size == 0) {
-			snprintf(buf, sizeof(buf), "%s=%s: %s", ca_vars[i], v,
-			    stat(v, &st) < 0 ? strerror(errno) : "empty");
-			env_finding("ca_bundle", buf,
-			    "TLS clients that read this variable fail every "
-			    "handshake: point it at an existing PEM bundle or "
-			    "unset it");
-		}
-	}
-	if (ck.nresults == before) {
-		struct check_result *r =
-		    check_new("environment", "", "self", false);
-
-		check_done(r, "ok", "ok", "runtime %s, cgroup %s, %ld CPUs",
-		    f->runtime, f->cgroup, f->nproc);
-	}
-}
-
-/* ---- the run ---- */
-
 static void
 on_deadline(struct loop_timer *t)
 {
+	size_t i;
+
 	(void)t;
-	checknet_deadline();
-	/* Whatever is still without a verdict ran out of time (a tunnel
-	 * of the first run has a clock of its own). */
-	for (size_t i = ck.first; i < ck.nresults; i++)
-		if (!ck.results[i].status && !ck.results[i].background)
-			check_done(&ck.results[i], "fail", "timeout",
+	resolver_deadline();
+	tcpcheck_deadline();
+	proxycheck_deadline();
+	egress_deadline();
+	/* Whatever is still without a verdict ran out of time. */
+	for (i = 0; i < results_count(); i++)
+		if (!results_get(i)->status && !results_get(i)->background)
+			result_done(results_get(i), "fail", "timeout",
 			    "no verdict within the check timeout (%llu ms)",
 			    (unsigned long long)ck.o.timeout_ms);
 }
@@ -475,13 +96,32 @@ find_conf(const char *type)
 	return NULL;
 }
 
+static void
+start_one(const struct check_conf *k)
+{
+	if (strcmp(k->type, "resolver") == 0)
+		resolver_check(k);
+	else if (strcmp(k->type, "tcp") == 0)
+		tcpcheck_start(k, k->target, k->required);
+	else if (strcmp(k->type, "capabilities") == 0)
+		capcheck_start(k, ck.o.dockerd);
+	else if (strcmp(k->type, "environment") == 0)
+		envcheck_start(ck.o.dockerd);
+	else if (strcmp(k->type, "egress") == 0)
+		egress_start(k);
+	else if (strcmp(k->type, "clock") == 0)
+		clock_start(k);
+	else if (strcmp(k->type, "tunnel") == 0)
+		tunnel_start(k, ck.o.background);
+}
+
 void
 checks_on_verdict(void (*fn)(const struct check_result *r))
 {
 	ck.on_verdict = fn;
 }
 
-/* Whether a re-run leaves section k out (a tunnel always). */
+/* Whether a re-run leaves section i out (a tunnel always). */
 static bool
 left_out(const struct checks_opts *o, unsigned int i)
 {
@@ -496,70 +136,58 @@ int
 checks_start(const struct checks_opts *o)
 {
 	const struct config *c = o->cfg;
+	struct results_hooks h = { .events = o->events,
+		.on_verdict = egress_progress,
+		.on_all_done = on_all_done,
+		.on_result = ck.on_verdict };
 	unsigned int i;
-	bool any = c && c->nchecks > 0;
 
-	/* A re-run keeps the first run's results: a tunnel may still hold
-	 * one of them, and will give its verdict there. */
-	ck.first = o->rerun ? ck.kept : 0;
 	ck.o = *o;
-	ck.nresults = ck.first;
-	ck.pending = 1; /* held until every check is started */
-	ck.finished = false;
-	ck.start_ms = loop_now_ms();
-	ck.deadline_ms = ck.start_ms + (o->timeout_ms ? o->timeout_ms : 2000);
+	/* Elapsed times count from the results' start: the deadline may
+	 * not come before it.  A re-run keeps the first run's results: a
+	 * tunnel may still hold one of them, and give its verdict there. */
+	if (o->rerun)
+		results_rerun(&h);
+	else
+		results_begin(&h);
+	results_hold(); /* no summary until every check is started */
+	ck.deadline_ms = loop_now_ms() + (o->timeout_ms ? o->timeout_ms : 2000);
 	ck.deadline.cb = on_deadline;
 	loop_timer_arm(&ck.deadline, ck.deadline_ms);
-	checknet_init(o, ck.deadline_ms);
-
-	if (!any) {
+	netio_begin(ck.deadline_ms, o->resolv_conf, o->hosts);
+	tcpcheck_reset();
+	proxycheck_reset();
+	egress_reset();
+	if (!c || c->nchecks == 0) {
 		/* The defaults (SPEC section 8): warn-only. */
-		checknet_resolver(NULL);
-		checknet_proxy(NULL);
-		caps_check(NULL);
-		env_check();
+		resolver_check(NULL);
+		proxycheck_start(NULL);
+		capcheck_start(NULL, o->dockerd);
+		envcheck_start(o->dockerd);
 	} else {
 		/* The proxy sections first: egress and clock use the proxy's
 		 * verdict, and would otherwise start it without its keys. */
 		for (i = 0; i < c->nchecks; i++)
 			if (strcmp(c->checks_list[i].type, "proxy") == 0 &&
 			    !left_out(o, i))
-				checknet_proxy(&c->checks_list[i]);
-		for (i = 0; i < c->nchecks; i++) {
-			const struct check_conf *k = &c->checks_list[i];
-
-			if (strcmp(k->type, "proxy") == 0 || left_out(o, i))
-				continue;
-			if (strcmp(k->type, "resolver") == 0)
-				checknet_resolver(k);
-			else if (strcmp(k->type, "tcp") == 0)
-				checknet_tcp(k, k->target, k->required);
-			else if (strcmp(k->type, "capabilities") == 0)
-				caps_check(k);
-			else if (strcmp(k->type, "environment") == 0)
-				env_check();
-			else if (strcmp(k->type, "egress") == 0)
-				checknet_egress(k);
-			else if (strcmp(k->type, "clock") == 0)
-				checknet_clock(k);
-			else if (strcmp(k->type, "tunnel") == 0)
-				checknet_tunnel(k);
-		}
+				proxycheck_start(&c->checks_list[i]);
+		for (i = 0; i < c->nchecks; i++)
+			if (!left_out(o, i))
+				start_one(&c->checks_list[i]);
 		if (o->dockerd && !find_conf("capabilities") &&
 		    (!o->rerun || !o->only))
-			caps_check(NULL);
+			capcheck_start(NULL, o->dockerd);
 	}
 	for (i = 0; i < o->ntargets; i++)
-		checknet_tcp(NULL, o->targets[i], true);
-	ck.pending--;
-	maybe_finish();
+		tcpcheck_start(NULL, o->targets[i], true);
+	results_release();
 	return 0;
 }
 
 bool
 checks_finished(void)
 {
-	return ck.finished;
+	return results_finished();
 }
 
 void
@@ -568,8 +196,8 @@ checks_summary(struct check_summary *ret)
 	size_t i;
 
 	memset(ret, 0, sizeof(*ret));
-	for (i = ck.first; i < ck.nresults; i++) {
-		const struct check_result *r = &ck.results[i];
+	for (i = 0; i < results_count(); i++) {
+		const struct check_result *r = results_get(i);
 
 		/* Background checks report on their own, after the sum. */
 		if (!r->status || r->background)
@@ -585,19 +213,19 @@ checks_summary(struct check_summary *ret)
 		} else
 			ret->skip++;
 	}
-	ret->elapsed_ms = loop_now_ms() - ck.start_ms;
+	ret->elapsed_ms = results_elapsed_ms();
 }
 
 size_t
 checks_count(void)
 {
-	return ck.nresults - ck.first;
+	return results_count();
 }
 
 const struct check_result *
 checks_result(size_t i)
 {
-	return i < checks_count() ? &ck.results[ck.first + i] : NULL;
+	return results_get(i);
 }
 
 void
@@ -608,8 +236,8 @@ checks_print_table(void)
 
 	printf("%-22s %-26s %-5s %-17s %s\n", "CHECK", "TARGET", "STATUS",
 	    "CODE", "DETAIL");
-	for (i = ck.first; i < ck.nresults; i++) {
-		const struct check_result *r = &ck.results[i];
+	for (i = 0; i < results_count(); i++) {
+		const struct check_result *r = results_get(i);
 		char name[CONFIG_NAME_MAX + 26];
 
 		snprintf(name, sizeof(name), "%s%s%s", r->check,

@@ -13,6 +13,11 @@
  * The `checks` summary comes once every verdict is in.  `tunnel` checks
  * run on in the background afterwards and report on their own.
  *
+ * This is the run; each check is a module of its own below it
+ * (resolver.c, proxycheck.c, tcpcheck.c, egress.c, tunnel.c,
+ * capcheck.c, envcheck.c) over the building blocks of netio.c, and
+ * records its verdicts in result.c.
+ *
  * Public API: checks_start(), checks_on_verdict(), checks_summary(),
  * checks_count(), checks_result(), checks_finished(), checks_facts(),
  * checks_for_dockerd(), checks_print_table().
@@ -26,24 +31,7 @@
 
 #include "config.h"
 #include "host.h"
-
-#define CHECK_MAX_RESULTS 64
-
-struct check_result {
-	char check[24]; /* type */
-	char name[CONFIG_NAME_MAX];
-	char target[160];
-	const char *status; /* "ok", "warn", "fail", "skip" */
-	char code[32];
-	char detail[256];
-	char hint[512];
-	uint64_t elapsed_ms;
-	bool required;
-	bool background; /* not waited for by the `checks` summary */
-	bool events; /* its run writes `check` events */
-	bool emitted; /* its `check` event is written */
-	uint64_t start_ms; /* of its run: elapsed_ms counts from here */
-};
+#include "result.h"
 
 struct check_summary {
 	unsigned int ok, warn, fail, skip;

@@ -44,8 +44,8 @@ struct check_verdict {
 	char target[160];
 	const char *status; /* "ok", "warn", "fail", "skip" */
 	char code[32];
-	char detail[256];
-	char hint[512];
+	char detail[512];
+	char hint[640];
 	bool required;
 	uint64_t at_ms; /* when it came in (loop_now_ms) */
 	int section; /* index in cfg->checks_list, or -1 */

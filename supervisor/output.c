@@ -103,6 +103,13 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 			return -ENOMEM;
 		o->tail_cap = tail_lines;
 	}
+	if (mode != OUTPUT_RAW) {
+		char *ring = malloc(CAUSE_RING);
+
+		if (!ring)
+			return -ENOMEM;
+		cause_ring_init(&o->cause, ring, CAUSE_RING);
+	}
 	return 0;
 }
 
@@ -160,6 +167,7 @@ output_open(struct svc_out *o, int ret_fds[2])
 	output_close(o);
 	/* The tail is this run's: service_exit tells how this run ended. */
 	o->tail_head = o->tail_count = 0;
+	cause_ring_reset(&o->cause);
 	if (o->mode == OUTPUT_RAW) {
 		ret_fds[0] = STDOUT_FILENO;
 		ret_fds[1] = STDERR_FILENO;
@@ -479,6 +487,24 @@ pause_stream(struct out_stream *st)
 }
 
 /*
+ * What was relayed of the buffer, buf[0..off), goes to the cause ring:
+ * whole lines (a piece of a long one at worst), so that the two streams
+ * never mix within a line; a last line without its newline (at the end)
+ * gets one.  One copy of at most CAUSE_RING bytes per batch.
+ */
+static void
+keep_for_cause(struct out_stream *st, size_t off, bool at_end)
+{
+	struct cause_ring *r = &st->owner->cause;
+
+	if (!r->cap || off == 0)
+		return;
+	cause_ring_add(r, st->buf, off);
+	if (at_end && st->buf[off - 1] != '\n')
+		cause_ring_add(r, "\n", 1);
+}
+
+/*
  * Relay the complete lines in the buffer (and a full buffer as a piece,
  * or the partial rest when at_end).  Returns false when the destination
  * is full: the stream is then paused with the rest kept in the buffer.
@@ -518,6 +544,7 @@ relay_lines(struct out_stream *st, bool at_end)
 			sink_push(&sinks[st->which - 1]);
 		}
 		if (stream_room(st) < stream_needed(st, n)) {
+			keep_for_cause(st, off, false);
 			memmove(st->buf, st->buf + off, st->len - off);
 			st->len -= off;
 			pause_stream(st);
@@ -526,6 +553,7 @@ relay_lines(struct out_stream *st, bool at_end)
 		relay(st, st->buf + off, n, more);
 		off += n + (nl ? 1 : 0);
 	}
+	keep_for_cause(st, off, at_end);
 	memmove(st->buf, st->buf + off, st->len - off);
 	st->len -= off;
 	return true;

@@ -17,6 +17,9 @@
  * `raw` mode does not capture: the service writes to our own stdout and
  * stderr, as under tini, and its tail stays empty.
  *
+ * Every relayed line also goes into the service's cause ring (cause.h),
+ * where the run's cause is looked for when it ends.
+ *
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_busy(),
  * output_pending(), output_tail_json(), output_tail_text(),
@@ -28,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cause.h"
 #include "config.h"
 #include "loop.h"
 
@@ -70,6 +74,8 @@ struct svc_out {
 	/* The last lines, a ring of tail_cap slots of OUTPUT_TAIL_WIDTH. */
 	char *tail;
 	unsigned int tail_cap, tail_head, tail_count;
+	/* The run's last CAUSE_RING bytes of lines, for its cause. */
+	struct cause_ring cause;
 	/* Every complete line (and piece), for `log:` probes, while
 	 * line_watch is set. */
 	void (*on_line)(void *data, const char *line, size_t n);

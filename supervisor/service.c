@@ -113,6 +113,7 @@ emit_exit(const struct svc *s)
 	        now > s->oom_kills_at_start);
 	ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 	output_tail_json(&s->out, "tail");
+	crash_emit(&s->crash);
 	ev_emit();
 }
 
@@ -133,6 +134,7 @@ emit_failed(const struct svc *s)
 	ev_str("service", s->name);
 	ev_str("reason", s->reason);
 	output_tail_json(&s->out, "tail");
+	crash_emit(&s->crash);
 	ev_emit();
 }
 
@@ -294,6 +296,7 @@ static void
 act_cant(struct svc *s, struct svc_input *in)
 {
 	spawn_describe(&in->err, s->argv[0], s->reason, sizeof(s->reason));
+	crash_exec_failed(&s->crash, s->reason);
 	/* A sandbox step that failed is not "command not found". */
 	fail_with(s,
 	    sandbox_step_name(in->err.step) ? 126
@@ -420,6 +423,8 @@ after_exit(struct svc *s)
 		 * has given up as surely as one that ran out of restarts. */
 		return timed_out || (failed && s->required) ? SVC_FAILED
 		                                            : SVC_EXITED;
+	if (crash_loop(&s->crash, s->reason, sizeof(s->reason)))
+		return SVC_FAILED;
 	if (backoff_next(&s->bo, now, now - s->start_ms, &s->delay_ms) < 0) {
 		snprintf(last, sizeof(last), "%s", s->reason);
 		snprintf(s->reason, sizeof(s->reason),
@@ -440,6 +445,13 @@ act_exited(struct svc *s, struct svc_input *in)
 	enum svc_state to;
 
 	launch_end(s, in->wstatus);
+	/* Its cause (a failure it came to by itself only), before the
+	 * restart is decided: the same cause again may end a crash loop. */
+	crash_end(&s->crash, &s->out.cause,
+	    s->why != SVC_WHY_SHUTDOWN && s->why != SVC_WHY_MAX_RUNTIME &&
+	        (s->why == SVC_WHY_READY_TIMEOUT || !WIFEXITED(s->wstatus) ||
+	            WEXITSTATUS(s->wstatus) != 0),
+	    s->was_ready);
 	to = after_exit(s);
 	transition(s, to, SVC_EV_EXIT);
 }
@@ -604,6 +616,7 @@ init_from_conf(struct svc *s, const struct service_conf *conf, char **argv,
 	s->main = conf->main;
 	s->required = conf->required;
 	s->restart = conf->restart;
+	s->crash.limit = conf->crashloop_limit;
 	if (launch_argv(s, conf, argv) < 0 ||
 	    sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) < 0)
 		return -EINVAL;

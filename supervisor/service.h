@@ -57,8 +57,10 @@
  *   exit    service_exit, then → BACKOFF (service_restart) when the policy
  *           and the restart budget allow, → FAILED (service_failed) when
  *           the budget is spent, when a failed start (ready_timeout) is
- *           not restarted, or when a required service failed; else →
- *           EXITED.  After a stop by the shutdown or max_runtime: EXITED.
+ *           not restarted, when a required service failed, or when it
+ *           was never ready and ended with the same cause crashloop_limit
+ *           times in a row (crash.h); else → EXITED.  After a stop by the
+ *           shutdown or max_runtime: EXITED.
  *   reap    the process of a start that failed is reaped: nothing to say
  *   end     nothing runs: → EXITED
  *   again   once the previous run is gone (its group, its output), spawn
@@ -82,6 +84,7 @@
 
 #include "backoff.h"
 #include "config.h"
+#include "crash.h"
 #include "loop.h"
 #include "output.h"
 #include "probe.h"
@@ -161,6 +164,8 @@ struct svc {
 	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
+	/* The cause (and preset hint) of its last end; crash loops. */
+	struct svc_crash crash;
 	/* argv storage for a command from the configuration */
 	char argbuf[CONFIG_VALUE_MAX * 2];
 	char *argvbuf[CONFIG_MAX_WORDS + 4];

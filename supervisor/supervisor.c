@@ -645,6 +645,16 @@ write_termination_log(const struct svc *s)
 	    *s->reason ? s->reason : "exited");
 	if (n >= sizeof(buf))
 		n = sizeof(buf) - 1;
+	/* The cause first: what an operator reads in `kubectl describe`
+	 * before the lines it came from. */
+	if (s->crash.cause[0])
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "cause: %s\n",
+		    s->crash.cause);
+	if (n < sizeof(buf) && s->crash.hint[0])
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "hint: %s\n",
+		    s->crash.hint);
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
 	n += output_tail_text(&s->out, buf + n, sizeof(buf) - n);
 	/* 0600: the last lines of a service's output are its own business,
 	 * not every other service's (the orchestrator reads it as root). */
@@ -931,4 +941,15 @@ const char *
 sup_exit_reason(void)
 {
 	return sup.exit_reason;
+}
+
+/* The cause behind the exit: the service that gave up, else main's. */
+const struct svc_crash *
+sup_exit_crash(void)
+{
+	const struct svc *m = main_svc();
+
+	if (sup.gave_up)
+		return &sup.gave_up->crash;
+	return m && m->attempt ? &m->crash : NULL;
 }

@@ -30,8 +30,8 @@
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_checks_changed(), sup_children(),
  * sup_running(), sup_done(), sup_ready(), sup_healthy(), sup_stalled(),
- * sup_time_left_ms(), sup_exit_status(), sup_exit_reason(), sup_count(),
- * sup_service().
+ * sup_time_left_ms(), sup_exit_status(), sup_exit_reason(),
+ * sup_exit_crash(), sup_count(), sup_service().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -78,6 +78,9 @@ bool sup_stalled(void);
 uint64_t sup_time_left_ms(void);
 int sup_exit_status(void);
 const char *sup_exit_reason(void);
+/* The cause (and hint) behind the exit status, or NULL (the `exit`
+ * event's `cause`). */
+const struct svc_crash *sup_exit_crash(void);
 size_t sup_count(void);
 struct svc *sup_service(size_t i);
 

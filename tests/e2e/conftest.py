@@ -5,6 +5,16 @@ network-isolated dockerd (privdockerd.py), with the scratch-demo image
 `make e2e` sets AGENT_INIT, HELPERS and E2E_CONTEXT.  There is no skip
 anywhere: if dockerd cannot start, or the image cannot be built, every
 test fails with dockerd's log.
+
+The private dockerd also knows gVisor (TESTING.md section 10): Debian's
+runsc, registered through one small wrapper script per mode, written into
+dockerd's own directory (never the machine's daemon.json):
+
+  runsc-netstack  runsc's default network stack; `runsc start` runs
+                  under the noaccess helper (this runsc thinks every
+                  network namespace is the root one on new kernels);
+  runsc-host      `runsc --network=host`: the container netns's stack;
+  runsc-dind      `--network=host --net-raw`: what docker-in-gVisor needs.
 """
 import json
 import os
@@ -40,12 +50,49 @@ def pytest_sessionstart(session):
         raise pytest.UsageError("; ".join(missing) + " (run `make e2e`)")
 
 
+RUNSC = "/usr/bin/runsc"
+RUNTIMES = {
+    "runsc-host": 'exec %s --network=host "$@"' % RUNSC,
+    "runsc-dind": 'exec %s --network=host --net-raw "$@"' % RUNSC,
+    # Only `runsc start` needs the workaround (TESTING.md 10a).
+    "runsc-netstack": ('for a; do [ "$a" = start ] && exec %s %s "$@"; '
+                       'done\nexec %s "$@"'
+                       % (harness.helper("noaccess"), RUNSC, RUNSC)),
+}
+
+
 class Engine:
     """The private dockerd, its resolver and the image, for one session."""
 
     def __init__(self):
         self.d = PrivateDockerd(prefix="e2e")
         self.dns = None
+        self.stubs = []
+        for name, body in RUNTIMES.items():
+            path = os.path.join(self.d.dir, name)
+            with open(path, "w") as f:
+                f.write("#!/bin/sh\n%s\n" % body)
+            os.chmod(path, 0o755)
+            self.d.extra_args += ["--add-runtime", "%s=%s" % (name, path)]
+
+    def dns_stub(self, addr, *rules):
+        """One more DNS server in dockerd's namespace, on an address of
+        its `lo` (containers reach it like NS_RESOLVER); stopped with the
+        engine.  Returns its log's path."""
+        self.d.nsenter("ip", "addr", "add", addr + "/32", "dev", "lo",
+                       check=True)
+        log_path = os.path.join(self.d.dir, "dnsstub-%s.log" % addr)
+        log = open(log_path, "ab")
+        p = subprocess.Popen(
+            ["nsenter", "--net=/run/netns/" + self.d.ns,
+             harness.helper("dnsstub"), addr + ":53"] + list(rules),
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        self.stubs.append(p)
+        harness.poll(lambda: "dnsstub ready" in open(log_path).read() or
+                     p.poll() is not None, 10, "dnsstub " + addr)
+        assert p.poll() is None, "dnsstub died: " + open(log_path).read()
+        return log_path
 
     def start(self):
         try:
@@ -76,9 +123,10 @@ class Engine:
                         pytrace=False)
 
     def stop(self):
-        if self.dns and self.dns.poll() is None:
-            self.dns.kill()
-            self.dns.wait(10)
+        for p in [self.dns] + self.stubs:
+            if p and p.poll() is None:
+                p.kill()
+                p.wait(10)
         self.d.stop()
 
 
@@ -159,3 +207,25 @@ def ctr(engine):
     c = Containers(engine)
     yield c
     c.cleanup()
+
+
+@pytest.fixture
+def usrroot_image(engine, tmp_path):
+    """An image of symlinks only (bin -> usr/bin, ...; TESTING.md 6b): the
+    host's /usr is bind-mounted read-only over it, so dockerd, containerd,
+    runc, iptables and the docker client are the host's."""
+    r = tmp_path / "usrroot"
+    for d in ("usr", "etc", "proc", "sys", "dev", "run", "tmp",
+              "var/lib/docker", "root"):
+        (r / d).mkdir(parents=True)
+    for d in ("bin", "sbin", "lib", "lib64"):
+        os.symlink("usr/" + d, str(r / d))
+    os.symlink("../run", str(r / "var/run"))
+    (r / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (r / "etc/group").write_text("root:x:0:\n")
+    tar = tmp_path / "usrroot.tar"
+    subprocess.run(["tar", "-C", str(r), "-cf", str(tar), "."], check=True)
+    name = "agent-init/e2e-usrroot:1"
+    engine.d.docker("import", "-c", 'ENTRYPOINT ["/agent-init"]', str(tar),
+                    name)
+    return name

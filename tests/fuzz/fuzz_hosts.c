@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/file.c"
 #include "../../core/resolvconf.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,10 +3,10 @@
  * picks what the rest is:
  *
  *   0  a reply header block as a proxy sends it to CONNECT (and as http
- *      targets answer), read the way checknet.c reads it: parse, and on a
+ *      targets answer), read the way netio.c reads it: parse, and on a
  *      1xx parse again after it.  A block that parses must also parse as
  *      its own header_len prefix, and its shorter prefixes must ask for
- *      more (-EAGAIN), never fail: checknet.c reads a reply in pieces.
+ *      more (-EAGAIN), never fail: netio.c reads a reply in pieces.
  *   1  an HTTP-date (the `clock` check); a date that parses must survive
  *      a round trip through its IMF-fixdate form.
  *   2  a CONNECT request for a host and a credential token taken from the

@@ -23,6 +23,7 @@
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../core/file.c"
 #include "../../core/resolvconf.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,7 +60,7 @@ load_big(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, big, len, 0) != (ssize_t)len)
 		abort();
-	if (resolvconf_load(path, &c) == 0) {
+	if (resolvconf_load(path, FILE_OPERATOR, &c) == 0) {
 		check(&c);
 		assert(c.truncated == (len > RESOLV_FILE_MAX));
 	}

@@ -214,14 +214,17 @@ def test_resolver_dropped_times_out_at_the_deadline(topo, tmp_path):
 
 
 def test_resolver_embedded_dns_hint(topo, tmp_path):
-    # 127.0.0.11 in a namespace where its packets go nowhere: the
-    # gVisor/Docker-embedded-DNS symptom.
+    # 127.0.0.11 in a namespace where an iptables rule drops its packets:
+    # not gVisor (the facts say so), so the remedy is the rule and a
+    # resolver the sandbox can reach, never `runsc` (issue 12: this test
+    # asserted the gVisor remedy before).
     res, checks = nc_json(topo, "--timeout", "1s", "-c",
                           resolver_conf(tmp_path, "127.0.0.11", "ok.test"))
     e = only(checks, "resolver", "127.0.0.11", res)
     assert (e["status"], e["code"]) == ("fail", "timeout"), res.diag()
     assert_at_deadline(e, 1000, res.diag())
-    assert "runsc --network=host" in e["hint"], res.diag()
+    assert "runsc" not in e["hint"], res.diag()
+    assert "dropped" in e["hint"] and "firewall rule" in e["hint"], res.diag()
     assert "--dns" in e["hint"] and "embedded DNS" in e["hint"], res.diag()
 
 
@@ -398,12 +401,15 @@ def test_proxy_case_mismatch(topo, tmp_path):
     assert only(checks, "proxy", None, res)["code"] == "ok", res.diag()
 
 
-def test_proxy_broken_beats_mismatch(topo, tmp_path):
+def test_proxy_mismatch_both_down_fails(topo, tmp_path):
+    # Both spellings broken: still `mismatch` (issue 12: the disagreement
+    # is reported with each one's reachability), and a failure.
     down = "http://%s:%d" % (SRV_IP, DOWN_PORT)
     res, checks = nc_json(topo, "-c", proxy_conf(tmp_path), env={
         "HTTPS_PROXY": down + "/", "https_proxy": down})
     e = only(checks, "proxy", None, res)
-    assert (e["status"], e["code"]) == ("fail", "unreachable"), res.diag()
+    assert (e["status"], e["code"]) == ("fail", "mismatch"), res.diag()
+    assert e["detail"].count("unreachable") == 2, res.diag()
 
 
 def test_proxy_down_is_unreachable(topo, tmp_path):
@@ -592,12 +598,16 @@ def test_netcheck_default_checks(topo, tmp_path):
     types = {e["check"] for e in checks}
     assert {"resolver", "proxy", "capabilities", "environment",
             "tcp"} <= types, res.diag()
-    # The root's NS via dnsmasq without upstream: REFUSED, yet reachable.
-    assert only(checks, "resolver", SRV_IP, res)["code"] == "refused"
+    # The root's NS via dnsmasq without upstream: REFUSED, so reachable,
+    # and that is all the default probe asks (issue 12): ok.
+    e = only(checks, "resolver", SRV_IP, res)
+    assert (e["status"], e["code"]) == ("ok", "ok"), res.diag()
+    assert "REFUSED" in e["detail"], res.diag()
     ca = [e for e in checks if e["check"] == "environment" and
           e["code"] == "ca_bundle"]
     assert len(ca) == 1 and "SSL_CERT_FILE" in ca[0]["detail"], res.diag()
-    assert res.rc == 1
+    # Nothing failed: the CA bundle is a warning.
+    assert res.rc == 0, res.diag()
 
 
 @pytest.mark.parametrize("args", [
@@ -719,7 +729,8 @@ def test_pid1_embedded_dns_enforce(run, topo, tmp_path):
     e, = [e for e in evs if e["agent_init"] == "check"]
     assert (e["target"], e["code"]) == ("127.0.0.11", "timeout"), r.diag()
     assert_at_deadline(e, 1000, r.diag())
-    assert "runsc --network=host" in e["hint"], r.diag()
+    # Dropped in our own namespace, not gVisor: never the runsc remedy.
+    assert "dropped" in e["hint"] and "runsc" not in e["hint"], r.diag()
     assert "service_start" not in names(evs)
 
 

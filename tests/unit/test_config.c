@@ -87,6 +87,7 @@ test_good(void **state)
 	                      "capabilities = net_bind_service CAP_CHOWN\n"
 	                      "rlimit_nofile = 1024\nrlimit_core = infinity\n"
 	                      "tail_lines = 5\nmax_runtime = 1h\n"
+	                      "crashloop_limit = 0\n"
 	                      "kill_group = no\nseccomp = default\n"
 	                      "[check resolver]\nquery = example.com\n"
 	                      "[check tcp:gateway]\ntarget = gw.internal:8080\n"
@@ -127,9 +128,11 @@ test_good(void **state)
 	assert_true(a->rlimit_core.set);
 	assert_int_equal(a->rlimit_core.value, UINT64_MAX);
 	assert_int_equal(a->tail_lines, 5);
+	assert_int_equal(a->crashloop_limit, 0);
 	assert_false(a->kill_group);
 	/* defaults */
 	assert_int_equal(d->tail_lines, 50);
+	assert_int_equal(d->crashloop_limit, 3);
 	assert_true(d->kill_group);
 	assert_int_equal(d->umask, -1);
 	assert_int_equal(c.nchecks, 2);
@@ -205,6 +208,8 @@ test_errors(void **state)
 		    "seccomp" },
 		{ "[service a]\ncommand = x\ntail_lines = 5000\n", 3,
 		    "tail_lines" },
+		{ "[service a]\ncommand = x\ncrashloop_limit = -1\n", 3,
+		    "crashloop_limit" },
 		{ "[service a]\ncommand = x\nrlimit_nofile = lots\n", 3,
 		    "rlimit_nofile" },
 		{ "[check bogus]\n", 1, "unknown check type" },

@@ -19,10 +19,12 @@
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/backoff.c"
+#include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/svcenv.c"
+#include "../../supervisor/crash.c"
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
 

@@ -18,6 +18,7 @@
 #include "../../core/events.c"
 #include "../../core/loop.c"
 #include "../../core/sink.c"
+#include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 
 struct bytes {
@@ -205,6 +206,7 @@ check(const char *name, unsigned int tail_lines, size_t qcap, size_t total,
 	assert_memory_equal(got.p, want.p, want.n);
 	assert_tail(&o, &pieces, tail_lines);
 	free(o.tail);
+	free(o.cause.buf);
 	free(o.s[0].buf);
 	free(o.s[1].buf);
 	free(in.p);
@@ -269,6 +271,7 @@ test_relay_short_lines(void **state)
 	assert_string_equal(tail_line(&o, 2),
 	    "99999012345678901234567890123456789012345678");
 	free(o.tail);
+	free(o.cause.buf);
 	free(o.s[0].buf);
 	free(o.s[1].buf);
 	free(in.p);

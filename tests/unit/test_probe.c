@@ -16,6 +16,7 @@
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
@@ -124,6 +125,7 @@ test_tail(void **state)
 	tail_add(&o, line, sizeof(line));
 	assert_int_equal(strlen(tail_line(&o, 2)), OUTPUT_TAIL_WIDTH - 1);
 	free(o.tail);
+	free(o.cause.buf);
 	free(o.s[0].buf);
 	free(o.s[1].buf);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "../../core/file.c"
 #include "../../core/resolvconf.c"
 
 static struct resolv_conf rc;
@@ -68,6 +69,19 @@ test_docker(void **state)
 	assert_int_equal(rc.unknown_lines, 0);
 	assert_false(rc.rotate);
 	assert_false(rc.truncated);
+	/* The facts of a user-defined network, in both engines' forms. */
+	assert_true(rc.ndots_set);
+	assert_true(rc.docker_ext_servers);
+	parse_str("nameserver 127.0.0.11\noptions ndots:0\n"); /* 20.10 */
+	assert_true(rc.ndots_set);
+	assert_false(rc.docker_ext_servers);
+	/* --dns 127.0.0.11 on the default bridge: neither. */
+	parse_str("nameserver 127.0.0.11\n");
+	assert_false(rc.ndots_set);
+	assert_false(rc.docker_ext_servers);
+	/* Only at the start of a comment line. */
+	parse_str("nameserver 10.0.0.1 # ExtServers: [x]\n;# ExtServers:\n");
+	assert_false(rc.docker_ext_servers);
 }
 
 static void
@@ -380,14 +394,14 @@ test_load(void **state)
 	write_file("resolv.conf", text, strlen(text));
 	snprintf(path, sizeof(path), "%s/resolv.conf", tmpdir);
 	memset(&rc, 0x5a, sizeof(rc));
-	assert_int_equal(resolvconf_load(path, &rc), 0);
+	assert_int_equal(resolvconf_load(path, FILE_PLANTED, &rc), 0);
 	assert_int_equal(rc.nns, 1);
 	assert_string_equal(rc.ns[0].text, "192.0.2.53");
 	assert_true(rc.rotate);
 	assert_false(rc.truncated);
 	snprintf(path, sizeof(path), "%s/missing", tmpdir);
-	assert_int_equal(resolvconf_load(path, &rc), -ENOENT);
-	assert_int_equal(resolvconf_load(tmpdir, &rc), -EISDIR);
+	assert_int_equal(resolvconf_load(path, FILE_PLANTED, &rc), -ENOENT);
+	assert_int_equal(resolvconf_load(tmpdir, FILE_PLANTED, &rc), -EISDIR);
 	/*
 	 * Longer than 64 KiB: read up to the last whole line before the
 	 * limit.  The line that straddles it would read as 10.0.0.1 if it
@@ -404,7 +418,7 @@ test_load(void **state)
 	write_file("big", big, n);
 	free(big);
 	snprintf(path, sizeof(path), "%s/big", tmpdir);
-	assert_int_equal(resolvconf_load(path, &rc), 0);
+	assert_int_equal(resolvconf_load(path, FILE_PLANTED, &rc), 0);
 	assert_true(rc.truncated);
 	assert_int_equal(rc.nns, 1);
 	assert_string_equal(rc.ns[0].text, "192.0.2.1");
@@ -518,11 +532,34 @@ test_hosts_load(void **state)
 	(void)state;
 	write_file("hosts", hosts, strlen(hosts));
 	snprintf(path, sizeof(path), "%s/hosts", tmpdir);
-	assert_int_equal(hosts_load_lookup(path, "web", &hr), 0);
+	assert_int_equal(hosts_load_lookup(path, FILE_PLANTED, "web", &hr), 0);
 	assert_int_equal(hr.naddr4, 2);
-	assert_int_equal(hosts_load_lookup(path, "nothere", &hr), -ENOENT);
+	assert_int_equal(hosts_load_lookup(path, FILE_PLANTED, "nothere", &hr),
+	    -ENOENT);
 	snprintf(path, sizeof(path), "%s/missing", tmpdir);
-	assert_int_equal(hosts_load_lookup(path, "web", &hr), -ENOENT);
+	assert_int_equal(hosts_load_lookup(path, FILE_PLANTED, "web", &hr),
+	    -ENOENT);
+}
+
+/*
+ * A FIFO planted at /etc/hosts or /etc/resolv.conf must never hold up
+ * PID 1: refused at once as not a regular file.  (The old reader opened
+ * it without O_NONBLOCK and waited for a writer forever.)
+ */
+static void
+test_planted_fifo(void **state)
+{
+	char path[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(resolvconf_load(path, FILE_PLANTED, &rc), -EINVAL);
+	assert_int_equal(hosts_load_lookup(path, FILE_PLANTED, "web", &hr),
+	    -EINVAL);
+	/* An operator's FIFO without a writer: end of the wait, no hang. */
+	assert_int_equal(resolvconf_load(path, FILE_OPERATOR, &rc), -ETIMEDOUT);
+	unlink(path);
 }
 
 int
@@ -542,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_hosts_many),
 		cmocka_unit_test(test_hosts_load),
+		cmocka_unit_test(test_planted_fifo),
 	};
 
 	return cmocka_run_group_tests_name("resolvconf", tests, setup_dir,

@@ -323,6 +323,8 @@ stub_kill(pid_t pid, int sig)
 }
 
 #define kill(pid, sig) stub_kill(pid, sig)
+#include "../../supervisor/cause.c"
+#include "../../supervisor/crash.c"
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
 #undef kill
@@ -860,6 +862,66 @@ test_gives_up_after_max_restarts(void **state)
 	assert_non_null(strstr(last_reason, "exited with code 1"));
 }
 
+/*
+ * A service never ready that ends with the same cause crashloop_limit
+ * times in a row gives up at once, before its restart budget (issue 12);
+ * the cause is what was relayed (the stubbed output leaves the ring to
+ * us).
+ */
+static void
+test_crash_loop_gives_up(void **state)
+{
+	static char ring[256];
+	struct svc *s = fresh();
+	char line[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(s->crash.limit, 3);
+	cause_ring_init(&s->out.cause, ring, sizeof(ring));
+	backoff_init(&s->bo, 0, 0, 30000, 10, 60000, 1);
+	to_state(s, SVC_SPAWNED);
+	for (i = 0; i < 3; i++) {
+		report = 0;
+		on_exec_report(&s->exec_io, EPOLLIN);
+		assert_int_equal(s->state, SVC_STARTING);
+		cause_ring_reset(&s->out.cause);
+		snprintf(line, sizeof(line), "Error: no db (pid %d)\n",
+		    100 + i);
+		cause_ring_add(&s->out.cause, line, strlen(line));
+		assert_true(svc_on_exit(s, s->pid, 1 << 8));
+		if (i < 2) {
+			assert_int_equal(s->state, SVC_BACKOFF);
+			kill_ret = -1;
+			s->restart_timer.cb(&s->restart_timer);
+			assert_int_equal(s->state, SVC_SPAWNED);
+		}
+	}
+	assert_int_equal(s->state, SVC_FAILED);
+	/* Three runs; the third ends in service_failed, no restart. */
+	assert_string_equal(evlog,
+	    "service_start service_exit service_restart "
+	    "service_start service_exit service_restart "
+	    "service_start service_exit service_failed");
+	assert_int_equal(s->restarts, 2);
+	assert_non_null(strstr(last_reason, "3 times in a row"));
+	assert_non_null(strstr(last_reason, "exited with code 1"));
+	assert_string_equal(s->crash.cause, "Error: no db (pid 102)");
+	/* Once ready, the same crashes are the restart budget's business. */
+	s = fresh();
+	cause_ring_init(&s->out.cause, ring, sizeof(ring));
+	for (i = 0; i < 3; i++) {
+		to_state(s, SVC_READY);
+		cause_ring_add(&s->out.cause, "Error: x\n", 9);
+		assert_true(svc_on_exit(s, s->pid, 1 << 8));
+		assert_int_equal(s->state, SVC_BACKOFF);
+		kill_ret = -1;
+		s->restart_timer.cb(&s->restart_timer);
+		drop(s);
+		s->state = SVC_WAITING;
+	}
+}
+
 static void
 test_required_failure_without_restart_gives_up(void **state)
 {
@@ -978,6 +1040,7 @@ main(void)
 		cmocka_unit_test(test_notify_before_exec_report),
 		cmocka_unit_test(test_restart_waits_for_old_group),
 		cmocka_unit_test(test_gives_up_after_max_restarts),
+		cmocka_unit_test(test_crash_loop_gives_up),
 		cmocka_unit_test(
 		    test_required_failure_without_restart_gives_up),
 		cmocka_unit_test(test_dependency_failed),
