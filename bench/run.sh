@@ -12,6 +12,9 @@
 #                            --mount-proc) with one `sleep 30` child
 #   3 idle wake-ups          voluntary+nonvoluntary ctxt switch delta of PID 1
 #                            over the same 10 s window, all inits at once
+#                            (and, beside the table, agent-init with a
+#                            [check] re-run every 5 s, and with a service
+#                            held by a check that passed: issue 16)
 #   4 `INIT /bin/true`       hyperfine -N, not PID 1 (tini with -s)
 #   5 signal forwarding      SIGUSR1 host -> init (PID 1) -> sigpong -> FIFO,
 #                            median and p99 (build/bench/benchdrv, sigpong)
@@ -81,6 +84,31 @@ PLAIN[tini-static]="/usr/bin/tini-static -s --"
 PLAIN[dumb-init]="/usr/bin/dumb-init"
 PLAIN[catatonit]="/usr/bin/catatonit --"
 
+# agent-init with what issue 16 configures, in the idle window only, each in
+# a network namespace of its own (unshare --net: only a loopback, down, so
+# the check's connect fails at once and no packet leaves): what a [check]
+# with `interval =` costs, and that a service held by a check (passed at
+# startup) costs nothing once it started.
+VARIANTS=(agent-init-interval agent-init-gate)
+mkdir -p "$B"
+cat >"$B/idle-interval.conf" <<EOF
+[init]
+control_socket =
+[check tcp:gw]
+target = 127.0.0.1:9
+interval = 5s
+EOF
+cat >"$B/idle-gate.conf" <<EOF
+[init]
+control_socket =
+[check capabilities]
+[service held]
+command = /bin/sleep 30
+after = check:capabilities
+EOF
+PID1[agent-init-interval]="--net $AGENT_INIT -c $B/idle-interval.conf --events file:/dev/null --"
+PID1[agent-init-gate]="--net $AGENT_INIT -c $B/idle-gate.conf --events file:/dev/null --"
+
 # --- cleanup: every background pid we start is listed here ----------------------
 cleanup() {
 	stop_started
@@ -107,12 +135,13 @@ for n in "${NAMES[@]}"; do
 done
 
 # --- rows 2 and 3: idle RSS and wake-ups, all inits concurrently ---------------------------
-log "idle: ${#NAMES[@]} inits as PID 1 with 'sleep 30', ${IDLE_S} s window"
+IDLE=("${NAMES[@]}" "${VARIANTS[@]}")
+log "idle: ${#IDLE[@]} inits as PID 1 with 'sleep 30', ${IDLE_S} s window"
 status_field() { # PID FIELD -> value (first number after the field name)
 	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
 }
 declare -A UPID IPID
-for n in "${NAMES[@]}"; do
+for n in "${IDLE[@]}"; do
 	# --kill-child: if unshare dies, its child (the init) gets SIGKILL
 	# shellcheck disable=SC2086
 	unshare --pid --fork --mount-proc --kill-child ${PID1[$n]} /bin/sleep 30 \
@@ -120,7 +149,7 @@ for n in "${NAMES[@]}"; do
 	UPID[$n]=$!
 	STARTED+=("$!")
 done
-for n in "${NAMES[@]}"; do
+for n in "${IDLE[@]}"; do
 	u=${UPID[$n]} ip=
 	# the init is unshare's child whose NSpid ends in 1, and it has its own child
 	for _ in $(seq 1000); do
@@ -140,13 +169,13 @@ for n in "${NAMES[@]}"; do
 done
 sleep 1 # let every init settle into its idle state
 declare -A CS0
-for n in "${NAMES[@]}"; do
+for n in "${IDLE[@]}"; do
 	p=${IPID[$n]}
 	R[rss,$n]=$(status_field "$p" VmRSS)
 	CS0[$n]=$(($(status_field "$p" voluntary_ctxt_switches) + $(status_field "$p" nonvoluntary_ctxt_switches)))
 done
 sleep "$IDLE_S"
-for n in "${NAMES[@]}"; do
+for n in "${IDLE[@]}"; do
 	p=${IPID[$n]}
 	kill -0 "$p" 2>/dev/null || fail "$n exited during the idle window (see $LOG)"
 	cs1=$(($(status_field "$p" voluntary_ctxt_switches) + $(status_field "$p" nonvoluntary_ctxt_switches)))
@@ -161,8 +190,8 @@ exited() { # PID of our child -> true once it is a zombie or gone
 	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
 	[ -z "$st" ] || [ "$st" = Z ]
 }
-for n in "${NAMES[@]}"; do kill -TERM "${IPID[$n]}" 2>/dev/null || true; done
-for n in "${NAMES[@]}"; do
+for n in "${IDLE[@]}"; do kill -TERM "${IPID[$n]}" 2>/dev/null || true; done
+for n in "${IDLE[@]}"; do
 	for _ in $(seq 500); do exited "${UPID[$n]}" && break; sleep 0.01; done
 	if ! exited "${UPID[$n]}"; then
 		log "$n ignored SIGTERM for 5 s; SIGKILL"
@@ -289,6 +318,9 @@ echo "$TABLE"
 echo
 echo "bare /bin/true: $BARE_MS ms; in an empty netns: unshare --net /bin/true ${R[start,unshare-net]} ms," \
 	"agent-init with its default checks ${R[start,agent-init-checks]} ms"
+echo "idle wake-ups in ${IDLE_S} s: agent-init without checks ${R[wake,agent-init]}," \
+	"with a [check] every 5 s ${R[wake,agent-init-interval]}," \
+	"with a service held by a check that passed ${R[wake,agent-init-gate]}"
 if [ "${#BEHIND[@]}" -gt 0 ]; then
 	echo "agent-init more than 10% behind the best peer:"
 	for b in "${BEHIND[@]}"; do echo "  - $b"; done
@@ -316,6 +348,20 @@ Supplementary: bare \`/bin/true\` ${BARE_MS} ms;
 default checks: resolver, proxy, capabilities, environment; in an empty
 network namespace so that no query leaves it): ${R[start,agent-init-checks]} ms,
 against ${R[start,unshare-net]} ms for \`unshare --net /bin/true\`.
+
+Idle wake-ups with the checks after startup (issue 16), in the same
+${IDLE_S} s window as row 3, each in an empty network namespace:
+
+| agent-init as PID 1 with \`sleep 30\` | wake-ups in ${IDLE_S} s |
+|---|---:|
+| no checks (row 3) | ${R[wake,agent-init]} |
+| \`[check tcp:gw]\` with \`interval = 5s\` (its connect fails at once) | ${R[wake,agent-init-interval]} |
+| a service \`after = check:capabilities\` (passed at startup) | ${R[wake,agent-init-gate]} |
+
+What is configured costs what it schedules: a re-run every 5 s is its
+timer and the check's own socket (here one wake-up per run: the connect
+fails at once; a check that waits for an answer adds one when it comes);
+a gate whose check passed schedules nothing.
 
 How each row is measured (bench/run.sh; helpers bench/*.c):
 

@@ -191,6 +191,7 @@ config_service_defaults(struct service_conf *s, const char *name)
 	s->crashloop_limit = 3;
 	s->kill_group = true;
 	s->command = s->workdir = s->capabilities = s->seccomp = "";
+	s->check_wait_ms = 60000;
 }
 
 /* One more service in the array, which grows as the file is read. */
@@ -727,6 +728,29 @@ get_env(struct parse *p, struct service_conf *s, const char *value)
 	s->env[s->nenv++] = v;
 }
 
+/* `after = check:NAME`: a check that must pass before the service starts. */
+static void
+get_after_check(struct parse *p, struct service_conf *s, const char *word)
+{
+	size_t len;
+
+	if (s->nafter_checks >= CONFIG_MAX_AFTER) {
+		error_at(p, "after: at most %d checks", CONFIG_MAX_AFTER);
+		return;
+	}
+	if (!valid_name(word + 6)) {
+		bad_value(p, "after", word, "check:NAME");
+		return;
+	}
+	len = strlen(word + 6);
+	if (len >= CONFIG_NAME_MAX) {
+		bad_value(p, "after", word, "check:NAME");
+		return;
+	}
+	s->after_check_line[s->nafter_checks] = p->line;
+	memcpy(s->after_checks[s->nafter_checks++], word + 6, len + 1);
+}
+
 static void
 get_after(struct parse *p, struct service_conf *s, const char *value)
 {
@@ -740,6 +764,22 @@ get_after(struct parse *p, struct service_conf *s, const char *value)
 		if (!*w)
 			return;
 		n = strcspn(w, " \t,");
+		if (n >= 6 && strncmp(w, "check:", 6) == 0) {
+			char word[CONFIG_NAME_MAX + 8];
+
+			if (n >= sizeof(word)) {
+				bad_value(p, "after", "check:...",
+				    "check:NAME");
+				return;
+			}
+			memcpy(word, w, n);
+			word[n] = 0;
+			get_after_check(p, s, word);
+			if (p->failed)
+				return;
+			w += n;
+			continue;
+		}
 		if (s->nafter >= CONFIG_MAX_AFTER) {
 			error_at(p, "after: at most %d services",
 			    CONFIG_MAX_AFTER);
@@ -837,6 +877,8 @@ service_key(struct parse *p, const char *key, const char *value)
 		get_bool(p, key, value, &s->main);
 	} else if (strcmp(key, "after") == 0) {
 		get_after(p, s, value);
+	} else if (strcmp(key, "check_wait") == 0) {
+		get_duration(p, key, value, &s->check_wait_ms, false);
 	} else if (strcmp(key, "env") == 0) {
 		get_env(p, s, value);
 	} else if (strcmp(key, "env_clear") == 0) {
@@ -941,6 +983,29 @@ check_allows(const char *type, const char *key)
 	return false;
 }
 
+/*
+ * interval: re-run the check that often.  A check sends packets to real
+ * servers, so not more than once a second; a tunnel holds its connection
+ * for `hold` and watches it all along, so it has none.
+ */
+#define CHECK_INTERVAL_MIN_MS 1000
+
+static void
+get_interval(struct parse *p, struct check_conf *k, const char *value)
+{
+	uint64_t v;
+
+	if (strcmp(k->type, "tunnel") == 0)
+		error_at(p,
+		    "interval: a tunnel check watches its tunnel for `hold` "
+		    "on its own; it has no interval");
+	else if (value_duration_ms(value, &v) < 0 || v < CHECK_INTERVAL_MIN_MS)
+		bad_value(p, "interval", value,
+		    "a duration of at least 1s (e.g. 30s, 5m)");
+	else
+		k->interval_ms = v;
+}
+
 static void
 check_key(struct parse *p, const char *key, const char *value)
 {
@@ -954,6 +1019,10 @@ check_key(struct parse *p, const char *key, const char *value)
 	}
 	if (strcmp(key, "required") == 0) {
 		get_bool(p, key, value, &k->required);
+		return;
+	}
+	if (strcmp(key, "interval") == 0) {
+		get_interval(p, k, value);
 		return;
 	}
 	if (!check_allows(k->type, key)) {
@@ -1169,6 +1238,88 @@ validate_cycles(struct parse *p, const struct config *c)
 	return 0;
 }
 
+/* The n-th section `after = check:NAME` fits (see config_check_named). */
+static const struct check_conf *
+check_fits(const struct config *c, const char *name, unsigned int n)
+{
+	unsigned int i, pass;
+
+	/* A name first, then a type: [check tcp:NAME] wins over [check
+	 * NAME], though config_validate() refuses to choose. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < c->nchecks; i++) {
+			const struct check_conf *k = &c->checks_list[i];
+
+			if (strcmp(pass ? k->type : k->name, name) == 0 &&
+			    (pass == 0 || !*k->name) && n-- == 0)
+				return k;
+		}
+	return NULL;
+}
+
+const struct check_conf *
+config_check_named(const struct config *c, const char *name)
+{
+	return check_fits(c, name, 0);
+}
+
+/* Every `after = check:NAME` names exactly one check that gives a verdict. */
+static void
+validate_gates(struct parse *p, const struct config *c)
+{
+	const struct check_conf *k, *k2;
+	unsigned int i, a;
+
+	for (i = 0; i < c->nservices && !p->failed; i++) {
+		const struct service_conf *s = &c->services[i];
+
+		for (a = 0; a < s->nafter_checks && !p->failed; a++) {
+			const char *n = s->after_checks[a];
+			unsigned int line = s->after_check_line[a];
+
+			if (!(k = check_fits(c, n, 0)))
+				error_line(p, line, false,
+				    "after: no check named '%s' (a [check "
+				    "TYPE:%s] section, or an unnamed [check "
+				    "%s])",
+				    n, n, n);
+			else if ((k2 = check_fits(c, n, 1)))
+				error_line(p, line, false,
+				    "after: check:%s could be [check %s%s%s] "
+				    "(line %u) or [check %s%s%s] (line %u); "
+				    "name one of them differently",
+				    n, k->type, *k->name ? ":" : "", k->name,
+				    k->line, k2->type, *k2->name ? ":" : "",
+				    k2->name, k2->line);
+			else if (strcmp(k->type, "tunnel") == 0)
+				error_line(p, line, false,
+				    "after: check:%s is a tunnel check, whose "
+				    "verdict comes only after `hold`",
+				    n);
+		}
+	}
+}
+
+int
+config_gates_need_checks(const struct config *c, const char *path,
+    const char *off_by, char *err, size_t errcap)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nservices; i++) {
+		const struct service_conf *s = &c->services[i];
+
+		if (s->nafter_checks == 0)
+			continue;
+		snprintf(err, errcap,
+		    "%s:%u: after: check:%s needs the checks, but they are "
+		    "off (%s)",
+		    path, s->after_check_line[0], s->after_checks[0], off_by);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 config_validate(struct config *c, const char *path, char *err, size_t errcap)
 {
@@ -1198,7 +1349,8 @@ config_validate(struct config *c, const char *path, char *err, size_t errcap)
 			return -EINVAL;
 		}
 	}
-	return 0;
+	validate_gates(&p, c);
+	return p.failed ? -EINVAL : 0;
 }
 
 const struct service_conf *

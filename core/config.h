@@ -3,8 +3,9 @@
  *
  * Every [init], [service NAME] and [check TYPE[:NAME]] key of the SPEC is
  * parsed and validated here, before anything starts: values, duplicate
- * services, `after` naming no service, dependency cycles, two `main`
- * services.  The result is immutable once config_load() returns.
+ * services, `after` naming no service, `after = check:NAME` naming no
+ * check (or two, or a tunnel), dependency cycles, two `main` services.
+ * The result is immutable once config_load() returns.
  *
  * The file is the operator's: it is read through core/file.c (a FIFO or
  * /dev/stdin is fine, at most CONFIG_FILE_MAX bytes within
@@ -24,8 +25,9 @@
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
  * Public API: config_load(), config_free(), config_service(),
- * config_probe_parse(), config_service_defaults(), config_validate(),
- * config_set_policy_check(), config_parse_checks().
+ * config_check_named(), config_probe_parse(), config_service_defaults(),
+ * config_validate(), config_gates_need_checks(), config_set_policy_check(),
+ * config_parse_checks().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -116,6 +118,11 @@ struct service_conf {
 	/* Every env line, as written (NAME=VALUE words), in order. */
 	const char **env;
 	unsigned int nenv;
+	/* `after = check:NAME`: checks that must pass before it starts. */
+	char after_checks[CONFIG_MAX_AFTER][CONFIG_NAME_MAX];
+	unsigned int after_check_line[CONFIG_MAX_AFTER];
+	unsigned int nafter_checks;
+	uint64_t check_wait_ms; /* how long they may hold it (60s) */
 	bool env_clear;
 	const char *workdir;
 	int umask; /* -1: inherit */
@@ -141,6 +148,7 @@ struct check_conf {
 	char name[CONFIG_NAME_MAX]; /* the part after ':', or "" */
 	unsigned int line;
 	uint64_t timeout_ms; /* 0: the [init] check_timeout */
+	uint64_t interval_ms; /* 0: run at startup only */
 	bool required;
 	/* Strings as in struct service_conf: never NULL. */
 	const char *resolv_conf;
@@ -197,6 +205,20 @@ void config_free(struct config *c);
 /* The service NAME, or NULL. */
 const struct service_conf *
 config_service(const struct config *c, const char *name);
+/*
+ * The [check] section that `after = check:NAME` means: the one named
+ * NAME ([check tcp:NAME]), else the unnamed one of type NAME ([check
+ * NAME]); NULL when there is none.  config_validate() refuses a NAME
+ * that fits two sections.
+ */
+const struct check_conf *
+config_check_named(const struct config *c, const char *name);
+/*
+ * `after = check:` needs the checks: with them off (off_by says how,
+ * e.g. "checks = off"), the first such line is an error; "" or -EINVAL.
+ */
+int config_gates_need_checks(const struct config *c, const char *path,
+    const char *off_by, char *err, size_t errcap);
 /* `checks`: warn, enforce or off (the key, and AGENT_INIT_CHECKS); 0 or
  * -EINVAL. */
 int config_parse_checks(const char *s, enum checks_mode *ret);

@@ -18,6 +18,7 @@
 #include "control.h"
 #include "events.h"
 #include "loop.h"
+#include "recheck.h"
 #include "signals.h"
 #include "supervisor.h"
 #include "values.h"
@@ -65,10 +66,39 @@ last_exit_json(const struct svc *s)
 	ev_obj_end();
 }
 
-/* The answer to `status`, built with the event builder; NULL when it
- * does not fit in a reply. */
+/* Every check's last verdict and its age (netcheck/recheck.h). */
+static void
+checks_json(void)
+{
+	uint64_t now = loop_now_ms();
+	size_t i;
+
+	ev_arr_begin("checks");
+	for (i = 0; i < recheck_count(); i++) {
+		const struct check_verdict *v = recheck_get(i);
+		char check[sizeof(v->check) + sizeof(v->name) + 1];
+
+		snprintf(check, sizeof(check), "%s%s%s", v->check,
+		    *v->name ? ":" : "", v->name);
+		ev_obj_begin(NULL);
+		ev_str("check", check);
+		ev_str("target", v->target);
+		ev_str("status", v->status);
+		ev_str("code", v->code);
+		ev_int("age_ms", (long long)(now - v->at_ms));
+		ev_obj_end();
+	}
+	ev_arr_end();
+}
+
+/*
+ * The answer to `status`, built with the event builder; NULL when it
+ * does not fit in a reply.  When the checks are what does not fit, they
+ * are left out (checks_omitted) rather than the whole answer: status
+ * --quiet is a HEALTHCHECK.
+ */
 static const char *
-status_json(size_t *ret_len)
+status_json_with(bool checks, size_t *ret_len)
 {
 	size_t i, n = sup_count();
 
@@ -97,7 +127,22 @@ status_json(size_t *ret_len)
 		ev_obj_end();
 	}
 	ev_arr_end();
+	if (checks)
+		checks_json();
+	else {
+		ev_arr_begin("checks");
+		ev_arr_end();
+		ev_bool("checks_omitted", true);
+	}
 	return json_end(ret_len);
+}
+
+static const char *
+status_json(size_t *ret_len)
+{
+	const char *j = status_json_with(true, ret_len);
+
+	return j ? j : status_json_with(false, ret_len);
 }
 
 static void

@@ -36,9 +36,11 @@
 #include "dockerd.h"
 #include "output.h"
 #include "events.h"
+#include "gate.h"
 #include "host.h"
 #include "loop.h"
 #include "reap.h"
+#include "recheck.h"
 #include "sandbox.h"
 #include "signals.h"
 #include "sink.h"
@@ -267,6 +269,12 @@ check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_CONFIG;
 	}
+	if (c.checks == CHECKS_OFF &&
+	    config_gates_need_checks(&c, argv[0], "checks = off", err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
 	printf("%s: ok (%u services, %u checks)\n", argv[0], c.nservices,
 	    c.nchecks);
 	return 0;
@@ -366,6 +374,29 @@ apply_env(void)
 		g.control_path = CONTROL_DEFAULT_PATH;
 }
 
+/*
+ * `after = check:NAME` waits for a check: with the checks off, whichever
+ * way, that service could never start (78, at the line that asks).
+ */
+static void
+gates_need_checks(void)
+{
+	const char *off_by = NULL;
+	char err[512];
+
+	if (g.a.no_checks)
+		off_by = "--no-checks or AGENT_INIT_NO_CHECKS";
+	else if (g.cfg.checks == CHECKS_OFF)
+		off_by = getenv("AGENT_INIT_CHECKS") ? "AGENT_INIT_CHECKS=off"
+		                                     : "checks = off";
+	if (off_by && g.config_path &&
+	    config_gates_need_checks(&g.cfg, g.config_path, off_by, err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "agent-init: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
+}
+
 /* Setup: every failure here ends the program with a status and a line. */
 static void
 setup(int argc, char **argv)
@@ -420,6 +451,7 @@ setup(int argc, char **argv)
 		exit(EXIT_USAGE);
 	}
 	apply_env();
+	gates_need_checks();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
 	/*
@@ -615,7 +647,45 @@ add_services(void)
 
 #define EXIT_CHECKS 69
 
-/* The verdicts are in: with `enforce`, start the services or stop. */
+/*
+ * A check that a service is `after`: its gate judges it when the
+ * service's check_wait is over, in any `checks` mode, not the first run.
+ */
+static bool
+gated(const struct check_result *r)
+{
+	const struct check_conf *k;
+	unsigned int i, a;
+
+	for (i = 0; i < g.cfg.nservices; i++)
+		for (a = 0; a < g.cfg.services[i].nafter_checks; a++) {
+			k = config_check_named(&g.cfg,
+			    g.cfg.services[i].after_checks[a]);
+			if (k && strcmp(k->type, r->check) == 0 &&
+			    strcmp(k->name, r->name) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* The gates' view of the checks (supervisor/gate.h), from recheck. */
+static void
+gate_lookup(const char *name, struct gate_check *ret)
+{
+	bool passed = false, required = false;
+	int r =
+	    recheck_state(name, &passed, &required, ret->why, sizeof(ret->why));
+
+	ret->verdict = r < 0 ? GATE_NONE : passed ? GATE_PASS : GATE_FAIL;
+	ret->required = required;
+}
+
+static const struct gate_hooks gate_hooks = { gate_lookup, recheck_want };
+
+/*
+ * The verdicts are in: services that wait for a check may start; with
+ * `enforce`, start the services or stop.
+ */
 static void
 on_checks_done(void *data)
 {
@@ -623,27 +693,35 @@ on_checks_done(void *data)
 	size_t i;
 
 	(void)data;
+	recheck_first_done();
 	checks_summary(&sm);
-	if (!g.checks_gate)
+	if (!g.checks_gate) {
+		sup_checks_changed();
 		return;
+	}
 	if (sm.required_failed) {
 		for (i = 0; i < checks_count(); i++) {
 			const struct check_result *r = checks_result(i);
 
 			if (r->required && r->status &&
-			    strcmp(r->status, "fail") == 0) {
+			    strcmp(r->status, "fail") == 0 && !gated(r)) {
 				snprintf(g.exit_early_reason,
 				    sizeof(g.exit_early_reason),
 				    "required check %s%s%.40s failed: %.80s %.31s",
 				    r->check, *r->name ? ":" : "", r->name,
 				    r->target, r->code);
-				break;
+				g.exit_early = EXIT_CHECKS;
+				return;
 			}
 		}
-		g.exit_early = EXIT_CHECKS;
-		return;
 	}
 	sup_start();
+}
+
+static void
+on_rechecked(void)
+{
+	sup_checks_changed();
 }
 
 /*
@@ -655,7 +733,14 @@ static void
 run_checks(void)
 {
 	struct checks_opts co;
+	struct recheck_opts ro;
 
+	memset(&ro, 0, sizeof(ro));
+	ro.cfg = &g.cfg;
+	ro.timeout_ms = g.cfg.check_timeout_ms;
+	ro.dockerd = g.a.dockerd;
+	ro.on_verdicts = on_rechecked;
+	recheck_init(&ro);
 	memset(&co, 0, sizeof(co));
 	co.cfg = &g.cfg;
 	co.timeout_ms = g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
@@ -798,6 +883,9 @@ main(int argc, char **argv)
 	so.termination_log = g.cfg.termination_log;
 	so.notify_socket = getenv("NOTIFY_SOCKET");
 	so.on_readiness = control_notify;
+	/* With the checks off, no service may be after one (78 above). */
+	so.gates =
+	    !g.a.no_checks && g.cfg.checks != CHECKS_OFF ? &gate_hooks : NULL;
 	sup_init(&so);
 	/* The control socket: configured, else the default path as PID 1
 	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */

@@ -29,6 +29,7 @@ static struct {
 	uint64_t deadline_ms;
 	bool running;
 	struct loop_timer deadline;
+	void (*on_verdict)(const struct check_result *r);
 } ck;
 
 void
@@ -50,7 +51,7 @@ on_all_done(void)
 
 	loop_timer_cancel(&ck.deadline);
 	checks_summary(&sm);
-	if (ck.o.events) {
+	if (ck.o.events && !ck.o.rerun) {
 		ev_begin("checks");
 		ev_int("ok", sm.ok);
 		ev_int("warn", sm.warn);
@@ -114,19 +115,41 @@ start_one(const struct check_conf *k)
 		tunnel_start(k, ck.o.background);
 }
 
+void
+checks_on_verdict(void (*fn)(const struct check_result *r))
+{
+	ck.on_verdict = fn;
+}
+
+/* Whether a re-run leaves section i out (a tunnel always). */
+static bool
+left_out(const struct checks_opts *o, unsigned int i)
+{
+	if (!o->rerun)
+		return false;
+	if (strcmp(o->cfg->checks_list[i].type, "tunnel") == 0)
+		return true;
+	return o->only && !(o->only & (1ULL << i));
+}
+
 int
 checks_start(const struct checks_opts *o)
 {
 	const struct config *c = o->cfg;
 	struct results_hooks h = { .events = o->events,
 		.on_verdict = egress_progress,
-		.on_all_done = on_all_done };
+		.on_all_done = on_all_done,
+		.on_result = ck.on_verdict };
 	unsigned int i;
 
 	ck.o = *o;
 	/* Elapsed times count from the results' start: the deadline may
-	 * not come before it. */
-	results_begin(&h);
+	 * not come before it.  A re-run keeps the first run's results: a
+	 * tunnel may still hold one of them, and give its verdict there. */
+	if (o->rerun)
+		results_rerun(&h);
+	else
+		results_begin(&h);
 	results_hold(); /* no summary until every check is started */
 	ck.deadline_ms = loop_now_ms() + (o->timeout_ms ? o->timeout_ms : 2000);
 	ck.deadline.cb = on_deadline;
@@ -145,11 +168,14 @@ checks_start(const struct checks_opts *o)
 		/* The proxy sections first: egress and clock use the proxy's
 		 * verdict, and would otherwise start it without its keys. */
 		for (i = 0; i < c->nchecks; i++)
-			if (strcmp(c->checks_list[i].type, "proxy") == 0)
+			if (strcmp(c->checks_list[i].type, "proxy") == 0 &&
+			    !left_out(o, i))
 				proxycheck_start(&c->checks_list[i]);
 		for (i = 0; i < c->nchecks; i++)
-			start_one(&c->checks_list[i]);
-		if (o->dockerd && !find_conf("capabilities"))
+			if (!left_out(o, i))
+				start_one(&c->checks_list[i]);
+		if (o->dockerd && !find_conf("capabilities") &&
+		    (!o->rerun || !o->only))
 			capcheck_start(NULL, o->dockerd);
 	}
 	for (i = 0; i < o->ntargets; i++)

@@ -18,8 +18,8 @@
  * capcheck.c, envcheck.c) over the building blocks of netio.c, and
  * records its verdicts in result.c.
  *
- * Public API: checks_start(), checks_summary(), checks_count(),
- * checks_result(), checks_finished(), checks_facts(),
+ * Public API: checks_start(), checks_on_verdict(), checks_summary(),
+ * checks_count(), checks_result(), checks_finished(), checks_facts(),
  * checks_for_dockerd(), checks_print_table().
  */
 #ifndef AGENT_INIT_CHECK_H
@@ -49,12 +49,23 @@ struct checks_opts {
 	size_t ntargets;
 	bool events; /* emit check/checks events */
 	bool background; /* PID 1: `tunnel` may outlive the run */
+	/*
+	 * A re-run (netcheck/recheck.c), after the first run is over: only
+	 * the sections of `only` (bit i: cfg->checks_list[i]; 0: every
+	 * one), never a tunnel (the first run's goes on), no summary.  The
+	 * first run's results stay where they are: checks_count() and
+	 * checks_result() then give the re-run's.
+	 */
+	bool rerun;
+	uint64_t only;
 	void (*on_done)(void *data);
 	void *data;
 };
 
 /* Start every check; on_done runs once, when all have a verdict. */
 int checks_start(const struct checks_opts *o);
+/* Every verdict of every run, as it comes (a tunnel's too): recheck.c. */
+void checks_on_verdict(void (*fn)(const struct check_result *r));
 bool checks_finished(void);
 void checks_summary(struct check_summary *ret);
 size_t checks_count(void);

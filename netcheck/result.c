@@ -11,21 +11,46 @@
 #include "loop.h"
 #include "result.h"
 
+/*
+ * The first run's results, then a re-run's after them: each run has room
+ * for CHECK_MAX_RESULTS.  A slot is cleared when it is taken, so pages a
+ * run never reaches are never touched.
+ */
 static struct {
 	struct results_hooks h;
-	struct check_result results[CHECK_MAX_RESULTS];
+	struct check_result results[2 * CHECK_MAX_RESULTS];
 	size_t n;
+	size_t first; /* the current run's first result */
+	size_t kept; /* the first run's, kept while re-runs come and go */
+	bool rerun;
 	uint64_t start_ms;
 	unsigned int pending; /* awaited verdicts, plus holds */
 	bool finished;
 } rs;
 
+static void
+begin(const struct results_hooks *h, bool rerun)
+{
+	rs.h = *h;
+	rs.rerun = rerun;
+	rs.first = rerun ? rs.kept : 0;
+	rs.n = rs.first;
+	rs.pending = 0;
+	rs.finished = false;
+	rs.start_ms = loop_now_ms();
+}
+
 void
 results_begin(const struct results_hooks *h)
 {
-	memset(&rs, 0, sizeof(rs));
-	rs.h = *h;
-	rs.start_ms = loop_now_ms();
+	rs.kept = 0;
+	begin(h, false);
+}
+
+void
+results_rerun(const struct results_hooks *h)
+{
+	begin(h, true);
 }
 
 uint64_t
@@ -40,7 +65,7 @@ result_new(const char *type, const char *name, const char *target,
 {
 	struct check_result *r;
 
-	if (rs.n >= CHECK_MAX_RESULTS)
+	if (rs.n >= rs.first + CHECK_MAX_RESULTS)
 		return NULL;
 	r = &rs.results[rs.n++];
 	memset(r, 0, sizeof(*r));
@@ -48,6 +73,8 @@ result_new(const char *type, const char *name, const char *target,
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
 	snprintf(r->target, sizeof(r->target), "%s", target ? target : "");
 	r->required = required;
+	r->events = rs.h.events;
+	r->start_ms = rs.start_ms;
 	rs.pending++;
 	return r;
 }
@@ -65,12 +92,13 @@ result_new_background(const char *type, const char *name, const char *target)
 }
 
 static void
-emit(const struct check_result *r)
+emit(struct check_result *r)
 {
 	char target[sizeof(r->target) + CONFIG_NAME_MAX + 2];
 
-	if (!rs.h.events)
+	if (!r->events || r->emitted)
 		return;
+	r->emitted = true;
 	ev_begin("check");
 	if (*r->name)
 		snprintf(target, sizeof(target), "%s:%s", r->check, r->name);
@@ -108,6 +136,8 @@ maybe_all_done(void)
 	if (rs.pending || rs.finished)
 		return;
 	rs.finished = true;
+	if (!rs.rerun)
+		rs.kept = rs.n;
 	if (rs.h.on_all_done)
 		rs.h.on_all_done();
 }
@@ -124,7 +154,7 @@ void __attribute__((format(printf, 4, 5))) result_done(struct check_result *r,
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
-	r->elapsed_ms = results_elapsed_ms();
+	r->elapsed_ms = loop_now_ms() - r->start_ms;
 	if (strcmp(status, "skip") == 0 || strcmp(status, "ok") == 0)
 		r->hint[0] = 0; /* nothing to do */
 	else if (!*r->hint)
@@ -133,6 +163,8 @@ void __attribute__((format(printf, 4, 5))) result_done(struct check_result *r,
 	 * that `checks` always comes first. */
 	if (!r->background || rs.finished)
 		emit(r);
+	if (rs.h.on_result)
+		rs.h.on_result(r);
 	if (rs.h.on_verdict)
 		rs.h.on_verdict();
 	if (r->background)
@@ -163,15 +195,16 @@ results_finished(void)
 size_t
 results_count(void)
 {
-	return rs.n;
+	return rs.n - rs.first;
 }
 
 struct check_result *
 results_get(size_t i)
 {
-	return i < rs.n ? &rs.results[i] : NULL;
+	return i < results_count() ? &rs.results[rs.first + i] : NULL;
 }
 
+/* The first run's tunnel included: each `check` event is written once. */
 void
 results_emit_background(void)
 {

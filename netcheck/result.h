@@ -11,10 +11,16 @@
  * of its own gets the generic one of netcheck/hints.c.  Internal to
  * netcheck/.
  *
- * Public API: results_begin(), result_new(), result_new_background(),
- * result_done(), results_hold(), results_release(), results_finished(),
- * results_count(), results_get(), results_emit_background(),
- * results_elapsed_ms().
+ * A re-run (netcheck/recheck.c) begins with results_rerun(): the first
+ * run's results stay where they are (a tunnel still holds one of them
+ * and reports there later, with its own run's start and events), the
+ * re-run's follow them, and results_count() and results_get() give the
+ * current run's.
+ *
+ * Public API: results_begin(), results_rerun(), result_new(),
+ * result_new_background(), result_done(), results_hold(),
+ * results_release(), results_finished(), results_count(), results_get(),
+ * results_emit_background(), results_elapsed_ms().
  */
 #ifndef AGENT_INIT_RESULT_H
 #define AGENT_INIT_RESULT_H
@@ -38,16 +44,23 @@ struct check_result {
 	uint64_t elapsed_ms;
 	bool required;
 	bool background; /* not waited for by the `checks` summary */
+	bool events; /* its run writes `check` events */
+	bool emitted; /* its `check` event is written */
+	uint64_t start_ms; /* of its run: elapsed_ms counts from here */
 };
 
 struct results_hooks {
 	bool events; /* emit a `check` event per verdict */
 	void (*on_verdict)(void); /* after every verdict */
 	void (*on_all_done)(void); /* the last awaited verdict is in */
+	/* Every verdict, with it (a tunnel's of the first run too). */
+	void (*on_result)(const struct check_result *r);
 };
 
 /* A new run: forget every result; times count from now. */
 void results_begin(const struct results_hooks *h);
+/* A re-run, after the first run is over: keep the first run's results. */
+void results_rerun(const struct results_hooks *h);
 /* NULL when the table is full (CHECK_MAX_RESULTS). */
 struct check_result *result_new(const char *type, const char *name,
     const char *target, bool required);

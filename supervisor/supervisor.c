@@ -30,6 +30,18 @@
 /* Kubernetes reads at most 4096 bytes of a termination message. */
 #define SUP_TERMINATION_MAX 4096
 
+/*
+ * A service held by the checks it is `after` (gate.h): since when, until
+ * when (its timer), and why, for `waiting`.  Once open, it stays open:
+ * a restart does not wait for the checks again.
+ */
+struct held {
+	uint64_t since_ms; /* 0: not held (yet) */
+	bool open;
+	struct loop_timer timer; /* check_wait is over */
+	char why[256];
+};
+
 enum sup_phase {
 	SUP_RUNNING,
 	SUP_STOPPING,
@@ -55,6 +67,10 @@ static struct {
 	uint64_t waiting_last_ms;
 	const struct svc *gave_up; /* a required service that gave up */
 	const struct svc *termination_svc; /* in the termination log */
+	/* Per service (sup.cap of them), grown by sup_add() only before
+	 * sup_start(): no held timer is armed while the array moves. */
+	struct held *held;
+	int forced_status; /* a required check did not pass: 69, else 0 */
 	bool in_change;
 	/* Changed while the supervisor was busy with another change. */
 	bool *changed; /* per service: changed meanwhile (sup.cap of them) */
@@ -239,12 +255,26 @@ hash_add(uint32_t h, const char *s)
 }
 
 /* The `waiting` event, when something changed or 5 s passed. */
+/* Why a service is not ready yet: the checks that hold it, or its own. */
+static const char *
+pending_reason(size_t i, char *buf, size_t cap)
+{
+	const struct svc *s = sup.svcs[i];
+
+	if (s->state == SVC_WAITING && sup.held[i].since_ms &&
+	    !sup.held[i].open) {
+		snprintf(buf, cap, "%s", sup.held[i].why);
+		return buf;
+	}
+	return svc_pending_reason(s, buf, cap);
+}
+
 static void
 maybe_waiting(bool force)
 {
 	uint64_t now = loop_now_ms();
 	uint32_t h = 2166136261u;
-	char reason[200], status[256];
+	char reason[256], status[320];
 	size_t i, np = 0, first = 0;
 
 	if (sup.ready_sent || sup.phase != SUP_RUNNING)
@@ -254,7 +284,7 @@ maybe_waiting(bool force)
 
 		if (satisfied(s))
 			continue;
-		svc_pending_reason(s, reason, sizeof(reason));
+		pending_reason(i, reason, sizeof(reason));
 		h = hash_add(hash_add(h, s->name), reason);
 		if (np++ == 0)
 			first = i;
@@ -278,13 +308,12 @@ maybe_waiting(bool force)
 	for (i = 0; i < sup.n; i++)
 		if (!satisfied(sup.svcs[i]))
 			ev_str(sup.svcs[i]->name,
-			    svc_pending_reason(sup.svcs[i], reason,
-			        sizeof(reason)));
+			    pending_reason(i, reason, sizeof(reason)));
 	ev_obj_end();
 	ev_emit();
 	snprintf(status, sizeof(status), "STATUS=waiting for %s: %s",
 	    sup.svcs[first]->name,
-	    svc_pending_reason(sup.svcs[first], reason, sizeof(reason)));
+	    pending_reason(first, reason, sizeof(reason)));
 	notify_self(status);
 }
 
@@ -521,6 +550,82 @@ on_final_timer(struct loop_timer *t)
 	}
 }
 
+static void write_termination_log(const struct svc *s, uint64_t dropped);
+
+/* check_wait is over for a held service: judge it once more. */
+static void
+on_held_timer(struct loop_timer *t)
+{
+	(void)t;
+	sup_checks_changed();
+}
+
+/* Past check_wait, a check that is not required: start, and say so. */
+static void
+start_late(struct svc *s, const char *check, const char *why)
+{
+	char detail[320];
+
+	snprintf(detail, sizeof(detail), "%s; %s starts anyway", why, s->name);
+	ev_begin("warning");
+	ev_str("what", "check_wait");
+	ev_str("service", s->name);
+	ev_str("check", check);
+	ev_str("detail", detail);
+	ev_emit();
+}
+
+/* Past check_wait, a required check: the sandbox ends with 69. */
+static void
+end_by_check(struct svc *s, const char *why)
+{
+	sup.forced_status = EXIT_CHECK_FAILED;
+	snprintf(sup.exit_reason, sizeof(sup.exit_reason), "%s: %s", s->name,
+	    why);
+	snprintf(s->reason, sizeof(s->reason), "%s", why);
+	write_termination_log(s, 0);
+	sup_shutdown("a required check did not pass", 0);
+}
+
+/*
+ * The checks a service is `after` (its services are ready): may it start
+ * now?  The clock of check_wait starts at the first time they are all
+ * that holds it.
+ */
+static bool
+gate_allows(size_t i)
+{
+	struct svc *s = sup.svcs[i];
+	struct held *h = &sup.held[i];
+	const char *check;
+	uint64_t now = loop_now_ms(), end;
+
+	if (h->open || !s->conf || s->conf->nafter_checks == 0)
+		return true;
+	if (!h->since_ms) {
+		h->since_ms = now;
+		h->timer.cb = on_held_timer;
+		loop_timer_arm(&h->timer, now + s->conf->check_wait_ms);
+	}
+	end = h->since_ms + s->conf->check_wait_ms;
+	switch (gate_judge(s->conf, sup.o.gates, now >= end, h->why,
+	    sizeof(h->why), &check)) {
+	case GATE_HOLD:
+		return false;
+	case GATE_EXIT:
+		end_by_check(s, h->why);
+		return false;
+	case GATE_LATE:
+		start_late(s, check, h->why);
+		break;
+	case GATE_OPEN:
+		break;
+	}
+	h->open = true;
+	loop_timer_cancel(&h->timer);
+	return true;
+}
+
 /* Start what can start; fail what never can. */
 static void
 start_eligible(void)
@@ -546,7 +651,7 @@ start_eligible(void)
 		if (never)
 			svc_fail_dependency(s, never->name,
 			    never->state == SVC_FAILED);
-		else if (can)
+		else if (can && gate_allows(i))
 			(void)svc_start(s);
 	}
 }
@@ -686,6 +791,13 @@ on_service_change(struct svc *s)
 }
 
 void
+sup_checks_changed(void)
+{
+	if (sup.phase == SUP_RUNNING)
+		on_service_change(NULL);
+}
+
+void
 sup_init(const struct sup_opts *o)
 {
 	sup.o = *o;
@@ -702,6 +814,7 @@ sup_add(struct svc *s)
 	if (sup.n == sup.cap) {
 		size_t cap = sup.cap ? sup.cap * 2 : 8;
 		struct svc **n = realloc(sup.svcs, cap * sizeof(struct svc *));
+		struct held *h;
 		bool *c;
 
 		if (!n)
@@ -711,6 +824,10 @@ sup_add(struct svc *s)
 			return -ENOMEM;
 		memset(c + sup.cap, 0, (cap - sup.cap) * sizeof(*c));
 		sup.changed = c;
+		if (!(h = realloc(sup.held, cap * sizeof(*h))))
+			return -ENOMEM;
+		memset(h + sup.cap, 0, (cap - sup.cap) * sizeof(*h));
+		sup.held = h;
 		sup.cap = cap;
 	}
 	s->on_change = on_service_change;
@@ -767,6 +884,8 @@ sup_shutdown(const char *reason, int sig)
 	if (sup.reserve_ms > 1000)
 		sup.reserve_ms = 1000;
 	loop_timer_cancel(&sup.waiting_timer);
+	for (size_t i = 0; i < sup.n; i++)
+		loop_timer_cancel(&sup.held[i].timer);
 	ev_begin("shutdown");
 	ev_str("reason", reason);
 	ev_emit();
@@ -845,6 +964,8 @@ sup_exit_status(void)
 	char buf[24];
 	int st;
 
+	if (sup.forced_status)
+		return sup.forced_status; /* exit_reason is written */
 	if (sup.gave_up) {
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
 		    "required service %s gave up: %s", sup.gave_up->name,

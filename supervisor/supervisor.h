@@ -3,9 +3,11 @@
  * sequence and the exit status.
  *
  * Start-up: a WAITING service starts as soon as every service it is
- * `after` has been ready once; independent services start together.  A
- * service waiting for one that failed before it was ever ready fails
- * too (it could never start).  While anything is pending, a `waiting`
+ * `after` has been ready once, and every check it is `after` passed
+ * (supervisor/gate.h: its `check_wait`, then 69 or a start with a
+ * warning); independent services start together.  A service waiting for
+ * one that failed before it was ever ready fails too (it could never
+ * start).  While anything is pending, a `waiting`
  * event says what and why, at most once a second and only when that
  * changed or 5 s passed.  `ready` is emitted once, when every service is
  * ready; then the ready file is created and READY=1 goes to our own
@@ -26,11 +28,10 @@
  * the whole shutdown fits in stop_timeout.
  *
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
- * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
- * sup_ready(), sup_healthy(), sup_stalled(), sup_exit_deadline_ms(),
- * sup_report_dropped(), sup_exit_status(), sup_exit_reason(),
- * sup_exit_crash(), sup_count(),
- * sup_service().
+ * sup_forward(), sup_shutdown(), sup_checks_changed(), sup_children(),
+ * sup_running(), sup_done(), sup_ready(), sup_healthy(), sup_stalled(),
+ * sup_exit_deadline_ms(), sup_report_dropped(), sup_exit_status(),
+ * sup_exit_reason(), sup_exit_crash(), sup_count(), sup_service().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -39,8 +40,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gate.h"
 #include "service.h"
 
+#define EXIT_CHECK_FAILED 69
 #define EXIT_REQUIRED_FAILED 70
 
 struct sup_opts {
@@ -51,6 +54,8 @@ struct sup_opts {
 	const char *termination_log; /* "" or NULL: none */
 	const char *notify_socket; /* our own NOTIFY_SOCKET, or NULL */
 	void (*on_readiness)(void); /* ready, a failure, or shutdown */
+	/* The verdicts of the checks that `after = check:` waits for. */
+	const struct gate_hooks *gates;
 };
 
 void sup_init(const struct sup_opts *o);
@@ -59,6 +64,8 @@ void sup_start(void);
 bool sup_on_exit(pid_t pid, int wstatus);
 bool sup_forward(int sig);
 void sup_shutdown(const char *reason, int sig);
+/* A check's verdict came in: a service waiting for it may start. */
+void sup_checks_changed(void);
 void sup_children(bool any_left);
 bool sup_running(void);
 bool sup_done(void);

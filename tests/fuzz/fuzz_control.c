@@ -7,7 +7,9 @@
  *
  * The supervisor is replaced by a few fake services whose names and
  * failure reasons also come from the input (a reason quotes what a
- * service or the kernel said), so the JSON replies meet arbitrary bytes.
+ * service or the kernel said), so the JSON replies meet arbitrary bytes;
+ * the checks' last verdicts (netcheck/recheck.c) likewise, with targets
+ * and codes from the input (a target is what the configuration says).
  *
  * Input: flags, piece size, name/reason length L, L bytes, then the
  * request bytes.  Checked: at most one reply, one line, one valid JSON
@@ -97,6 +99,26 @@ svc_state_name(enum svc_state st)
 	return st < SVC_STATE_MAX ? n[st] : "?";
 }
 
+/* ---- fake verdicts of the checks ---- */
+
+/* Up to 2 from the input, or (flags say so) 64 whose targets fill the
+ * reply: the checks are then left out, never the whole reply. */
+#define NFAKE_CHECKS 64
+static struct check_verdict fake_checks[NFAKE_CHECKS];
+static size_t nfake_checks;
+
+size_t
+recheck_count(void)
+{
+	return nfake_checks;
+}
+
+const struct check_verdict *
+recheck_get(size_t i)
+{
+	return i < nfake_checks ? &fake_checks[i] : NULL;
+}
+
 /* ---- the harness ---- */
 
 static char sock_dir[] = "/tmp/agent-init-fuzz-XXXXXX";
@@ -160,6 +182,31 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 		s->has_exited = (flags >> 7) & 1;
 		s->wstatus = i == 1 ? 0x0009 : 0x0300; /* SIGKILL; exit 3 */
 		s->attempt = (unsigned)i;
+	}
+	nfake_checks = (flags >> 2) & 3;
+	if (nfake_checks == 3)
+		nfake_checks = NFAKE_CHECKS;
+	for (i = 0; i < NFAKE_CHECKS; i++) {
+		struct check_verdict *v = &fake_checks[i];
+		size_t tl =
+		    part < sizeof(v->target) - 1 ? part : sizeof(v->target) - 1;
+		size_t cl =
+		    part < sizeof(v->code) - 1 ? part : sizeof(v->code) - 1;
+
+		memset(v, 0, sizeof(*v));
+		snprintf(v->check, sizeof(v->check), "tcp");
+		if (i >= NFAKE) {
+			/* 159 bytes that escape to 6 each: about 1 KiB. */
+			memset(v->target, 0x01, sizeof(v->target) - 1);
+			v->status = "fail";
+			snprintf(v->code, sizeof(v->code), "refused");
+			continue;
+		}
+		memcpy(v->name, fake_names[i], strlen(fake_names[i]) + 1);
+		memcpy(v->target, text + i * part, tl);
+		memcpy(v->code, text + i * part, cl);
+		v->status = i ? "fail" : "ok";
+		v->at_ms = loop_now_ms();
 	}
 }
 

@@ -257,6 +257,32 @@ test_errors(void **state)
 		    "after: at most 8" },
 		{ "[service a]\ncommand = x\ncommand\x01 = y\n", 3,
 		    "unknown key" },
+		/* Start gated on checks, and re-running them (issue 16). */
+		{ "[service a]\ncommand = x\nafter = check:gw\n", 3,
+		    "after: no check named 'gw'" },
+		{ "[check tcp:gw]\ntarget = h:1\n"
+		  "[service a]\ncommand = x\nafter = check:tcp\n",
+		    5, "after: no check named 'tcp'" },
+		{ "[service a]\ncommand = x\nafter = check:\n", 3,
+		    "after: 'check:' is not check:NAME" },
+		{ "[service a]\ncommand = x\nafter = check:a/b\n", 3,
+		    "after: 'check:a/b' is not check:NAME" },
+		{ "[check tcp:proxy]\ntarget = h:1\n[check proxy]\n"
+		  "[service a]\ncommand = x\nafter = check:proxy\n",
+		    6,
+		    "check:proxy could be [check tcp:proxy] (line 1) or "
+		    "[check proxy] (line 3)" },
+		{ "[check tunnel]\ntarget = h:1\n"
+		  "[service a]\ncommand = x\nafter = check:tunnel\n",
+		    5, "check:tunnel is a tunnel check" },
+		{ "[service a]\ncommand = x\ncheck_wait = 0\n", 3,
+		    "check_wait: '0' is not a positive duration" },
+		{ "[check tcp:gw]\ntarget = h:1\ninterval = 500ms\n", 3,
+		    "interval: '500ms' is not a duration of at least 1s" },
+		{ "[check resolver]\ninterval = often\n", 2,
+		    "interval: 'often' is not a duration" },
+		{ "[check tunnel]\ntarget = h:1\ninterval = 5s\n", 3,
+		    "a tunnel check watches its tunnel" },
 	};
 	size_t i;
 
@@ -267,6 +293,56 @@ test_errors(void **state)
 			    cases[i].text);
 		assert_error(cases[i].line, cases[i].what);
 	}
+}
+
+static void
+test_gates_and_intervals(void **state)
+{
+	const struct service_conf *a, *b;
+
+	(void)state;
+	assert_int_equal(load("[check tcp:gw]\ntarget = gw.test:8080\n"
+	                      "interval = 30s\n"
+	                      "[check resolver]\ninterval = 1s\n"
+	                      "[check proxy]\n"
+	                      "[service b]\ncommand = y\n"
+	                      "[service a]\ncommand = x\n"
+	                      "after = b check:gw, check:resolver\n"
+	                      "after = check:proxy\ncheck_wait = 90s\n",
+	                     &c),
+	    0);
+	assert_int_equal(c.checks_list[0].interval_ms, 30000);
+	assert_int_equal(c.checks_list[1].interval_ms, 1000);
+	assert_int_equal(c.checks_list[2].interval_ms, 0);
+	a = config_service(&c, "a");
+	b = config_service(&c, "b");
+	assert_non_null(a);
+	assert_non_null(b);
+	/* Services and checks apart: `after` still names services only. */
+	assert_int_equal(a->nafter, 1);
+	assert_string_equal(a->after[0], "b");
+	assert_int_equal(a->nafter_checks, 3);
+	assert_string_equal(a->after_checks[0], "gw");
+	assert_string_equal(a->after_checks[1], "resolver");
+	assert_string_equal(a->after_checks[2], "proxy");
+	assert_int_equal(a->check_wait_ms, 90000);
+	assert_int_equal(b->check_wait_ms, 60000); /* the default */
+	/* A section by its name, an unnamed one by its type. */
+	assert_ptr_equal(config_check_named(&c, "gw"), &c.checks_list[0]);
+	assert_ptr_equal(config_check_named(&c, "resolver"), &c.checks_list[1]);
+	assert_null(config_check_named(&c, "tcp"));
+	assert_null(config_check_named(&c, "nope"));
+	/* With the checks off, `after = check:` is an error at its line. */
+	assert_int_equal(config_gates_need_checks(&c, path, "checks = off", err,
+	                     sizeof(err)),
+	    -EINVAL);
+	assert_error(11,
+	    "after: check:gw needs the checks, but they are off "
+	    "(checks = off)");
+	assert_int_equal(load("[service a]\ncommand = x\n", &c), 0);
+	assert_int_equal(config_gates_need_checks(&c, path, "checks = off", err,
+	                     sizeof(err)),
+	    0);
 }
 
 static void
@@ -451,6 +527,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_good, cleanup),
 		cmocka_unit_test_teardown(test_errors, cleanup),
+		cmocka_unit_test_teardown(test_gates_and_intervals, cleanup),
 		cmocka_unit_test_teardown(test_long_line, cleanup),
 		cmocka_unit_test_teardown(test_long_values, cleanup),
 		cmocka_unit_test_teardown(test_many_services, cleanup),
