@@ -12,10 +12,17 @@
 
 extern char **environ;
 
+/*
+ * Ours, from whoever runs us (systemd, podman --sdnotify): never a
+ * service's.  A service that inherited WATCHDOG_USEC would take our
+ * supervisor's watchdog for its own.
+ */
 static bool
 ours_only(const char *e)
 {
 	return strncmp(e, "NOTIFY_SOCKET=", 14) == 0 ||
+	    strncmp(e, "WATCHDOG_USEC=", 14) == 0 ||
+	    strncmp(e, "WATCHDOG_PID=", 13) == 0 ||
 	    strncmp(e, "AGENT_INIT_", 11) == 0;
 }
 

@@ -1,10 +1,10 @@
 /*
  * svcenv — the environment a service is started with.
  *
- * Ours, without what belongs to agent-init (NOTIFY_SOCKET, AGENT_INIT_*),
- * or nothing with env_clear; then the service's `env` words (an `env`
- * entry wins over an inherited variable of the same name); then its own
- * NOTIFY_SOCKET when it has a notify probe.
+ * Ours, without what belongs to agent-init (NOTIFY_SOCKET, WATCHDOG_USEC,
+ * WATCHDOG_PID, AGENT_INIT_*), or nothing with env_clear; then the
+ * service's `env` words (an `env` entry wins over an inherited variable of
+ * the same name); then its own NOTIFY_SOCKET when it has a notify probe.
  *
  * The array points into environ for what is inherited and owns copies of
  * the rest; svcenv_free() frees exactly those copies.
