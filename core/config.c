@@ -113,6 +113,10 @@ config_service_defaults(struct service_conf *s, const char *name)
 	s->output = OUTPUT_INHERIT;
 	s->tail_lines = 50;
 	s->kill_group = true;
+	s->health_interval_ms = 10000;
+	s->health_timeout_ms = 5000;
+	s->health_failures = 3;
+	s->on_unhealthy = UNHEALTHY_RESTART;
 }
 
 static void
@@ -476,6 +480,79 @@ config_probe_parse(const char *s, struct probe_conf *ret)
 	return NULL;
 }
 
+/*
+ * A health probe must be able to fail: `started` always passes, `log:`
+ * and `notify` happen once (READY=1 is not repeated; WATCHDOG=1 is, and
+ * `watchdog =` watches it).
+ */
+const char *
+config_health_parse(const char *s, struct probe_conf *ret)
+{
+	struct probe_conf pc;
+	const char *msg = config_probe_parse(s, &pc);
+
+	if (msg)
+		return strncmp(msg, "not a probe", 11) == 0
+		    ? "not a health probe (unix-http:SOCK:PATH, "
+		      "http:HOST:PORT/PATH, tcp:HOST:PORT, file:PATH, "
+		      "exec:COMMAND)"
+		    : msg;
+	switch (pc.kind) {
+	case PROBE_STARTED:
+		return "`started` always passes: not a health probe";
+	case PROBE_LOG:
+		return "a log line shows once, it cannot tell liveness (use "
+		       "http, tcp, file or exec)";
+	case PROBE_NOTIFY:
+		return "READY=1 is sent once: use `watchdog = DURATION` for "
+		       "WATCHDOG=1";
+	default:
+		break;
+	}
+	*ret = pc;
+	return NULL;
+}
+
+/* The liveness keys of a service; false when key is none of them. */
+static bool
+liveness_key(struct parse *p, struct service_conf *s, const char *key,
+    const char *value)
+{
+	unsigned long n;
+	const char *msg;
+
+	if (strcmp(key, "health") == 0) {
+		if (s->nhealth >= CONFIG_MAX_PROBES)
+			error_at(p, "health: at most %d probes",
+			    CONFIG_MAX_PROBES);
+		else if ((msg = config_health_parse(value,
+		              &s->health[s->nhealth])))
+			error_at(p, "health: '%s': %s", value, msg);
+		else
+			s->nhealth++;
+	} else if (strcmp(key, "health_interval") == 0) {
+		get_duration(p, key, value, &s->health_interval_ms, false);
+	} else if (strcmp(key, "health_timeout") == 0) {
+		get_duration(p, key, value, &s->health_timeout_ms, false);
+	} else if (strcmp(key, "health_failures") == 0) {
+		if (value_uint(value, 1000, &n) < 0 || n == 0)
+			bad_value(p, key, value, "a number from 1 to 1000");
+		else
+			s->health_failures = (unsigned int)n;
+	} else if (strcmp(key, "on_unhealthy") == 0) {
+		if (strcmp(value, "restart") == 0)
+			s->on_unhealthy = UNHEALTHY_RESTART;
+		else if (strcmp(value, "ignore") == 0)
+			s->on_unhealthy = UNHEALTHY_IGNORE;
+		else
+			bad_value(p, key, value, "restart or ignore");
+	} else if (strcmp(key, "watchdog") == 0) {
+		get_duration(p, key, value, &s->watchdog_ms, false);
+	} else
+		return false;
+	return true;
+}
+
 static void
 get_rlimit(struct parse *p, const char *key, const char *value,
     struct rlimit_conf *r)
@@ -712,7 +789,7 @@ service_key(struct parse *p, const char *key, const char *value)
 		else
 			copy_value(p, s->seccomp, sizeof(s->seccomp), key,
 			    value);
-	} else {
+	} else if (!liveness_key(p, s, key, value)) {
 		error_at(p, "unknown key '%s' in [service %s]", key, s->name);
 	}
 }
