@@ -84,6 +84,33 @@ jstr(struct jbuf *j, const char *s)
 	j->b[j->len++] = '"';
 }
 
+/*
+ * Liveness: "health" is null unless the service has `health` or
+ * `watchdog` and is ready (liveness runs only then); the service's own
+ * STATUS= whenever it sent one.
+ */
+static void
+health_json(struct jbuf *j, const struct svc *s)
+{
+	const struct health *h = &s->health;
+
+	jraw(j, ",\"health\":");
+	if (!h->running)
+		jraw(j, "null");
+	else if (health_ok(h))
+		jraw(j, "\"healthy\"");
+	else {
+		jraw(j, "\"unhealthy\",\"health_reason\":");
+		jstr(j, h->reason);
+	}
+	if (h->running && s->conf->nhealth)
+		jraw(j, ",\"health_failures\":%u", h->failures);
+	if (*s->status) {
+		jraw(j, ",\"status_text\":");
+		jstr(j, s->status);
+	}
+}
+
 static void
 status_json(struct jbuf *j)
 {
@@ -119,6 +146,7 @@ status_json(struct jbuf *j)
 			jraw(j, ",\"reason\":");
 			jstr(j, s->reason);
 		}
+		health_json(j, s);
 		jraw(j, "}");
 	}
 	jraw(j, "]}\n");

@@ -20,6 +20,7 @@
 #include "../../supervisor/backoff.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
+#include "../../supervisor/health.c"
 #include "../../supervisor/svcenv.c"
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
