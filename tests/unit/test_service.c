@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 /* The real neighbours that are pure. */
+#include "../../core/file.c"
 #include "../../core/values.c"
 #include "../../core/signals.c"
 #include "../../core/config.c"
@@ -35,7 +36,7 @@
 
 /* --- the stubs ------------------------------------------------------------ */
 
-static uint64_t now_ms = 1000000;
+static uint64_t fake_ms = 1000000;
 static char evlog[4096]; /* event names, space separated */
 static char last_reason[256]; /* reason of the last service_failed */
 static int kills[64][2]; /* (pid, sig) of each kill(2) */
@@ -53,7 +54,7 @@ static const char *cur_event;
 uint64_t
 loop_now_ms(void)
 {
-	return now_ms;
+	return fake_ms;
 }
 
 void
@@ -425,14 +426,14 @@ to_state(struct svc *s, enum svc_state st)
 		break;
 	case SVC_STOPPING:
 		to_state(s, SVC_READY);
-		svc_stop(s, SIGTERM, now_ms + 3000);
+		svc_stop(s, SIGTERM, fake_ms + 3000);
 		break;
 	case SVC_BACKOFF:
 		to_state(s, SVC_READY);
 		assert_true(svc_on_exit(s, s->pid, 1 << 8));
 		break;
 	case SVC_EXITED:
-		svc_stop(s, SIGTERM, now_ms + 3000);
+		svc_stop(s, SIGTERM, fake_ms + 3000);
 		break;
 	case SVC_FAILED:
 		to_state(s, SVC_SPAWNED);
@@ -457,7 +458,7 @@ input_for(enum svc_event ev)
 	switch (ev) {
 	case SVC_EV_STOP:
 		in.sig = SIGTERM;
-		in.deadline_ms = now_ms + 2000;
+		in.deadline_ms = fake_ms + 2000;
 		break;
 	case SVC_EV_EXIT:
 		in.wstatus = 1 << 8; /* exited with 1: a failure */
@@ -606,7 +607,7 @@ test_every_cell(void **state)
 			if (c->extends &&
 			    ((int)s->state != st ||
 			        s->ready_timer.deadline_ms !=
-			            now_ms + in.extend_ms ||
+			            fake_ms + in.extend_ms ||
 			        nkills || changes))
 				fail_msg("cell %s x %s: no extension", name, e);
 			if (!c->moves && !c->note && !c->extends &&
@@ -631,7 +632,7 @@ test_late_exec_report_after_stop(void **state)
 	(void)state;
 	conf.ready[0].kind = PROBE_STARTED; /* would be ready at once */
 	to_state(s, SVC_SPAWNED);
-	svc_stop(s, SIGTERM, now_ms + 3000);
+	svc_stop(s, SIGTERM, fake_ms + 3000);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_string_equal(svc_state_name(s->state), "stopping");
 	report = 0;
@@ -702,32 +703,32 @@ test_join(void **state)
 	conf.max_runtime_ms = 1000;
 	conf.stop_timeout_ms = 30000;
 	to_state(s, SVC_READY);
-	now_ms += 1000;
+	fake_ms += 1000;
 	assert_true(s->runtime_timer.armed);
 	s->runtime_timer.cb(&s->runtime_timer);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_MAX_RUNTIME);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 30000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 30000);
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
 	assert_int_equal(kills[0][1], SIGTERM);
-	now_ms += 500;
-	svc_stop(s, SIGINT, now_ms + 2000);
+	fake_ms += 500;
+	svc_stop(s, SIGINT, fake_ms + 2000);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_SHUTDOWN);
 	assert_int_equal(nkills, 2);
 	assert_int_equal(kills[1][0], -s->pid);
 	assert_int_equal(kills[1][1], SIGINT);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	/* A later deadline never postpones the earlier one. */
 	s->why = SVC_WHY_READY_TIMEOUT;
-	svc_stop(s, SIGTERM, now_ms + 9000);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	svc_stop(s, SIGTERM, fake_ms + 9000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	/* Asked by the shutdown already: nothing more. */
 	nkills = 0;
-	svc_stop(s, SIGTERM, now_ms + 1);
+	svc_stop(s, SIGTERM, fake_ms + 1);
 	assert_int_equal(nkills, 0);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	assert_true(svc_on_exit(s, s->pid, 0));
 	assert_int_equal(s->state, SVC_EXITED);
 	assert_string_equal(evlog, "service_exit");
@@ -743,7 +744,7 @@ test_ready_timeout_is_a_failed_start(void **state)
 	(void)state;
 	to_state(s, SVC_STARTING);
 	snprintf(s->probe.detail, sizeof(s->probe.detail), "no file yet");
-	now_ms += 60000;
+	fake_ms += 60000;
 	s->ready_timer.cb(&s->ready_timer);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_READY_TIMEOUT);
@@ -860,8 +861,8 @@ test_restart_waits_for_old_group(void **state)
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
 	assert_true(s->restart_timer.armed);
-	assert_int_equal(s->restart_timer.deadline_ms, now_ms + 10);
-	now_ms += 2000;
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms + 10);
+	fake_ms += 2000;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_SPAWNED);
 	assert_int_equal(s->attempt, 2);
@@ -871,7 +872,7 @@ test_restart_waits_for_old_group(void **state)
 	to_state(s, SVC_BACKOFF);
 	kill_ret = -1;
 	out_busy = true;
-	now_ms += 60000;
+	fake_ms += 60000;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
 	out_busy = false;
@@ -969,7 +970,7 @@ test_kill_timeout(void **state)
 	(void)state;
 	to_state(s, SVC_STOPPING);
 	assert_true(s->kill_timer.armed);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 3000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 3000);
 	s->kill_timer.cb(&s->kill_timer);
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
@@ -1034,7 +1035,7 @@ static void
 next_round_due(struct svc *s)
 {
 	assert_true(s->health.round_timer.armed);
-	now_ms = s->health.round_timer.deadline_ms;
+	fake_ms = s->health.round_timer.deadline_ms;
 	loop_timer_cancel(&s->health.round_timer);
 	s->health.round_timer.cb(&s->health.round_timer);
 	assert_true(s->health.probe.active);
@@ -1086,14 +1087,14 @@ test_unhealthy_restarts(void **state)
 	/* restart = never: the restart comes from on_unhealthy. */
 	s->restart = RESTART_NEVER;
 	assert_true(s->health.running);
-	assert_int_equal(s->health.round_timer.deadline_ms, now_ms + 10000);
+	assert_int_equal(s->health.round_timer.deadline_ms, fake_ms + 10000);
 	check_fails(s);
 	assert_int_equal(s->health.failures, 1);
 	assert_int_equal(s->state, SVC_READY);
 	assert_string_equal(evlog, "");
 	assert_true(svc_healthy(s));
 	/* The next round: health_interval after this one ended. */
-	assert_int_equal(s->health.round_timer.deadline_ms, now_ms + 10000);
+	assert_int_equal(s->health.round_timer.deadline_ms, fake_ms + 10000);
 	check_fails(s);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_UNHEALTHY);
@@ -1107,7 +1108,7 @@ test_unhealthy_restarts(void **state)
 	assert_int_equal(kills[0][1], SIGTERM);
 	assert_int_equal(kills[1][0], -pid);
 	assert_int_equal(kills[1][1], SIGCONT);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 5000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 5000);
 	/* Liveness is over with READY. */
 	assert_false(s->health.running);
 	assert_false(s->health.round_timer.armed);
@@ -1146,7 +1147,7 @@ test_unhealthy_ignore_reports_only(void **state)
 	check_fails(s);
 	assert_string_equal(evlog, "service_unhealthy");
 	assert_int_equal(s->health.failures, 2);
-	now_ms += 1234;
+	fake_ms += 1234;
 	check_passes(s);
 	assert_string_equal(evlog, "service_unhealthy service_healthy");
 	assert_true(svc_healthy(s));
@@ -1233,25 +1234,25 @@ static void
 test_watchdog_expires(void **state)
 {
 	struct svc *s = watched_service(UNHEALTHY_RESTART);
-	uint64_t ready = now_ms;
+	uint64_t ready = fake_ms;
 	struct loop_timer *t = &s->health.watchdog_timer;
 
 	(void)state;
 	assert_true(t->armed);
 	assert_int_equal(t->deadline_ms, ready + 1000);
 	/* A WATCHDOG=1 notes the time; the timer is left alone. */
-	now_ms += 600;
+	fake_ms += 600;
 	ping(s);
 	assert_int_equal(t->deadline_ms, ready + 1000);
 	assert_string_equal(evlog, "");
 	/* It wakes once, and waits from the last WATCHDOG=1. */
-	now_ms = ready + 1000;
+	fake_ms = ready + 1000;
 	loop_timer_cancel(t);
 	t->cb(t);
 	assert_true(t->armed);
 	assert_int_equal(t->deadline_ms, ready + 1600);
 	assert_int_equal(s->state, SVC_READY);
-	now_ms = ready + 1600;
+	fake_ms = ready + 1600;
 	loop_timer_cancel(t);
 	t->cb(t);
 	assert_int_equal(s->state, SVC_STOPPING);
@@ -1273,7 +1274,7 @@ test_watchdog_never_pinged(void **state)
 	struct loop_timer *t = &s->health.watchdog_timer;
 
 	(void)state;
-	now_ms = t->deadline_ms;
+	fake_ms = t->deadline_ms;
 	loop_timer_cancel(t);
 	t->cb(t);
 	assert_int_equal(s->state, SVC_STOPPING);
@@ -1287,19 +1288,19 @@ test_watchdog_ignore_recovers(void **state)
 	struct loop_timer *t = &s->health.watchdog_timer;
 
 	(void)state;
-	now_ms = t->deadline_ms;
+	fake_ms = t->deadline_ms;
 	loop_timer_cancel(t);
 	t->cb(t);
 	assert_int_equal(s->state, SVC_READY);
 	assert_string_equal(evlog, "service_unhealthy");
 	assert_false(svc_healthy(s));
 	assert_false(t->armed); /* nothing to wait for until it speaks */
-	now_ms += 700;
+	fake_ms += 700;
 	ping(s);
 	assert_string_equal(evlog, "service_unhealthy service_healthy");
 	assert_true(svc_healthy(s));
 	assert_true(t->armed);
-	assert_int_equal(t->deadline_ms, now_ms + 1000);
+	assert_int_equal(t->deadline_ms, fake_ms + 1000);
 }
 
 /* Both sources bad: healthy only once neither is. */
@@ -1319,7 +1320,7 @@ test_two_sources(void **state)
 	conf.on_unhealthy = UNHEALTHY_IGNORE;
 	to_state(s, SVC_READY);
 	t = &s->health.watchdog_timer;
-	now_ms = t->deadline_ms;
+	fake_ms = t->deadline_ms;
 	loop_timer_cancel(t);
 	t->cb(t);
 	check_fails(s);
@@ -1365,22 +1366,22 @@ test_extend_timeout(void **state)
 	to_state(s, SVC_STARTING);
 	base = s->start_ms + 60000;
 	assert_int_equal(s->ready_timer.deadline_ms, base);
-	now_ms += 10000;
+	fake_ms += 10000;
 	/* 90 s, in microseconds, rounded up to milliseconds. */
 	on_notify(s,
 	    &(struct notify_msg){ .has_extend = true,
 	        .extend_usec = 89999999 });
-	assert_int_equal(s->ready_timer.deadline_ms, now_ms + 90000);
+	assert_int_equal(s->ready_timer.deadline_ms, fake_ms + 90000);
 	/* Each message sets it anew, never below ready_timeout. */
-	now_ms += 1000;
+	fake_ms += 1000;
 	on_notify(s,
 	    &(struct notify_msg){ .has_extend = true, .extend_usec = 2000000 });
 	assert_int_equal(s->ready_timer.deadline_ms, base);
-	now_ms = base - 1000;
+	fake_ms = base - 1000;
 	on_notify(s,
 	    &(struct notify_msg){ .has_extend = true, .extend_usec = 5000000 });
 	assert_int_equal(s->ready_timer.deadline_ms, base + 4000);
-	now_ms = base + 4000;
+	fake_ms = base + 4000;
 	snprintf(s->probe.detail, sizeof(s->probe.detail), "no file yet");
 	s->ready_timer.cb(&s->ready_timer);
 	assert_int_equal(s->state, SVC_STOPPING);
@@ -1420,9 +1421,9 @@ test_unhealthy_joined_by_shutdown(void **state)
 
 	(void)state;
 	check_fails(s);
-	svc_stop(s, SIGINT, now_ms + 100);
+	svc_stop(s, SIGINT, fake_ms + 100);
 	assert_int_equal(s->why, SVC_WHY_SHUTDOWN);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 100);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 100);
 	assert_true(svc_on_exit(s, s->pid, SIGINT));
 	assert_int_equal(s->state, SVC_EXITED);
 }
