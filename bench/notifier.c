@@ -4,7 +4,9 @@
  *   notifier TSFILE [DELAY_MS]
  *       A fake service: sleeps DELAY_MS (default 20), takes CLOCK_REALTIME,
  *       sends "READY=1" to $NOTIFY_SOCKET at once, then writes that time
- *       (ns) to TSFILE and waits for a signal (SIGTERM ends it).  An
+ *       (ns) to TSFILE ("-": nowhere) and waits for a signal (SIGTERM ends
+ *       it).  With NOTIFIER_WATCHDOG_MS=N in its environment it sends
+ *       "WATCHDOG=1" every N ms meanwhile (the idle wake-ups bench).  An
  *       abstract address "@name" becomes sun_path[0] = 0 + name, with the
  *       address length counting only the bytes of the name.
  *
@@ -65,7 +67,7 @@ append_ts(const char *path, long long ns)
 	char buf[32];
 	int fd, n;
 
-	if (!path)
+	if (!path || strcmp(path, "-") == 0)
 		return;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -109,6 +111,16 @@ fake_service(int argc, char **argv)
 		return 1;
 	}
 	append_ts(argv[1], t);
+	if (getenv("NOTIFIER_WATCHDOG_MS")) {
+		long ms = atol(getenv("NOTIFIER_WATCHDOG_MS"));
+		struct timespec p = { ms / 1000, (ms % 1000) * 1000000L };
+
+		for (;;) {
+			nanosleep(&p, NULL);
+			(void)sendto(fd, "WATCHDOG=1", 10, 0,
+			    (struct sockaddr *)&un, len);
+		}
+	}
 	for (;;)
 		pause();
 }

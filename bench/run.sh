@@ -13,8 +13,9 @@
 #   3 idle wake-ups          voluntary+nonvoluntary ctxt switch delta of PID 1
 #                            over the same 10 s window, all inits at once
 #                            (and, beside the table, agent-init with a
-#                            [check] re-run every 5 s, and with a service
-#                            held by a check that passed: issue 16)
+#                            [check] re-run every 5 s, with a service held
+#                            by a check that passed, and with a config
+#                            service without and with liveness: issue 16)
 #   4 `INIT /bin/true`       hyperfine -N, not PID 1 (tini with -s)
 #   5 signal forwarding      SIGUSR1 host -> init (PID 1) -> sigpong -> FIFO,
 #                            median and p99 (build/bench/benchdrv, sigpong)
@@ -120,7 +121,7 @@ trap 'exit 130' INT TERM HUP
 # --- build the helpers ------------------------------------------------------------
 mkdir -p "$B"
 : >"$LOG"
-for p in sigpong orphans benchdrv; do
+for p in sigpong orphans benchdrv notifier; do
 	musl-gcc -static -O2 -Wall -Wextra -Werror \
 		-isystem "$ROOT/build/deps/kernel-headers" \
 		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
@@ -135,16 +136,49 @@ for n in "${NAMES[@]}"; do
 done
 
 # --- rows 2 and 3: idle RSS and wake-ups, all inits concurrently ---------------------------
-IDLE=("${NAMES[@]}" "${VARIANTS[@]}")
-log "idle: ${#IDLE[@]} inits as PID 1 with 'sleep 30', ${IDLE_S} s window"
+# Two more agent-inits in the same window, each with one config service
+# (`notifier`: READY=1, then nothing, or WATCHDOG=1 every 2 s): what
+# liveness costs when idle.  Without it: nothing scheduled, no wake-up.
+# With it: one wake-up per health round (file: probe every 1 s), plus the
+# service's own WATCHDOG=1 datagrams (every 2 s) and the watchdog timer
+# (5 s, woken once per period however often WATCHDOG=1 comes).
+# No control socket: every agent-init that starts as PID 1 on this machine
+# looks at the default one (is it stale?), which would wake ours.  The
+# service names differ: the notify socket's abstract name holds our pid,
+# 1 in both namespaces, in the one network namespace.
+cat >"$B/idle-plain.conf" <<CONF
+[init]
+control_socket =
+[service plain]
+command = $B/notifier - 0
+ready = notify
+CONF
+cat >"$B/idle-live.conf" <<CONF
+[init]
+control_socket =
+[service live]
+command = $B/notifier - 0
+ready = notify
+health = file:/
+health_interval = 1s
+watchdog = 5s
+env = NOTIFIER_WATCHDOG_MS=2000
+CONF
+OWN=(agent-init-config agent-init-liveness)
+PID1[agent-init-config]="$AGENT_INIT --no-checks --events file:/dev/null -c $B/idle-plain.conf"
+PID1[agent-init-liveness]="$AGENT_INIT --no-checks --events file:/dev/null -c $B/idle-live.conf"
+IDLE=("${NAMES[@]}" "${VARIANTS[@]}" "${OWN[@]}")
+log "idle: ${#IDLE[@]} inits as PID 1 with 'sleep 30' (or a config service), ${IDLE_S} s window"
 status_field() { # PID FIELD -> value (first number after the field name)
 	awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status"
 }
 declare -A UPID IPID
 for n in "${IDLE[@]}"; do
+	cmd=(/bin/sleep 30)
+	[[ " ${OWN[*]} " == *" $n "* ]] && cmd=()
 	# --kill-child: if unshare dies, its child (the init) gets SIGKILL
 	# shellcheck disable=SC2086
-	unshare --pid --fork --mount-proc --kill-child ${PID1[$n]} /bin/sleep 30 \
+	unshare --pid --fork --mount-proc --kill-child ${PID1[$n]} "${cmd[@]}" \
 		>>"$LOG" 2>&1 </dev/null &
 	UPID[$n]=$!
 	STARTED+=("$!")
@@ -289,12 +323,20 @@ row() { # KEY LABEL
 		BEHIND+=("$label: $ratio")
 	fi
 }
+# A row of agent-init alone (the peers have no such feature).
+row_own() { # KEY LABEL
+	echo "| $2 | ${R[$1,agent-init]} | – | – | – | – | – | – |"
+}
 table() {
 	echo "| metric | agent-init | tini | tini-static | dumb-init | catatonit | best peer | agent-init / best |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	row size "binary size (bytes)"
 	row rss "idle RSS as PID 1 (kB)"
 	row wake "PID 1 wake-ups in ${IDLE_S} s idle"
+	R[wakecfg,agent-init]=${R[wake,agent-init-config]}
+	R[wakelive,agent-init]=${R[wake,agent-init-liveness]}
+	row_own wakecfg "… with a config service (ready = notify), no liveness"
+	row_own wakelive "… with health (file:, every 1 s) and watchdog (5 s; WATCHDOG=1 every 2 s)"
 	row start "\`INIT /bin/true\` mean (ms)"
 	row over "… overhead over bare /bin/true (ms)"
 	row sigmed "signal forward latency, median (µs)"
@@ -374,7 +416,13 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
    \`/proc/PID/status\` after 1 s of settling.
 3. **Wake-ups**: voluntary + nonvoluntary context switches of that PID 1
    over the same ${IDLE_S} s window for all five (they run concurrently).
-   agent-init writes its events to \`/dev/null\`.
+   agent-init writes its events to \`/dev/null\`.  Two more agent-inits
+   run in the same window with one config service, \`notifier\` (READY=1,
+   then idle): without liveness (nothing scheduled: no wake-up), and with
+   \`health = file:/\` every 1 s and \`watchdog = 5s\` while it sends
+   WATCHDOG=1 every 2 s (one wake-up per health round, one per datagram,
+   and the watchdog's timer once per period however often WATCHDOG=1
+   comes: about ${IDLE_S} + ${IDLE_S}/2 + ${IDLE_S}/5).
 4. **Startup**: \`hyperfine -N --warmup 20\`, ${HF_RUNS} runs per command
    split into ${HF_ROUNDS} rounds (order reversed every other round); the
    figure is the median of the per-round means.  The init is a plain child

@@ -192,6 +192,10 @@ config_service_defaults(struct service_conf *s, const char *name)
 	s->kill_group = true;
 	s->command = s->workdir = s->capabilities = s->seccomp = "";
 	s->check_wait_ms = 60000;
+	s->health_interval_ms = 10000;
+	s->health_timeout_ms = 5000;
+	s->health_failures = 3;
+	s->on_unhealthy = UNHEALTHY_RESTART;
 }
 
 /* One more service in the array, which grows as the file is read. */
@@ -651,6 +655,82 @@ config_probe_parse(const char *s, struct probe_conf *ret)
 	return NULL;
 }
 
+/*
+ * A health probe must be able to fail: `started` always passes, `log:`
+ * and `notify` happen once (READY=1 is not repeated; WATCHDOG=1 is, and
+ * `watchdog =` watches it).
+ */
+const char *
+config_health_parse(const char *s, struct probe_conf *ret)
+{
+	struct probe_conf pc;
+	const char *msg = config_probe_parse(s, &pc);
+
+	if (msg)
+		return strncmp(msg, "not a probe", 11) == 0
+		    ? "not a health probe (unix-http:SOCK:PATH, "
+		      "http:HOST:PORT/PATH, tcp:HOST:PORT, file:PATH, "
+		      "exec:COMMAND)"
+		    : msg;
+	switch (pc.kind) {
+	case PROBE_STARTED:
+		return "`started` always passes: not a health probe";
+	case PROBE_LOG:
+		return "a log line shows once, it cannot tell liveness (use "
+		       "http, tcp, file or exec)";
+	case PROBE_NOTIFY:
+		return "READY=1 is sent once: use `watchdog = DURATION` for "
+		       "WATCHDOG=1";
+	default:
+		break;
+	}
+	*ret = pc;
+	return NULL;
+}
+
+/* The liveness keys of a service; false when key is none of them. */
+static bool
+liveness_key(struct parse *p, struct service_conf *s, const char *key,
+    const char *value)
+{
+	unsigned long n;
+	const char *msg, *v;
+
+	if (strcmp(key, "health") == 0) {
+		/* Saved first: the probe's arg points into the arena's copy,
+		 * never into the parser's line. */
+		if (s->nhealth >= CONFIG_MAX_PROBES)
+			error_at(p, "health: at most %d probes",
+			    CONFIG_MAX_PROBES);
+		else if (!(v = save(p, value)))
+			return true;
+		else if ((msg = config_health_parse(v, &s->health[s->nhealth])))
+			error_at(p, "health: '%s': %s", value, msg);
+		else
+			s->health[s->nhealth++].line = p->line;
+	} else if (strcmp(key, "health_interval") == 0) {
+		get_duration(p, key, value, &s->health_interval_ms, false);
+	} else if (strcmp(key, "health_timeout") == 0) {
+		get_duration(p, key, value, &s->health_timeout_ms, false);
+	} else if (strcmp(key, "health_failures") == 0) {
+		if (value_uint(value, 1000, &n) < 0 || n == 0)
+			bad_value(p, key, value, "a number from 1 to 1000");
+		else
+			s->health_failures = (unsigned int)n;
+	} else if (strcmp(key, "on_unhealthy") == 0) {
+		if (strcmp(value, "restart") == 0)
+			s->on_unhealthy = UNHEALTHY_RESTART;
+		else if (strcmp(value, "ignore") == 0)
+			s->on_unhealthy = UNHEALTHY_IGNORE;
+		else
+			bad_value(p, key, value, "restart or ignore");
+	} else if (strcmp(key, "watchdog") == 0) {
+		get_duration(p, key, value, &s->watchdog_ms, false);
+	} else
+		return false;
+	return true;
+}
+
 static void
 get_rlimit(struct parse *p, const char *key, const char *value,
     struct rlimit_conf *r)
@@ -953,7 +1033,7 @@ service_key(struct parse *p, const char *key, const char *value)
 			error_at(p, "seccomp: %s", perr);
 		else
 			get_str(p, &s->seccomp, value);
-	} else {
+	} else if (!liveness_key(p, s, key, value)) {
 		error_at(p, "unknown key '%s' in [service %s]", key, s->name);
 	}
 }

@@ -25,9 +25,9 @@
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
  * Public API: config_load(), config_free(), config_service(),
- * config_check_named(), config_probe_parse(), config_service_defaults(),
- * config_validate(), config_gates_need_checks(), config_set_policy_check(),
- * config_parse_checks().
+ * config_check_named(), config_probe_parse(), config_health_parse(),
+ * config_service_defaults(), config_validate(), config_gates_need_checks(),
+ * config_set_policy_check(), config_parse_checks().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -58,6 +58,7 @@ enum restart_policy {
 	RESTART_NEVER
 };
 enum checks_mode { CHECKS_WARN, CHECKS_ENFORCE, CHECKS_OFF };
+enum on_unhealthy { UNHEALTHY_RESTART, UNHEALTHY_STOP, UNHEALTHY_IGNORE };
 enum tristate { TRI_UNSET, TRI_NO, TRI_YES };
 
 enum probe_kind {
@@ -141,6 +142,14 @@ struct service_conf {
 	/* Line of the first sandboxing key (user ... rlimit_*), or 0. */
 	unsigned int sandbox_line;
 	char sandbox_key[24];
+	/* Liveness (SPEC section 14): health probes and the watchdog. */
+	struct probe_conf health[CONFIG_MAX_PROBES];
+	unsigned int nhealth;
+	uint64_t health_interval_ms; /* between rounds; 10 s */
+	uint64_t health_timeout_ms; /* per probe; 5 s */
+	unsigned int health_failures; /* failed rounds in a row; 3 */
+	enum on_unhealthy on_unhealthy;
+	uint64_t watchdog_ms; /* WATCHDOG=1 at least this often; 0: none */
 };
 
 struct check_conf {
@@ -225,6 +234,8 @@ int config_parse_checks(const char *s, enum checks_mode *ret);
 /* Parse one `ready =` value; NULL or a static message on error.  ret's
  * arg points into s. */
 const char *config_probe_parse(const char *s, struct probe_conf *ret);
+/* The same for a `health =` value: only the kinds that can fail. */
+const char *config_health_parse(const char *s, struct probe_conf *ret);
 /*
  * The whole-file checks (after, cycles, main) again, for services added
  * after loading (the -- COMMAND, --dockerd); "" or a message.

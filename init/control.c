@@ -66,6 +66,30 @@ last_exit_json(const struct svc *s)
 	ev_obj_end();
 }
 
+/*
+ * Liveness: "health" is null unless the service has `health` or
+ * `watchdog` and is ready (liveness runs only then); the service's own
+ * STATUS= whenever it sent one.
+ */
+static void
+health_json(const struct svc *s)
+{
+	const struct health *h = &s->health;
+
+	if (!h->running)
+		ev_null("health");
+	else if (health_ok(h))
+		ev_str("health", "healthy");
+	else {
+		ev_str("health", "unhealthy");
+		ev_str("health_reason", h->reason);
+	}
+	if (h->running && s->conf->nhealth)
+		ev_int("health_failures", h->failures);
+	if (*s->status)
+		ev_str("status_text", s->status);
+}
+
 /* Every check's last verdict and its age (netcheck/recheck.h). */
 static void
 checks_json(void)
@@ -124,6 +148,7 @@ status_json_with(bool checks, size_t *ret_len)
 			ev_str("reason", s->reason);
 		/* The cause (and preset hint) of its last end. */
 		crash_emit(&s->crash);
+		health_json(s);
 		ev_obj_end();
 	}
 	ev_arr_end();

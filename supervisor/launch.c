@@ -88,13 +88,11 @@ launch_prepare(struct svc *s)
 {
 	char why[sizeof(s->reason) - 64];
 	char **env = NULL;
-	unsigned int i;
 	int r;
 
-	for (i = 0; s->conf && i < s->conf->nready; i++)
-		if (s->conf->ready[i].kind == PROBE_NOTIFY &&
-		    (r = notify_open(&s->notify, s->name)) < 0)
-			return cannot_start(s, "notify socket", r);
+	if (svcenv_wants_notify(s->conf) &&
+	    (r = notify_open(&s->notify, s->name)) < 0)
+		return cannot_start(s, "notify socket", r);
 	if (s->conf && s->sb.any &&
 	    sandbox_prepare(&s->sb, s->conf, NULL, NULL, why, sizeof(why)) <
 	        0) {
@@ -142,6 +140,7 @@ launch_fork(struct svc *s)
 	memset(&req, 0, sizeof(req));
 	req.argv = s->argv;
 	req.envp = s->envp;
+	req.pid_slot = svcenv_pid_slot(s->conf, s->envp);
 	req.sandbox = s->conf ? &s->sb : NULL;
 	req.own_pgrp = true;
 	req.foreground_tty = s->foreground_tty;
@@ -209,8 +208,8 @@ describe_exit(struct svc *s)
 {
 	char buf[24];
 
-	if (s->why == SVC_WHY_READY_TIMEOUT)
-		return; /* "not ready within ..." says more */
+	if (s->why == SVC_WHY_READY_TIMEOUT || s->why == SVC_WHY_UNHEALTHY)
+		return; /* "not ready within ...", "unhealthy: ..." say more */
 	if (WIFSIGNALED(s->wstatus))
 		snprintf(s->reason, sizeof(s->reason), "killed by %s",
 		    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));

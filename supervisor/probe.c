@@ -52,7 +52,19 @@ close_io(struct probe *p)
 	}
 }
 
-/* Not yet: try again after the (growing) interval. */
+/* A health check that did not pass: it is over, say so last (failed()
+ * may start the next check with this same probe). */
+static void
+check_failed(struct probe *p)
+{
+	if (!p->active)
+		return;
+	probe_stop(p);
+	p->failed(p->data);
+}
+
+/* Not yet: try again after the (growing) interval; a health check has
+ * failed. */
 static void
 retry(struct probe *p, const char *fmt, const char *arg)
 {
@@ -61,6 +73,10 @@ retry(struct probe *p, const char *fmt, const char *arg)
 		snprintf(p->detail, sizeof(p->detail), fmt, arg);
 	if (!p->active)
 		return;
+	if (p->failed) {
+		check_failed(p);
+		return;
+	}
 	loop_timer_arm(&p->timer, loop_now_ms() + p->interval_ms);
 	p->interval_ms *= 2;
 	if (p->interval_ms > PROBE_MAX_MS)
@@ -387,9 +403,9 @@ probe_try(struct probe *p)
 	}
 }
 
-void
-probe_start(struct probe *p, const struct probe_conf *c,
-    void (*done)(void *data), void *data)
+static void
+setup(struct probe *p, const struct probe_conf *c, void (*done)(void *data),
+    void *data)
 {
 	bool notified = p->notified;
 
@@ -404,7 +420,57 @@ probe_start(struct probe *p, const struct probe_conf *c,
 	p->interval_ms = PROBE_FIRST_MS;
 	p->timer.cb = on_probe_timer;
 	p->timer.data = p;
+}
+
+void
+probe_start(struct probe *p, const struct probe_conf *c,
+    void (*done)(void *data), void *data)
+{
+	setup(p, c, done, data);
 	probe_try(p);
+}
+
+/* A health check's deadline: what it was still waiting for. */
+static void
+on_check_timeout(struct loop_timer *t)
+{
+	struct probe *p = t->data;
+	char ms[24];
+
+	snprintf(ms, sizeof(ms), "%llu", (unsigned long long)p->timeout_ms);
+	if (p->conf->kind == PROBE_EXEC)
+		snprintf(p->detail, sizeof(p->detail),
+		    "exec: still running after %s ms (killed)", ms);
+	else if (p->conf->kind == PROBE_TCP || p->woff < p->wlen ||
+	    p->wlen == 0)
+		snprintf(p->detail, sizeof(p->detail),
+		    "connect: no answer within %s ms", ms);
+	else
+		snprintf(p->detail, sizeof(p->detail),
+		    "no HTTP reply within %s ms", ms);
+	check_failed(p);
+}
+
+void
+probe_check(struct probe *p, const struct probe_conf *c, uint64_t timeout_ms,
+    void (*done)(void *data), void (*failed)(void *data), void *data)
+{
+	setup(p, c, done, data);
+	p->failed = failed;
+	p->timeout_ms = timeout_ms;
+	p->timer.cb = on_check_timeout;
+	loop_timer_arm(&p->timer, loop_now_ms() + timeout_ms);
+	switch (c->kind) {
+	case PROBE_STARTED:
+	case PROBE_LOG:
+	case PROBE_NOTIFY:
+		/* config_health_parse() lets none of these through. */
+		snprintf(p->detail, sizeof(p->detail), "not a health probe");
+		check_failed(p);
+		return;
+	default:
+		probe_try(p);
+	}
 }
 
 void
@@ -518,6 +584,60 @@ probe_on_exit(struct probe *p, pid_t pid, int wstatus)
 	return true;
 }
 
+void
+probe_describe(const struct probe_conf *c, char *buf, size_t cap)
+{
+	switch (c->kind) {
+	case PROBE_STARTED:
+		snprintf(buf, cap, "started");
+		break;
+	case PROBE_NOTIFY:
+		snprintf(buf, cap, "notify");
+		break;
+	case PROBE_UNIX_HTTP:
+		snprintf(buf, cap, "unix-http:%s:%s", c->host, c->arg);
+		break;
+	case PROBE_HTTP:
+		snprintf(buf, cap,
+		    strchr(c->host, ':') ? "http:[%s]:%u%s" : "http:%s:%u%s",
+		    c->host, c->port, c->arg);
+		break;
+	case PROBE_TCP:
+		snprintf(buf, cap,
+		    strchr(c->host, ':') ? "tcp:[%s]:%u" : "tcp:%s:%u", c->host,
+		    c->port);
+		break;
+	case PROBE_FILE:
+		snprintf(buf, cap, "file:%s", c->arg);
+		break;
+	case PROBE_LOG:
+		snprintf(buf, cap, "log:%s", c->arg);
+		break;
+	case PROBE_EXEC:
+		snprintf(buf, cap, "exec:%s", c->arg);
+		break;
+	}
+}
+
+/* EXTEND_TIMEOUT_USEC=N: decimal digits that fit in 64 bits. */
+static bool
+parse_usec(const char *s, size_t n, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 20)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*ret = v;
+	return true;
+}
+
 /* sd_notify(3): newline-separated VARIABLE=VALUE assignments. */
 void
 notify_parse(const char *buf, size_t n, struct notify_msg *ret)
@@ -533,6 +653,13 @@ notify_parse(const char *buf, size_t n, struct notify_msg *ret)
 			ret->ready = true;
 		else if (len == 10 && memcmp(l, "STOPPING=1", 10) == 0)
 			ret->stopping = true;
+		else if (len == 10 && memcmp(l, "WATCHDOG=1", 10) == 0)
+			ret->watchdog = true;
+		else if (len == 16 && memcmp(l, "WATCHDOG=trigger", 16) == 0)
+			ret->watchdog_trigger = true;
+		else if (len > 20 && memcmp(l, "EXTEND_TIMEOUT_USEC=", 20) == 0)
+			ret->has_extend =
+			    parse_usec(l + 20, len - 20, &ret->extend_usec);
 		else if (len >= 7 && memcmp(l, "STATUS=", 7) == 0) {
 			size_t sl = len - 7;
 

@@ -1,11 +1,20 @@
 /*
- * probe — readiness probes (SPEC section 7), all non-blocking.
+ * probe — readiness and health probes (SPEC sections 7 and 14), all
+ * non-blocking.
  *
- * A probe is started once the service has exec'd and reports once, with
- * done(data), when it passes.  Until then it retries on its own with a
- * growing interval (10 ms doubling to 500 ms), so a probe never fails by
- * itself: the service's ready_timeout decides when waiting is over.
- * `detail` always says why it has not passed yet, for `waiting` events.
+ * A readiness probe (probe_start) is started once the service has exec'd
+ * and reports once, with done(data), when it passes.  Until then it
+ * retries on its own with a growing interval (10 ms doubling to 500 ms),
+ * so it never fails by itself: the service's ready_timeout decides when
+ * waiting is over.
+ *
+ * A health check (probe_check) is one try of the same probe with a
+ * deadline: done(data) when it passes, failed(data) when it does not
+ * (refused, a non-2xx status, an exec that exits non-zero) or when the
+ * deadline comes first (an exec still running is killed, with its group).
+ *
+ * `detail` always says why it has not passed (yet), for `waiting` and
+ * `service_unhealthy` events.
  *
  *   started      passes at once
  *   file         stat(2) of the path
@@ -20,15 +29,16 @@
  * Hosts of tcp and http probes are IP literals, `localhost`, or names in
  * /etc/hosts: a probe never waits on DNS.
  *
- * Public API: probe_start(), probe_stop(), probe_on_line(),
- * probe_on_exit(), probe_notified(), notify_open(), notify_close(),
- * notify_parse(), http_status().
+ * Public API: probe_start(), probe_check(), probe_stop(), probe_on_line(),
+ * probe_on_exit(), probe_notified(), probe_describe(), notify_open(),
+ * notify_close(), notify_parse(), http_status().
  */
 #ifndef AGENT_INIT_PROBE_H
 #define AGENT_INIT_PROBE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -55,6 +65,10 @@ struct probe {
 	size_t rlen;
 	pid_t exec_pid;
 	char detail[160];
+	/* A health check: one try, failed() when it does not pass by the
+	 * deadline (the timer); NULL for a readiness probe. */
+	void (*failed)(void *data);
+	uint64_t timeout_ms;
 };
 
 /* One sd_notify datagram (sd_notify(3)): the fields we act on. */
@@ -62,6 +76,10 @@ struct notify_msg {
 	bool ready;
 	bool stopping;
 	bool has_status;
+	bool watchdog; /* WATCHDOG=1 */
+	bool watchdog_trigger; /* WATCHDOG=trigger: fail it now */
+	bool has_extend; /* EXTEND_TIMEOUT_USEC=N */
+	uint64_t extend_usec;
 	char status[128];
 };
 
@@ -85,6 +103,9 @@ struct notify_sock {
 
 void probe_start(struct probe *p, const struct probe_conf *c,
     void (*done)(void *data), void *data);
+void
+probe_check(struct probe *p, const struct probe_conf *c, uint64_t timeout_ms,
+    void (*done)(void *data), void (*failed)(void *data), void *data);
 void probe_stop(struct probe *p);
 /*
  * A line (or a piece of a long one) of the service's output, on stream
@@ -97,6 +118,8 @@ void probe_on_line(struct probe *p, int stream, const char *line, size_t n,
 bool probe_on_exit(struct probe *p, pid_t pid, int wstatus);
 /* The service got READY=1. */
 void probe_notified(struct probe *p);
+/* The probe as it is written in the configuration, e.g. "tcp:h:80". */
+void probe_describe(const struct probe_conf *c, char *buf, size_t cap);
 
 int notify_open(struct notify_sock *n, const char *service);
 void notify_close(struct notify_sock *n);

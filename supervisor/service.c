@@ -31,6 +31,11 @@ enum svc_event {
 	SVC_EV_KILL_TIMEOUT, /* its kill deadline passed */
 	SVC_EV_EXIT, /* its process was reaped */
 	SVC_EV_RESTART_DUE, /* the backoff delay is over */
+	SVC_EV_HEALTH_FAILED, /* health: health_failures rounds failed */
+	SVC_EV_HEALTH_PASSED, /* health: a round passed after that */
+	SVC_EV_WATCHDOG, /* WATCHDOG=1 on its notify socket */
+	SVC_EV_WATCHDOG_TIMEOUT, /* health: no WATCHDOG=1 in time, trigger */
+	SVC_EV_EXTEND_TIMEOUT, /* EXTEND_TIMEOUT_USEC on its notify socket */
 	SVC_EV_MAX
 };
 
@@ -42,6 +47,7 @@ struct svc_input {
 	struct spawn_error err; /* exec_failed */
 	const char *dep; /* dep_failed */
 	bool dep_failed; /* dep_failed: failed, else ended */
+	uint64_t extend_ms; /* extend_timeout */
 	int ret; /* out: start: 0 or -errno */
 };
 
@@ -138,27 +144,85 @@ emit_failed(const struct svc *s)
 	ev_emit();
 }
 
+static void
+emit_unhealthy(const struct svc *s, enum svc_event cause)
+{
+	static const char *const what[] = {
+		[UNHEALTHY_RESTART] = "restart",
+		[UNHEALTHY_STOP] = "stop",
+		[UNHEALTHY_IGNORE] = "ignore",
+	};
+
+	ev_begin("service_unhealthy");
+	ev_str("service", s->name);
+	ev_int("pid", s->pid);
+	ev_str("source",
+	    cause == SVC_EV_WATCHDOG_TIMEOUT ? "watchdog" : "health");
+	ev_str("reason", s->health.reason);
+	if (cause == SVC_EV_HEALTH_FAILED)
+		ev_int("failures", s->health.failures);
+	ev_str("action", what[s->conf->on_unhealthy]);
+	ev_emit();
+}
+
+static void
+emit_healthy(const struct svc *s)
+{
+	ev_begin("service_healthy");
+	ev_str("service", s->name);
+	ev_int("pid", s->pid);
+	ev_int("unhealthy_ms",
+	    (long long)(loop_now_ms() - s->health.bad_since_ms));
+	ev_emit();
+}
+
+/* What the event that moves it says before the new state's event. */
+static void
+emit_cause(struct svc *s, enum svc_event cause)
+{
+	switch (cause) {
+	case SVC_EV_EXIT:
+		emit_exit(s);
+		s->pid = 0; /* the run is over */
+		break;
+	case SVC_EV_HEALTH_FAILED:
+	case SVC_EV_WATCHDOG_TIMEOUT:
+		emit_unhealthy(s, cause);
+		break;
+	case SVC_EV_HEALTH_PASSED:
+	case SVC_EV_WATCHDOG:
+		emit_healthy(s);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * The one place where a service changes state, and the one place where
  * its events are written.  `cause` is the event that moves it: an exit
- * writes service_exit (the run is over: its pid is forgotten) before the
- * event of the state it enters.
+ * writes service_exit (the run is over: its pid is forgotten), a health
+ * change service_unhealthy or service_healthy, before the event of the
+ * state it enters.  A health change may leave it where it is (READY):
+ * then there is no state event.  Liveness runs exactly while READY.
  */
 static void
 transition(struct svc *s, enum svc_state to, enum svc_event cause)
 {
-	if (cause == SVC_EV_EXIT) {
-		emit_exit(s);
-		s->pid = 0;
-	}
+	bool enters = s->state != to;
+
+	emit_cause(s, cause);
+	if (enters && s->state == SVC_READY)
+		health_stop(&s->health);
 	s->state = to;
-	switch (to) {
+	switch (enters ? to : SVC_STATE_MAX) {
 	case SVC_STARTING:
 		emit_start(s);
 		break;
 	case SVC_READY:
 		s->was_ready = true;
 		emit_ready(s);
+		health_start(&s->health);
 		break;
 	case SVC_BACKOFF:
 		emit_restart(s);
@@ -235,6 +299,7 @@ new_run(struct svc *s)
 	s->attempt++;
 	s->has_exited = false;
 	s->why = SVC_WHY_NONE;
+	s->extend_ms = 0;
 	s->status[0] = 0;
 	s->probe.notified = false;
 	if (s->before_start && s->attempt > 1)
@@ -362,9 +427,18 @@ act_stop_unready(struct svc *s, struct svc_input *in)
 
 	(void)in;
 	snprintf(detail, sizeof(detail), "%s", s->probe.detail);
-	snprintf(s->reason, sizeof(s->reason), "not ready within %llu ms (%s)",
-	    (unsigned long long)s->conf->ready_timeout_ms,
-	    *detail ? detail : "probe pending");
+	if (s->extend_ms)
+		snprintf(s->reason, sizeof(s->reason),
+		    "not ready within %llu ms, nor within %llu ms of its "
+		    "last EXTEND_TIMEOUT_USEC (%s)",
+		    (unsigned long long)s->conf->ready_timeout_ms,
+		    (unsigned long long)s->extend_ms,
+		    *detail ? detail : "probe pending");
+	else
+		snprintf(s->reason, sizeof(s->reason),
+		    "not ready within %llu ms (%s)",
+		    (unsigned long long)s->conf->ready_timeout_ms,
+		    *detail ? detail : "probe pending");
 	begin_stop(s, SVC_WHY_READY_TIMEOUT, s->conf->stop_signal,
 	    loop_now_ms() + s->conf->stop_timeout_ms, SVC_EV_READY_TIMEOUT);
 }
@@ -381,7 +455,7 @@ static void
 act_budget(struct svc *s, struct svc_input *in)
 {
 	(void)in;
-	if (s->why == SVC_WHY_READY_TIMEOUT)
+	if (s->why == SVC_WHY_READY_TIMEOUT || s->why == SVC_WHY_UNHEALTHY)
 		s->why = SVC_WHY_MAX_RUNTIME;
 }
 
@@ -429,6 +503,7 @@ static enum svc_state
 after_exit(struct svc *s)
 {
 	bool timed_out = s->why == SVC_WHY_READY_TIMEOUT;
+	bool unhealthy = s->why == SVC_WHY_UNHEALTHY;
 	bool failed =
 	    timed_out || !WIFEXITED(s->wstatus) || WEXITSTATUS(s->wstatus) != 0;
 	uint64_t now = loop_now_ms();
@@ -436,7 +511,10 @@ after_exit(struct svc *s)
 
 	if (s->why == SVC_WHY_SHUTDOWN || s->why == SVC_WHY_MAX_RUNTIME)
 		return SVC_EXITED;
-	if (!(s->restart == RESTART_ALWAYS ||
+	/* `restart` is about the exits a service chooses; this stop was
+	 * ours, made to restart it. */
+	if (!unhealthy &&
+	    !(s->restart == RESTART_ALWAYS ||
 	        (s->restart == RESTART_ON_FAILURE && failed)))
 		/* A required service that failed and will not be restarted
 		 * has given up as surely as one that ran out of restarts. */
@@ -483,6 +561,75 @@ act_reap(struct svc *s, struct svc_input *in)
 	s->pid = 0;
 }
 
+/*
+ * Its probes failed health_failures times in a row, or its watchdog
+ * expired (cause says which): service_unhealthy, and what on_unhealthy
+ * says.
+ */
+static void
+sick(struct svc *s, enum svc_event cause)
+{
+	if (!s->conf)
+		return; /* a lone command has no liveness */
+	if (s->conf->on_unhealthy == UNHEALTHY_IGNORE) {
+		transition(s, SVC_READY, cause);
+		return;
+	}
+	snprintf(s->reason, sizeof(s->reason), "unhealthy: %.240s",
+	    s->health.reason);
+	begin_stop(s, SVC_WHY_UNHEALTHY, s->conf->stop_signal,
+	    loop_now_ms() + s->conf->stop_timeout_ms, cause);
+}
+
+static void
+act_sick(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	sick(s, SVC_EV_HEALTH_FAILED);
+}
+
+static void
+act_sick_watchdog(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	sick(s, SVC_EV_WATCHDOG_TIMEOUT);
+}
+
+/* A health round passed after failing: healthy again, unless its
+ * watchdog is still expired. */
+static void
+act_well(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (health_ok(&s->health))
+		transition(s, SVC_READY, SVC_EV_HEALTH_PASSED);
+}
+
+static void
+act_ping(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (health_ping(&s->health) && health_ok(&s->health))
+		transition(s, SVC_READY, SVC_EV_WATCHDOG);
+}
+
+/*
+ * EXTEND_TIMEOUT_USEC (sd_notify(3)): the start may take until now + N,
+ * but never less than ready_timeout; each message sets it anew.
+ */
+static void
+act_extend(struct svc *s, struct svc_input *in)
+{
+	uint64_t base, until;
+
+	if (!s->ready_timer.armed)
+		return; /* no probes: nothing to wait for */
+	base = s->start_ms + s->conf->ready_timeout_ms;
+	until = loop_now_ms() + in->extend_ms;
+	s->extend_ms = in->extend_ms;
+	loop_timer_arm(&s->ready_timer, until > base ? until : base);
+}
+
 /* --- the table ----------------------------------------------------------- */
 
 typedef void action(struct svc *s, struct svc_input *in);
@@ -491,41 +638,50 @@ typedef void action(struct svc *s, struct svc_input *in);
  * The table of service.h, cell by cell.  Each row lists the events in
  * the order of enum svc_event: start, dep_failed, exec_ok, exec_failed,
  * notify_ready, probe_passed, ready_timeout, max_runtime, stop,
- * kill_timeout, exit, restart_due.  A cell is never empty (the unit test
- * checks every one).
+ * kill_timeout, exit, restart_due; health_failed, health_passed,
+ * watchdog, watchdog_timeout, extend_timeout.  A cell is never empty (the
+ * unit test checks every one).
  */
-_Static_assert(SVC_EV_MAX == 12 && SVC_STATE_MAX == 8,
+_Static_assert(SVC_EV_MAX == 17 && SVC_STATE_MAX == 8,
     "a new event or state needs its column or row in the table");
 /* clang-format off */
 static action *const actions[SVC_STATE_MAX][SVC_EV_MAX] = {
 	[SVC_WAITING] = {
 		act_spawn, act_nodep, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_end, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_end, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop },
 	[SVC_SPAWNED] = {
 		act_nop, act_nop, act_run, act_cant, act_note, act_nop,
 		act_stop_unready, act_stop_spent, act_stop, act_nop,
-		act_exited, act_nop },
+		act_exited, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_extend },
 	[SVC_STARTING] = {
 		act_nop, act_nop, act_nop, act_nop, act_note, act_next,
 		act_stop_unready, act_stop_spent, act_stop, act_nop,
-		act_exited, act_nop },
+		act_exited, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_extend },
 	[SVC_READY] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
 		act_nop, act_stop_spent, act_stop, act_nop, act_exited,
-		act_nop },
+		act_nop,
+		act_sick, act_well, act_ping, act_sick_watchdog, act_nop },
 	[SVC_STOPPING] = {
 		act_nop, act_nop, act_nop, act_cant, act_nop, act_nop,
 		act_nop, act_budget, act_join, act_kill_all, act_exited,
-		act_nop },
+		act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop },
 	[SVC_BACKOFF] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_end, act_nop, act_nop, act_again },
+		act_nop, act_nop, act_end, act_nop, act_nop, act_again,
+		act_nop, act_nop, act_nop, act_nop, act_nop },
 	[SVC_EXITED] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop },
 	[SVC_FAILED] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_reap, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_reap, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop },
 };
 /* clang-format on */
 
@@ -582,6 +738,12 @@ on_line(void *data, int stream, const char *line, size_t n, bool cont)
 	probe_on_line(&s->probe, stream, line, n, cont);
 }
 
+/*
+ * One sd_notify datagram, in the order that makes sense within one:
+ * STATUS= (data, shown in `waiting` and `status`), EXTEND_TIMEOUT_USEC
+ * (before READY=1 may end the start), READY=1, then WATCHDOG=1 (ready by
+ * now) and WATCHDOG=trigger, which health turns into watchdog_timeout.
+ */
 static void
 on_notify(void *data, const struct notify_msg *m)
 {
@@ -589,8 +751,30 @@ on_notify(void *data, const struct notify_msg *m)
 
 	if (m->has_status)
 		snprintf(s->status, sizeof(s->status), "%s", m->status);
+	if (m->has_extend)
+		dispatch(s, SVC_EV_EXTEND_TIMEOUT,
+		    &(struct svc_input){ .extend_ms = m->extend_usec / 1000 +
+		            (m->extend_usec % 1000 != 0) });
 	if (m->ready)
 		dispatch(s, SVC_EV_NOTIFY_READY, &(struct svc_input){ 0 });
+	if (m->watchdog)
+		dispatch(s, SVC_EV_WATCHDOG, &(struct svc_input){ 0 });
+	if (m->watchdog_trigger)
+		(void)health_trigger(&s->health);
+}
+
+/* What health says, through the table. */
+static void
+on_health(void *data, enum health_news what)
+{
+	static const enum svc_event events[HEALTH_NEWS_MAX] = {
+		[HEALTH_PROBES_FAILED] = SVC_EV_HEALTH_FAILED,
+		[HEALTH_PROBES_PASSED] = SVC_EV_HEALTH_PASSED,
+		[HEALTH_WATCHDOG_TIMEOUT] = SVC_EV_WATCHDOG_TIMEOUT,
+	};
+
+	if (what < HEALTH_NEWS_MAX)
+		dispatch(data, events[what], &(struct svc_input){ 0 });
 }
 
 static void
@@ -691,6 +875,7 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 	s->out.data = s;
 	s->notify.on_msg = on_notify;
 	s->notify.data = s;
+	health_init(&s->health, conf, on_health, s);
 	return r;
 }
 
@@ -746,7 +931,8 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 {
 	struct svc_input in = { .wstatus = wstatus };
 
-	if (probe_on_exit(&s->probe, pid, wstatus))
+	if (probe_on_exit(&s->probe, pid, wstatus) ||
+	    health_on_exit(&s->health, pid, wstatus))
 		return true;
 	if (pid != s->pid || pid <= 0)
 		return false;
@@ -762,6 +948,12 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 	return true;
 }
 
+bool
+svc_healthy(const struct svc *s)
+{
+	return s->state != SVC_READY || health_ok(&s->health);
+}
+
 /* The shell's view of how the service ended: its code, or 128+N. */
 int
 svc_exit_status(const struct svc *s)
@@ -773,10 +965,13 @@ svc_exit_status(const struct svc *s)
 	return WEXITSTATUS(s->wstatus);
 }
 
+/* The service's own STATUS= (the last one of this or the last run) is
+ * added to whatever the state says. */
 const char *
 svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 {
 	const char *d = *s->probe.detail ? s->probe.detail : "starting";
+	size_t n;
 
 	switch (s->state) {
 	case SVC_WAITING:
@@ -784,10 +979,7 @@ svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 		break;
 	case SVC_SPAWNED:
 	case SVC_STARTING:
-		if (*s->status)
-			snprintf(buf, cap, "%s (STATUS=%s)", d, s->status);
-		else
-			snprintf(buf, cap, "%s", d);
+		snprintf(buf, cap, "%s", d);
 		break;
 	case SVC_BACKOFF:
 		snprintf(buf, cap, "restarting (attempt %u)", s->attempt + 1);
@@ -796,5 +988,8 @@ svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", svc_state_name(s->state));
 		break;
 	}
+	n = strlen(buf);
+	if (*s->status && n < cap)
+		snprintf(buf + n, cap - n, " (STATUS=%s)", s->status);
 	return buf;
 }

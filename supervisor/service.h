@@ -2,18 +2,20 @@
  * service — one supervised process and its life, as one state machine.
  *
  * A service is in one of eight states, and everything that can happen to
- * it is one of twelve events.  What each event does in each state is one
- * cell of a table in service.c (s6-supervise's actions[state][event] is
- * the model): every cell is written down, most of them "nothing" because
- * the event cannot happen in that state or comes too late to matter.
- * Every change of state, and every service event (service_start,
- * service_ready, service_exit, service_restart, service_failed), goes
- * through one function, transition().
+ * it is one of seventeen events.  What each event does in each state is
+ * one cell of a table in service.c (s6-supervise's actions[state][event]
+ * is the model): every cell is written down, most of them "nothing"
+ * because the event cannot happen in that state or comes too late to
+ * matter.  Every change of state, and every service event (service_start,
+ * service_ready, service_exit, service_restart, service_failed,
+ * service_unhealthy, service_healthy), goes through one function,
+ * transition().
  *
  *   WAITING   not started: waiting for what it is `after`
  *   SPAWNED   forked; the exec is not confirmed yet (shown as "starting")
  *   STARTING  exec'd (service_start); its probes run in order
- *   READY     every probe passed (service_ready)
+ *   READY     every probe passed (service_ready); its liveness (health
+ *             probes, watchdog: health.h) runs while it is here
  *   STOPPING  sent its stop signal; SIGKILL at the kill deadline
  *   BACKOFF   exited; restarts when the delay is over (service_restart)
  *   EXITED    ended for good
@@ -21,19 +23,24 @@
  *
  * The table (rows: events, columns: states; "-" is nothing):
  *
- *                 WAITING SPAWNED STARTING READY STOPPING BACKOFF EXITED FAILED
- *   start         spawn   -       -        -     -        -       -      -
- *   dep_failed    nodep   -       -        -     -        -       -      -
- *   exec_ok       -       run     -        -     -        -       -      -
- *   exec_failed   -       cant    -        -     cant     -       -      -
- *   notify_ready  -       note    note     -     -        -       -      -
- *   probe_passed  -       -       next     -     -        -       -      -
- *   ready_timeout -       stop    stop     -     -        -       -      -
- *   max_runtime   -       stop    stop     stop  budget   -       -      -
- *   stop          end     stop    stop     stop  join     end     -      -
- *   kill_timeout  -       -       -        -     kill     -       -      -
- *   exit          -       exit    exit     exit  exit     -       -      reap
- *   restart_due   -       -       -        -     -        again   -      -
+ *                    WAITING SPAWNED STARTING READY STOPPING BACKOFF EXITED FAILED
+ *   start            spawn   -       -        -     -        -       -      -
+ *   dep_failed       nodep   -       -        -     -        -       -      -
+ *   exec_ok          -       run     -        -     -        -       -      -
+ *   exec_failed      -       cant    -        -     cant     -       -      -
+ *   notify_ready     -       note    note     -     -        -       -      -
+ *   probe_passed     -       -       next     -     -        -       -      -
+ *   ready_timeout    -       stop    stop     -     -        -       -      -
+ *   max_runtime      -       stop    stop     stop  budget   -       -      -
+ *   stop             end     stop    stop     stop  join     end     -      -
+ *   kill_timeout     -       -       -        -     kill     -       -      -
+ *   exit             -       exit    exit     exit  exit     -       -      reap
+ *   restart_due      -       -       -        -     -        again   -      -
+ *   health_failed    -       -       -        sick  -        -       -      -
+ *   health_passed    -       -       -        well  -        -       -      -
+ *   watchdog         -       -       -        ping  -        -       -      -
+ *   watchdog_timeout -       -       -        sick  -        -       -      -
+ *   extend_timeout   -       extend  extend   -     -        -       -      -
  *
  *   spawn   fork and exec → SPAWNED; a start that cannot even fork (no
  *           pipes, no notify socket, a sandbox that cannot be prepared)
@@ -47,12 +54,12 @@
  *           comes
  *   next    the next probe, or → READY after the last one
  *   stop    stop signal, kill deadline → STOPPING, with the reason
- *   budget  max_runtime while stopping after ready_timeout: it is not
- *           restarted either
+ *   budget  max_runtime while stopping after ready_timeout or unhealthy:
+ *           it is not restarted either
  *   join    the shutdown reaches a service already stopping for a reason
- *           of its own (ready_timeout, max_runtime): it gets the
- *           shutdown's stop signal again, in the shutdown's order, and the
- *           earlier of the two kill deadlines
+ *           of its own (ready_timeout, max_runtime, unhealthy): it gets
+ *           the shutdown's stop signal again, in the shutdown's order,
+ *           and the earlier of the two kill deadlines
  *   kill    SIGKILL to its process group
  *   exit    service_exit, then → BACKOFF (service_restart) when the policy
  *           and the restart budget allow, → FAILED (service_failed) when
@@ -60,20 +67,36 @@
  *           not restarted, when a required service failed, or when it
  *           was never ready and ended with the same cause crashloop_limit
  *           times in a row (crash.h); else → EXITED.  After a stop by the
- *           shutdown or max_runtime: EXITED.
+ *           shutdown or max_runtime: EXITED.  After a stop for being
+ *           unhealthy: restarted whatever the policy (on_unhealthy =
+ *           restart asked for it), within the budget.
  *   reap    the process of a start that failed is reaped: nothing to say
  *   end     nothing runs: → EXITED
  *   again   once the previous run is gone (its group, its output), spawn
+ *   sick    its health probes failed health_failures times in a row, or
+ *           its watchdog expired: service_unhealthy, then per
+ *           on_unhealthy: restart → STOPPING (stop signal, then SIGCONT,
+ *           for a process that was stopped); ignore → stays READY,
+ *           unhealthy until it recovers
+ *   well    (ignore) a health round passed again: service_healthy if the
+ *           watchdog is not expired too
+ *   ping    WATCHDOG=1: the watchdog waits from now; one that had expired
+ *           (ignore) recovers, service_healthy as for well
+ *   extend  EXTEND_TIMEOUT_USEC=N: the ready deadline becomes the later of
+ *           start + ready_timeout and now + N (sd_notify(3)); no
+ *           extension in other states
  *
  * So a late exec report never moves a stopping service back (no
  * service_start or service_ready after a stop), and an exit reaped before
  * its exec report is handled after the report: the exit stops whatever the
  * report started.  `was_ready` stays true once a service was ready: it
- * keeps satisfying `after` while it restarts (SPEC section 6).
+ * keeps satisfying `after` while it restarts (SPEC section 6).  Health
+ * news comes only while READY (health.h stops at every way out of it), so
+ * the other cells of its rows are "nothing".
  *
  * Public API: svc_init(), svc_start(), svc_stop(), svc_fail_dependency(),
  * svc_signal(), svc_on_exit(), svc_exit_status(), svc_alive(),
- * svc_pending_reason(), svc_state_name().
+ * svc_healthy(), svc_pending_reason(), svc_state_name().
  */
 #ifndef AGENT_INIT_SERVICE_H
 #define AGENT_INIT_SERVICE_H
@@ -85,6 +108,7 @@
 #include "backoff.h"
 #include "config.h"
 #include "crash.h"
+#include "health.h"
 #include "loop.h"
 #include "output.h"
 #include "probe.h"
@@ -109,6 +133,7 @@ enum svc_why {
 	SVC_WHY_MAX_RUNTIME, /* its budget is spent: not restarted */
 	SVC_WHY_SHUTDOWN, /* the sandbox shuts down */
 	SVC_WHY_DEPENDENCY, /* what it is after can never be ready */
+	SVC_WHY_UNHEALTHY, /* on_unhealthy = restart: restarted whatever */
 	SVC_WHY_MAX
 };
 
@@ -149,6 +174,8 @@ struct svc {
 	struct svc_out out;
 	struct probe probe;
 	unsigned int probe_index;
+	struct health health; /* liveness, while READY */
+	uint64_t extend_ms; /* the last EXTEND_TIMEOUT_USEC of this start */
 	struct notify_sock notify;
 	struct backoff bo;
 	char status[128]; /* the service's own STATUS= */
@@ -190,6 +217,8 @@ bool svc_signal(struct svc *s, int sig, bool group);
 bool svc_on_exit(struct svc *s, pid_t pid, int wstatus);
 int svc_exit_status(const struct svc *s);
 bool svc_alive(const struct svc *s);
+/* False while its health probes fail or its watchdog has expired. */
+bool svc_healthy(const struct svc *s);
 /* Why it is not ready yet, for `waiting` events. */
 const char *svc_pending_reason(const struct svc *s, char *buf, size_t cap);
 const char *svc_state_name(enum svc_state st);

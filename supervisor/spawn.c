@@ -31,6 +31,23 @@ static void __attribute__((noreturn)) child_fail(int errfd, int step)
 	_exit(step == SPAWN_STEP_EXEC ? spawn_exec_status(e.err) : 126);
 }
 
+/* Our pid in decimal at dst (12 bytes hold any pid and the NUL); no
+ * stdio between fork and exec. */
+static void
+write_pid(char *dst)
+{
+	char digits[12];
+	unsigned long v = (unsigned long)getpid();
+	size_t n = 0;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < sizeof(digits) - 1);
+	while (n)
+		*dst++ = digits[--n];
+	*dst = 0;
+}
+
 /*
  * Between fork and exec.  Only async-signal-safe calls: we are a copy of
  * PID 1 and must not touch its locks or buffers.  Signals stay blocked
@@ -64,6 +81,8 @@ child(const struct spawn_req *req, int errfd)
 	}
 	if (signals_child_reset() < 0)
 		child_fail(errfd, SPAWN_STEP_SIGMASK);
+	if (req->pid_slot)
+		write_pid(req->pid_slot);
 	if (req->envp)
 		execvpe(req->argv[0], req->argv, req->envp);
 	else

@@ -38,6 +38,9 @@ struct spawn_req {
 	int stdio[3];
 	/* Restrictions applied after stdio, before exec; NULL: none. */
 	const struct sandbox *sandbox;
+	/* In a string of envp, room for 12 bytes: the child writes its pid
+	 * there (WATCHDOG_PID); NULL: none. */
+	char *pid_slot;
 };
 
 struct spawn_error {

@@ -940,7 +940,7 @@ sup_healthy(void)
 	if (!sup.ready_sent || sup.phase != SUP_RUNNING)
 		return false;
 	for (i = 0; i < sup.n; i++)
-		if (!satisfied(sup.svcs[i]))
+		if (!satisfied(sup.svcs[i]) || !svc_healthy(sup.svcs[i]))
 			return false;
 	return true;
 }

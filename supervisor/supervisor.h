@@ -70,7 +70,8 @@ void sup_children(bool any_left);
 bool sup_running(void);
 bool sup_done(void);
 bool sup_ready(void);
-/* Ready once, running, and every service ready (or done) now. */
+/* Ready once, running, and every service ready (or done) and healthy
+ * now. */
 bool sup_healthy(void);
 /* Not ready, and nothing left that could make it ready. */
 bool sup_stalled(void);

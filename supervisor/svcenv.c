@@ -12,10 +12,20 @@
 
 extern char **environ;
 
+/* WATCHDOG_PID's value: room for any pid (the child writes it). */
+#define PID_ROOM 12
+
+/*
+ * Ours, from whoever runs us (systemd, podman --sdnotify): never a
+ * service's.  A service that inherited WATCHDOG_USEC would take our
+ * supervisor's watchdog for its own.
+ */
 static bool
 ours_only(const char *e)
 {
 	return strncmp(e, "NOTIFY_SOCKET=", 14) == 0 ||
+	    strncmp(e, "WATCHDOG_USEC=", 14) == 0 ||
+	    strncmp(e, "WATCHDOG_PID=", 13) == 0 ||
 	    strncmp(e, "AGENT_INIT_", 11) == 0;
 }
 
@@ -55,11 +65,13 @@ put(char **env, size_t *n, const char *word)
 	return 0;
 }
 
-static bool
-wants_notify(const struct service_conf *c)
+bool
+svcenv_wants_notify(const struct service_conf *c)
 {
 	unsigned int i;
 
+	if (c && c->watchdog_ms)
+		return true;
 	for (i = 0; c && i < c->nready; i++)
 		if (c->ready[i].kind == PROBE_NOTIFY)
 			return true;
@@ -76,6 +88,53 @@ count_words(const struct service_conf *c)
 	for (i = 0; c && i < c->nenv; i++)
 		n += strlen(c->env[i]) / 2 + 1;
 	return n;
+}
+
+/*
+ * The watchdog's variables (sd_watchdog_enabled(3)), last, after the
+ * `env` words, so that they win: WATCHDOG_USEC, and WATCHDOG_PID, whose
+ * value the child writes (its pid is known only there), so that a
+ * process the service starts, which inherits the environment, does not
+ * take the watchdog for its own.
+ */
+static int
+put_watchdog(const struct service_conf *c, char **env, size_t *n)
+{
+	char w[40];
+	char *slot;
+	size_t i;
+	int r;
+
+	snprintf(w, sizeof(w), "WATCHDOG_USEC=%llu",
+	    (unsigned long long)c->watchdog_ms * 1000);
+	if ((r = put(env, n, w)) < 0 || (r = put(env, n, "WATCHDOG_PID=0")) < 0)
+		return r;
+	/* put() replaced or appended it (a copy: ours_only() kept environ's
+	 * out): move it to the end, with room. */
+	for (i = 0; i < *n; i++)
+		if (strncmp(env[i], "WATCHDOG_PID=", 13) == 0) {
+			slot = realloc(env[i], 13 + PID_ROOM);
+			if (!slot)
+				return -ENOMEM;
+			env[i] = env[*n - 1];
+			env[*n - 1] = slot;
+			break;
+		}
+	return 0;
+}
+
+char *
+svcenv_pid_slot(const struct service_conf *conf, char **envp)
+{
+	size_t n;
+
+	if (!conf || !conf->watchdog_ms || !envp)
+		return NULL;
+	for (n = 0; envp[n]; n++)
+		;
+	if (n == 0 || strncmp(envp[n - 1], "WATCHDOG_PID=", 13) != 0)
+		return NULL;
+	return envp[n - 1] + 13;
 }
 
 /* The `env` words of conf into env (after what is there), every line in
@@ -110,7 +169,8 @@ svcenv_build(const struct service_conf *conf, const char *notify_addr,
 
 	for (cap = 0; environ[cap]; cap++)
 		;
-	cap += count_words(conf) + 2;
+	/* env words, NOTIFY_SOCKET, WATCHDOG_USEC and _PID, the NULL */
+	cap += count_words(conf) + 4;
 	env = calloc(cap, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
@@ -118,7 +178,8 @@ svcenv_build(const struct service_conf *conf, const char *notify_addr,
 		if (!ours_only(environ[i]))
 			env[n++] = environ[i];
 	r = put_words(conf, env, &n);
-	if (r == 0 && notify_addr && *notify_addr && wants_notify(conf)) {
+	if (r == 0 && notify_addr && *notify_addr &&
+	    svcenv_wants_notify(conf)) {
 		char *w = malloc(strlen(notify_addr) + 15);
 
 		if (w) {
@@ -127,6 +188,8 @@ svcenv_build(const struct service_conf *conf, const char *notify_addr,
 		} else
 			r = -ENOMEM;
 	}
+	if (r == 0 && conf && conf->watchdog_ms)
+		r = put_watchdog(conf, env, &n);
 	env[n] = NULL;
 	if (r < 0) {
 		svcenv_free(env);

@@ -1,18 +1,23 @@
 /*
  * svcenv — the environment a service is started with.
  *
- * Ours, without what belongs to agent-init (NOTIFY_SOCKET, AGENT_INIT_*),
- * or nothing with env_clear; then the service's `env` words (an `env`
- * entry wins over an inherited variable of the same name); then its own
- * NOTIFY_SOCKET when it has a notify probe.
+ * Ours, without what belongs to agent-init (NOTIFY_SOCKET, WATCHDOG_USEC,
+ * WATCHDOG_PID, AGENT_INIT_*), or nothing with env_clear; then the
+ * service's `env` words (an `env` entry wins over an inherited variable of
+ * the same name); then its own NOTIFY_SOCKET when it has a notify probe
+ * or a watchdog; then, with a watchdog, WATCHDOG_USEC and, last,
+ * WATCHDOG_PID, whose value the child writes (svcenv_pid_slot()).
  *
  * The array points into environ for what is inherited and owns copies of
  * the rest; svcenv_free() frees exactly those copies.
  *
- * Public API: svcenv_build(), svcenv_free().
+ * Public API: svcenv_build(), svcenv_free(), svcenv_pid_slot(),
+ * svcenv_wants_notify().
  */
 #ifndef AGENT_INIT_SVCENV_H
 #define AGENT_INIT_SVCENV_H
+
+#include <stdbool.h>
 
 #include "config.h"
 
@@ -25,5 +30,12 @@ int svcenv_build(const struct service_conf *conf, const char *notify_addr,
     char ***ret_envp);
 /* Free an array from svcenv_build(); NULL is fine. */
 void svcenv_free(char **envp);
+/*
+ * Where the child writes its pid (WATCHDOG_PID's value, with room for any
+ * pid and its NUL), or NULL when conf has no watchdog.
+ */
+char *svcenv_pid_slot(const struct service_conf *conf, char **envp);
+/* The service gets a NOTIFY_SOCKET: `ready = notify` or a watchdog. */
+bool svcenv_wants_notify(const struct service_conf *conf);
 
 #endif

@@ -5,11 +5,12 @@
  * the loop runs after each piece, and the reply is read back.  Anyone who
  * can reach the socket (root or our uid) can send these bytes.
  *
- * The supervisor is replaced by a few fake services whose names and
- * failure reasons also come from the input (a reason quotes what a
- * service or the kernel said), so the JSON replies meet arbitrary bytes;
- * the checks' last verdicts (netcheck/recheck.c) likewise, with targets
- * and codes from the input (a target is what the configuration says).
+ * The supervisor is replaced by a few fake services whose names, failure
+ * reasons, causes, health reasons and STATUS= texts also come from the
+ * input (a reason quotes what a service or the kernel said, STATUS= is
+ * the service's own), so the JSON replies meet arbitrary bytes; the
+ * checks' last verdicts (netcheck/recheck.c) likewise, with targets and
+ * codes from the input (a target is what the configuration says).
  *
  * Input: flags, piece size, name/reason length L, L bytes, then the
  * request bytes.  Checked: at most one reply, one line, one valid JSON
@@ -42,6 +43,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define NFAKE 3
 static struct svc fake[NFAKE];
+static struct service_conf fake_conf = { .nhealth = 1 };
 static char fake_names[NFAKE][CONFIG_NAME_MAX];
 static size_t nfake;
 static bool f_ready, f_running, f_stalled, f_healthy;
@@ -81,6 +83,12 @@ bool
 sup_healthy(void)
 {
 	return f_healthy;
+}
+
+bool
+health_ok(const struct health *h)
+{
+	return !h->probes_bad && !h->watchdog_bad;
 }
 
 bool
@@ -168,6 +176,19 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 		fake_names[i][nl] = 0;
 		memcpy(s->reason, text + i * part, rl);
 		s->reason[rl] = 0;
+		/* The last one is ready with liveness: healthy or not, its
+		 * reason and its STATUS= from the input too. */
+		if (i == NFAKE - 1) {
+			s->conf = &fake_conf;
+			s->health.conf = &fake_conf;
+			s->health.running = true;
+			s->health.probes_bad = flags & 1;
+			s->health.failures = flags;
+			memcpy(s->health.reason, s->reason, rl + 1);
+			memcpy(s->status, text + i * part,
+			    rl < sizeof(s->status) ? rl
+			                           : sizeof(s->status) - 1);
+		}
 		/* Causes and hints from the input too: `status` carries them. */
 		rl = rl < CAUSE_MAX ? rl : CAUSE_MAX;
 		memcpy(s->crash.cause, text + i * part, rl);

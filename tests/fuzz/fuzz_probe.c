@@ -7,7 +7,8 @@
  *   1  the first bytes of an HTTP reply to a probe, http_status()
  *   2  "NAME\0TEXT": TEXT as /etc/hosts for the lookup of a tcp/http
  *      probe's host, hosts_pick() (the parser itself is fuzz_hosts')
- *   3  a `ready =` value, config_probe_parse()
+ *   3  a `ready =` value, config_probe_parse(), and the same as a
+ *      `health =` value, config_health_parse(), then probe_describe()
  */
 #include <assert.h>
 #include <stdint.h>
@@ -50,6 +51,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		notify_parse(body, n, &m);
 		if (m.has_status)
 			assert(memchr(m.status, 0, sizeof(m.status)));
+		/* A number only when the datagram holds one. */
+		if (m.has_extend)
+			assert(memmem(body, n, "EXTEND_TIMEOUT_USEC=", 20));
 		break;
 	case 1:
 		r = http_status(body, n);
@@ -77,6 +81,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (pc.arg >= s && pc.arg <= s + n));
 			if (pc.kind == PROBE_TCP || pc.kind == PROBE_HTTP)
 				assert(pc.port >= 1 && pc.port <= 65535);
+		}
+		if (config_health_parse(s, &pc) == NULL) {
+			char d[CONFIG_VALUE_MAX * 2 + 32];
+
+			/* Only what can fail is a health probe. */
+			assert(pc.kind != PROBE_STARTED &&
+			    pc.kind != PROBE_LOG && pc.kind != PROBE_NOTIFY);
+			probe_describe(&pc, d, sizeof(d));
+			assert(memchr(d, 0, sizeof(d)));
 		}
 		break;
 	}

@@ -18,6 +18,8 @@
  *   uhttp:PATH[:GATE]  the same on a unix stream socket at PATH
  *   notify:MSG      one datagram MSG to $NOTIFY_SOCKET ("\n" in MSG, the
  *                   two characters, becomes a newline)
+ *   ping:MS:N       N times: WATCHDOG=1 to $NOTIFY_SOCKET, then serve MS
+ *                   milliseconds; then print "ping done"
  *   env:NAME        print "env NAME=VALUE" or "env NAME unset"
  *   flock:PATH      take an exclusive flock on PATH without waiting, and
  *                   keep it (inherited by bg): prints "flock ok" or
@@ -510,7 +512,16 @@ main(int argc, char **argv)
 			listen_unix(v);
 		else if (!strncmp(a, "notify:", 7))
 			notify(v);
-		else if (!strncmp(a, "env:", 4)) {
+		else if (!strncmp(a, "ping:", 5)) {
+			const char *n = strchr(v, ':');
+			long k;
+
+			for (k = n ? atol(n + 1) : 1; k > 0; k--) {
+				notify("WATCHDOG=1");
+				serve(atol(v));
+			}
+			say(1, "ping done", 1);
+		} else if (!strncmp(a, "env:", 4)) {
 			const char *e = getenv(v);
 
 			if (e)

@@ -482,6 +482,22 @@ ready = file:%s
 
 # --- further service keys -----------------------------------------------------
 
+def test_our_own_watchdog_variables_never_reach_a_service(run, tmp_path):
+    # WATCHDOG_USEC and WATCHDOG_PID given to agent-init by its own
+    # supervisor (systemd) are ours, like NOTIFY_SOCKET: a service that
+    # inherited them would take that watchdog for its own.
+    conf = write_conf(tmp_path / "w.conf", """\
+[service plain]
+command = {H}/svcact env:WATCHDOG_USEC env:WATCHDOG_PID wait
+""")
+    r = run(["-c", conf], env={"WATCHDOG_USEC": "5000000",
+                               "WATCHDOG_PID": "1"})
+    r.wait_line("plain| env WATCHDOG_PID unset")
+    assert "plain| env WATCHDOG_USEC unset" in r.lines(), r.diag()
+    r.kill(15)
+    assert r.wait() == 0, r.diag()
+
+
 def test_stop_signal_and_max_runtime(run, tmp_path):
     # stop_signal is what a shutdown sends; max_runtime stops a service
     # after that long, for good (no restart).

@@ -153,6 +153,47 @@ test_good(void **state)
 }
 
 static void
+test_liveness(void **state)
+{
+	const struct service_conf *a, *b;
+
+	(void)state;
+	assert_int_equal(load("[service a]\ncommand = x\n"
+	                      "health = http:127.0.0.1:8080/healthz\n"
+	                      "health = exec:/bin/check --quick\n"
+	                      "health_interval = 2s\nhealth_timeout = 500ms\n"
+	                      "health_failures = 5\non_unhealthy = ignore\n"
+	                      "watchdog = 30s\n"
+	                      "[service b]\ncommand = y\n",
+	                     &c),
+	    0);
+	a = config_service(&c, "a");
+	assert_int_equal(a->nhealth, 2);
+	assert_int_equal(a->health[0].kind, PROBE_HTTP);
+	assert_int_equal(a->health[0].port, 8080);
+	assert_string_equal(a->health[0].arg, "/healthz");
+	assert_int_equal(a->health[1].kind, PROBE_EXEC);
+	assert_string_equal(a->health[1].arg, "/bin/check --quick");
+	assert_int_equal(a->health_interval_ms, 2000);
+	assert_int_equal(a->health_timeout_ms, 500);
+	assert_int_equal(a->health_failures, 5);
+	assert_int_equal(a->on_unhealthy, UNHEALTHY_IGNORE);
+	assert_int_equal(a->watchdog_ms, 30000);
+	/* defaults: nothing runs, and what would if asked */
+	b = config_service(&c, "b");
+	assert_int_equal(b->nhealth, 0);
+	assert_int_equal(b->watchdog_ms, 0);
+	assert_int_equal(b->health_interval_ms, 10000);
+	assert_int_equal(b->health_timeout_ms, 5000);
+	assert_int_equal(b->health_failures, 3);
+	assert_int_equal(b->on_unhealthy, UNHEALTHY_RESTART);
+	assert_int_equal(load("[service a]\ncommand = x\n"
+	                      "on_unhealthy = restart\n",
+	                     &c),
+	    0);
+}
+
+static void
 test_errors(void **state)
 {
 	static const struct {
@@ -283,6 +324,28 @@ test_errors(void **state)
 		    "interval: 'often' is not a duration" },
 		{ "[check tunnel]\ntarget = h:1\ninterval = 5s\n", 3,
 		    "a tunnel check watches its tunnel" },
+		{ "[service a]\ncommand = x\nhealth = log:up\n", 3,
+		    "health: 'log:up': a log line shows once" },
+		{ "[service a]\ncommand = x\nhealth = notify\n", 3,
+		    "use `watchdog = DURATION`" },
+		{ "[service a]\ncommand = x\nhealth = started\n", 3,
+		    "always passes" },
+		{ "[service a]\ncommand = x\nhealth = tcp:h\n", 3,
+		    "tcp:HOST:PORT" },
+		{ "[service a]\ncommand = x\nhealth = file:/a\n"
+		  "health = file:/b\nhealth = file:/c\nhealth = file:/d\n"
+		  "health = file:/e\n",
+		    7, "health: at most 4 probes" },
+		{ "[service a]\ncommand = x\nhealth_interval = 0\n", 3,
+		    "health_interval: '0' is not a positive duration" },
+		{ "[service a]\ncommand = x\nhealth_timeout = soon\n", 3,
+		    "health_timeout" },
+		{ "[service a]\ncommand = x\nhealth_failures = 0\n", 3,
+		    "health_failures: '0' is not a number from 1 to 1000" },
+		{ "[service a]\ncommand = x\non_unhealthy = reboot\n", 3,
+		    "on_unhealthy: 'reboot'" },
+		{ "[service a]\ncommand = x\nwatchdog = 0s\n", 3,
+		    "watchdog: '0s' is not a positive duration" },
 	};
 	size_t i;
 
@@ -526,6 +589,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_good, cleanup),
+		cmocka_unit_test_teardown(test_liveness, cleanup),
 		cmocka_unit_test_teardown(test_errors, cleanup),
 		cmocka_unit_test_teardown(test_gates_and_intervals, cleanup),
 		cmocka_unit_test_teardown(test_long_line, cleanup),

@@ -23,6 +23,7 @@
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
+#include "../../supervisor/health.c"
 #include "../../supervisor/svcenv.c"
 #include "../../supervisor/crash.c"
 #include "../../supervisor/launch.c"

@@ -1,7 +1,12 @@
 /*
  * Unit tests of the pure parts of the probes: HTTP status lines, sd_notify
- * datagrams, and `ready =` values; and of the output tail.
+ * datagrams, `ready =` and `health =` values; of the output tail; and of
+ * health checks (probe_check) with the real loop, against the loopback
+ * and /bin/true, /bin/false, /bin/sleep.
  */
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,6 +98,175 @@ test_probe_values(void **state)
 	assert_non_null(config_probe_parse("tcp:h:0", &pc));
 	assert_non_null(config_probe_parse("log:", &pc));
 	assert_non_null(config_probe_parse("Started", &pc));
+}
+
+static void
+test_notify_liveness(void **state)
+{
+	struct notify_msg m;
+
+	(void)state;
+	notify_parse("WATCHDOG=1", 10, &m);
+	assert_true(m.watchdog);
+	assert_false(m.watchdog_trigger);
+	assert_false(m.ready);
+	notify_parse("STATUS=busy\nWATCHDOG=trigger\n", 29, &m);
+	assert_true(m.watchdog_trigger);
+	assert_false(m.watchdog);
+	assert_string_equal(m.status, "busy");
+	/* WATCHDOG=0, WATCHDOG=10 are not WATCHDOG=1 */
+	notify_parse("WATCHDOG=0\nWATCHDOG=10\nWATCHDOG=", 33, &m);
+	assert_false(m.watchdog);
+	notify_parse("EXTEND_TIMEOUT_USEC=5000000", 27, &m);
+	assert_true(m.has_extend);
+	assert_int_equal(m.extend_usec, 5000000);
+	notify_parse("EXTEND_TIMEOUT_USEC=18446744073709551615", 40, &m);
+	assert_true(m.has_extend);
+	assert_true(m.extend_usec == UINT64_MAX);
+	/* too big, not a number, empty, signed: ignored */
+	notify_parse("EXTEND_TIMEOUT_USEC=18446744073709551616", 40, &m);
+	assert_false(m.has_extend);
+	notify_parse("EXTEND_TIMEOUT_USEC=5s", 22, &m);
+	assert_false(m.has_extend);
+	notify_parse("EXTEND_TIMEOUT_USEC=", 20, &m);
+	assert_false(m.has_extend);
+	notify_parse("EXTEND_TIMEOUT_USEC=-1", 22, &m);
+	assert_false(m.has_extend);
+	/* the last of several counts, as a later line would */
+	notify_parse("EXTEND_TIMEOUT_USEC=1\nEXTEND_TIMEOUT_USEC=2", 43, &m);
+	assert_int_equal(m.extend_usec, 2);
+}
+
+static void
+test_health_values(void **state)
+{
+	struct probe_conf pc;
+	char buf[512];
+
+	(void)state;
+	assert_null(config_health_parse("http://127.0.0.1:8080/healthz", &pc));
+	assert_int_equal(pc.kind, PROBE_HTTP);
+	probe_describe(&pc, buf, sizeof(buf));
+	assert_string_equal(buf, "http:127.0.0.1:8080/healthz");
+	assert_null(config_health_parse("tcp:[::1]:53", &pc));
+	probe_describe(&pc, buf, sizeof(buf));
+	assert_string_equal(buf, "tcp:[::1]:53");
+	assert_null(config_health_parse("unix-http:/run/d.sock:/_ping", &pc));
+	probe_describe(&pc, buf, sizeof(buf));
+	assert_string_equal(buf, "unix-http:/run/d.sock:/_ping");
+	assert_null(config_health_parse("file:/run/alive", &pc));
+	probe_describe(&pc, buf, sizeof(buf));
+	assert_string_equal(buf, "file:/run/alive");
+	assert_null(config_health_parse("exec:pg_isready -q", &pc));
+	probe_describe(&pc, buf, sizeof(buf));
+	assert_string_equal(buf, "exec:pg_isready -q");
+	/* what cannot fail, or happens only once */
+	assert_non_null(strstr(config_health_parse("started", &pc), "always"));
+	assert_non_null(strstr(config_health_parse("log:up", &pc), "once"));
+	assert_non_null(strstr(config_health_parse("notify", &pc), "watchdog"));
+	assert_non_null(
+	    strstr(config_health_parse("gopher:x", &pc), "not a health probe"));
+	assert_non_null(config_health_parse("tcp:h:0", &pc));
+}
+
+/* --- health checks with the real loop ------------------------------------ */
+
+static int check_result; /* 1 passed, -1 failed, 0 not yet */
+
+static void
+check_done(void *data)
+{
+	(void)data;
+	check_result = 1;
+}
+
+static void
+check_fail(void *data)
+{
+	(void)data;
+	check_result = -1;
+}
+
+/* Run the loop until the check is over (the exec child reaped here). */
+static int
+run_check(struct probe *p, const char *value, uint64_t timeout_ms)
+{
+	static struct probe_conf pc;
+	int st;
+
+	assert_null(config_health_parse(value, &pc));
+	check_result = 0;
+	probe_check(p, &pc, timeout_ms, check_done, check_fail, NULL);
+	while (!check_result) {
+		pid_t pid = p->exec_pid;
+
+		/* A child that exits in time is reaped before the deadline:
+		 * wait for it here, as PID 1's reaper would. */
+		if (pid > 0 && timeout_ms > 1000) {
+			assert_int_equal(waitpid(pid, &st, 0), pid);
+			assert_true(probe_on_exit(p, pid, st));
+			continue;
+		}
+		assert_true(loop_run_once() >= 0);
+	}
+	return check_result;
+}
+
+static void
+test_checks(void **state)
+{
+	struct probe p;
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	char path[64], value[96];
+	int lfd, st;
+	pid_t pid;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.io.fd = -1;
+	assert_int_equal(loop_init(), 0);
+	/* file */
+	snprintf(path, sizeof(path), "/tmp/agent-init-probe-%d", (int)getpid());
+	(void)unlink(path);
+	snprintf(value, sizeof(value), "file:%s", path);
+	assert_int_equal(run_check(&p, value, 1000), -1);
+	assert_non_null(strstr(p.detail, "does not exist"));
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	assert_int_equal(run_check(&p, value, 1000), 1);
+	(void)unlink(path);
+	/* a listener that never answers: connected, but no HTTP reply */
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(value, sizeof(value), "tcp:127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(run_check(&p, value, 1000), 1);
+	snprintf(value, sizeof(value), "http:127.0.0.1:%d/",
+	    ntohs(sa.sin_port));
+	assert_int_equal(run_check(&p, value, 100), -1);
+	assert_string_equal(p.detail, "no HTTP reply within 100 ms");
+	assert_int_equal(p.io.fd, -1); /* its socket is closed */
+	close(lfd);
+	/* nobody there now: refused */
+	assert_int_equal(run_check(&p, value, 1000), -1);
+	assert_non_null(strstr(p.detail, "connect:"));
+	/* exec: its status, and a deadline that kills it */
+	assert_int_equal(run_check(&p, "exec:/bin/true", 5000), 1);
+	assert_int_equal(run_check(&p, "exec:/bin/false", 5000), -1);
+	assert_string_equal(p.detail, "exec: exited with status 1");
+	assert_int_equal(run_check(&p, "exec:/bin/sleep 30", 100), -1);
+	assert_string_equal(p.detail,
+	    "exec: still running after 100 ms (killed)");
+	assert_int_equal(p.exec_pid, 0);
+	/* Killed with its group: what the reaper then finds. */
+	pid = waitpid(-1, &st, 0);
+	assert_true(pid > 0);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_false(probe_on_exit(&p, pid, st));
 }
 
 static void
@@ -248,6 +422,9 @@ main(void)
 		cmocka_unit_test(test_http_status),
 		cmocka_unit_test(test_notify_parse),
 		cmocka_unit_test(test_probe_values),
+		cmocka_unit_test(test_notify_liveness),
+		cmocka_unit_test(test_health_values),
+		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_tail),
 		cmocka_unit_test(test_log_text_across_pieces),
 		cmocka_unit_test(test_hosts_addr),

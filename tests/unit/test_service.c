@@ -42,7 +42,7 @@ static char last_reason[256]; /* reason of the last service_failed */
 static int kills[64][2]; /* (pid, sig) of each kill(2) */
 static size_t nkills;
 static int kill_ret; /* what kill(2) returns */
-static int probe_starts, probe_stops;
+static int probe_starts, probe_stops, probe_checks;
 static int report; /* what spawn_read_error() says */
 static struct spawn_error report_err;
 static int spawn_ret; /* what spawn_start() returns */
@@ -222,6 +222,29 @@ probe_start(struct probe *p, const struct probe_conf *c,
 	}
 }
 
+/* A health check stays under way until the test passes or fails it. */
+void
+probe_check(struct probe *p, const struct probe_conf *c, uint64_t timeout_ms,
+    void (*done)(void *data), void (*failed)(void *data), void *data)
+{
+	probe_checks++;
+	p->conf = c;
+	p->done = done;
+	p->failed = failed;
+	p->data = data;
+	p->active = true;
+	p->timeout_ms = timeout_ms;
+	snprintf(p->detail, sizeof(p->detail), "no HTTP reply within %llu ms",
+	    (unsigned long long)timeout_ms);
+}
+
+void
+probe_describe(const struct probe_conf *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s:%s", c->kind == PROBE_HTTP ? "http" : "tcp",
+	    c->host);
+}
+
 void
 probe_stop(struct probe *p)
 {
@@ -339,6 +362,7 @@ stub_kill(pid_t pid, int sig)
 #define kill(pid, sig) stub_kill(pid, sig)
 #include "../../supervisor/cause.c"
 #include "../../supervisor/crash.c"
+#include "../../supervisor/health.c"
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
 #undef kill
@@ -362,7 +386,7 @@ reset_stubs(void)
 	last_reason[0] = 0;
 	nkills = 0;
 	kill_ret = 0;
-	probe_starts = probe_stops = 0;
+	probe_starts = probe_stops = probe_checks = 0;
 	report = 0;
 	spawn_ret = 0;
 	out_busy = out_pending = false;
@@ -465,6 +489,9 @@ input_for(enum svc_event ev)
 		in.dep = "db";
 		in.dep_failed = true;
 		break;
+	case SVC_EV_EXTEND_TIMEOUT:
+		in.extend_ms = 120000; /* beyond the 60 s ready_timeout */
+		break;
 	default:
 		break;
 	}
@@ -482,6 +509,7 @@ input_for(enum svc_event ev)
 struct cell {
 	bool moves;
 	bool note;
+	bool extends; /* the ready deadline moved, nothing else */
 	enum svc_state to;
 	const char *events;
 };
@@ -493,6 +521,10 @@ struct cell {
 #define NOTE_ONLY \
 	{ \
 		.note = true, .events = "" \
+	}
+#define EXTENDS \
+	{ \
+		.extends = true, .events = "" \
 	}
 
 /* The table of service.h, written out again, independently. */
@@ -511,6 +543,7 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_MAX_RUNTIME] = TO(SVC_STOPPING, ""),
 		[SVC_EV_STOP] = TO(SVC_STOPPING, ""),
 		[SVC_EV_EXIT] = TO(SVC_BACKOFF, "service_exit service_restart"),
+		[SVC_EV_EXTEND_TIMEOUT] = EXTENDS,
 	},
 	[SVC_STARTING] = {
 		[SVC_EV_NOTIFY_READY] = NOTE_ONLY,
@@ -519,11 +552,19 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_MAX_RUNTIME] = TO(SVC_STOPPING, ""),
 		[SVC_EV_STOP] = TO(SVC_STOPPING, ""),
 		[SVC_EV_EXIT] = TO(SVC_BACKOFF, "service_exit service_restart"),
+		[SVC_EV_EXTEND_TIMEOUT] = EXTENDS,
 	},
+	/* Liveness: on_unhealthy = restart (the default) stops it; a round
+	 * that passes again says so (it only comes after failures); a
+	 * WATCHDOG=1 without `watchdog =` is nothing. */
 	[SVC_READY] = {
 		[SVC_EV_MAX_RUNTIME] = TO(SVC_STOPPING, ""),
 		[SVC_EV_STOP] = TO(SVC_STOPPING, ""),
 		[SVC_EV_EXIT] = TO(SVC_BACKOFF, "service_exit service_restart"),
+		[SVC_EV_HEALTH_FAILED] = TO(SVC_STOPPING, "service_unhealthy"),
+		[SVC_EV_HEALTH_PASSED] = TO(SVC_READY, "service_healthy"),
+		[SVC_EV_WATCHDOG_TIMEOUT] =
+		    TO(SVC_STOPPING, "service_unhealthy"),
 	},
 	/* Stopping for the shutdown: max_runtime and another stop change
 	 * nothing then (test_join and test_budget: the other reasons). */
@@ -549,7 +590,8 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 static const char *const ev_names[SVC_EV_MAX] = { "start", "dep_failed",
 	"exec_ok", "exec_failed", "notify_ready", "probe_passed",
 	"ready_timeout", "max_runtime", "stop", "kill_timeout", "exit",
-	"restart_due" };
+	"restart_due", "health_failed", "health_passed", "watchdog",
+	"watchdog_timeout", "extend_timeout" };
 
 static void
 test_every_cell(void **state)
@@ -580,7 +622,13 @@ test_every_cell(void **state)
 			    ((int)s->state != st || !s->probe.notified))
 				fail_msg("cell %s x %s: READY=1 not noted",
 				    name, e);
-			if (!c->moves && !c->note &&
+			if (c->extends &&
+			    ((int)s->state != st ||
+			        s->ready_timer.deadline_ms !=
+			            fake_ms + in.extend_ms ||
+			        nkills || changes))
+				fail_msg("cell %s x %s: no extension", name, e);
+			if (!c->moves && !c->note && !c->extends &&
 			    (memcmp(&before, s, sizeof(before)) != 0 ||
 			        nkills || changes))
 				fail_msg("cell %s x %s did something", name, e);
@@ -1044,6 +1092,447 @@ test_before_start_hook(void **state)
 	drop(s);
 }
 
+/* --- liveness: health probes, the watchdog, EXTEND_TIMEOUT_USEC ------------ */
+
+/* A ready service with one http health probe (the test passes or fails
+ * each check), checked every 10 s, unhealthy after `failures` rounds. */
+static struct svc *
+healthy_service(unsigned int failures, enum on_unhealthy what)
+{
+	struct svc *s = fresh();
+
+	conf.nhealth = 1;
+	conf.health[0].kind = PROBE_HTTP;
+	snprintf(conf.health[0].host, sizeof(conf.health[0].host), "127.0.0.1");
+	conf.health_interval_ms = 10000;
+	conf.health_timeout_ms = 1000;
+	conf.health_failures = failures;
+	conf.on_unhealthy = what;
+	to_state(s, SVC_READY);
+	return s;
+}
+
+/* The next round is due: run it. */
+static void
+next_round_due(struct svc *s)
+{
+	assert_true(s->health.round_timer.armed);
+	fake_ms = s->health.round_timer.deadline_ms;
+	loop_timer_cancel(&s->health.round_timer);
+	s->health.round_timer.cb(&s->health.round_timer);
+	assert_true(s->health.probe.active);
+}
+
+static void
+check_fails(struct svc *s)
+{
+	struct probe *p = &s->health.probe;
+
+	next_round_due(s);
+	p->active = false;
+	p->failed(p->data);
+}
+
+static void
+check_passes(struct svc *s)
+{
+	struct probe *p = &s->health.probe;
+
+	next_round_due(s);
+	p->active = false;
+	p->done(p->data);
+}
+
+/* Nothing configured: nothing scheduled (an idle PID 1 stays asleep). */
+static void
+test_no_liveness_schedules_nothing(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	to_state(s, SVC_READY);
+	assert_false(s->health.running);
+	assert_false(s->health.round_timer.armed);
+	assert_false(s->health.watchdog_timer.armed);
+	on_notify(s, &(struct notify_msg){ .watchdog = true });
+	assert_false(s->health.watchdog_timer.armed);
+	assert_true(svc_healthy(s));
+}
+
+static void
+test_unhealthy_restarts(void **state)
+{
+	struct svc *s = healthy_service(2, UNHEALTHY_RESTART);
+	pid_t pid = s->pid;
+
+	(void)state;
+	/* restart = never: the restart comes from on_unhealthy. */
+	s->restart = RESTART_NEVER;
+	assert_true(s->health.running);
+	assert_int_equal(s->health.round_timer.deadline_ms, fake_ms + 10000);
+	check_fails(s);
+	assert_int_equal(s->health.failures, 1);
+	assert_int_equal(s->state, SVC_READY);
+	assert_string_equal(evlog, "");
+	assert_true(svc_healthy(s));
+	/* The next round: health_interval after this one ended. */
+	assert_int_equal(s->health.round_timer.deadline_ms, fake_ms + 10000);
+	check_fails(s);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_int_equal(s->why, SVC_WHY_UNHEALTHY);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_string_equal(s->reason,
+	    "unhealthy: health probe http:127.0.0.1: no HTTP reply within "
+	    "1000 ms (2 failed in a row)");
+	/* Its stop signal, then SIGCONT for a process that was stopped. */
+	assert_int_equal(nkills, 2);
+	assert_int_equal(kills[0][0], -pid);
+	assert_int_equal(kills[0][1], SIGTERM);
+	assert_int_equal(kills[1][0], -pid);
+	assert_int_equal(kills[1][1], SIGCONT);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 5000);
+	/* Liveness is over with READY. */
+	assert_false(s->health.running);
+	assert_false(s->health.round_timer.armed);
+	assert_false(s->health.probe.active);
+	assert_true(svc_healthy(s));
+	/* Dies by the signal: restarted, whatever `restart` says. */
+	assert_true(svc_on_exit(s, pid, SIGTERM));
+	assert_int_equal(s->state, SVC_BACKOFF);
+	assert_string_equal(evlog,
+	    "service_unhealthy service_exit service_restart");
+	assert_non_null(strstr(s->reason, "unhealthy: health probe"));
+	/* The next run starts healthy, failures forgotten. */
+	kill_ret = -1;
+	s->restart_timer.cb(&s->restart_timer);
+	report = 0;
+	on_exec_report(&s->exec_io, EPOLLIN);
+	s->probe.done(s->probe.data);
+	assert_int_equal(s->state, SVC_READY);
+	assert_int_equal(s->health.failures, 0);
+	assert_true(s->health.round_timer.armed);
+}
+
+static void
+test_unhealthy_ignore_reports_only(void **state)
+{
+	struct svc *s = healthy_service(1, UNHEALTHY_IGNORE);
+
+	(void)state;
+	check_fails(s);
+	assert_int_equal(s->state, SVC_READY);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_int_equal(nkills, 0);
+	assert_false(svc_healthy(s));
+	assert_int_equal(changes, 1); /* the supervisor hears of it */
+	/* Still unhealthy: no second event for the same source. */
+	check_fails(s);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_int_equal(s->health.failures, 2);
+	fake_ms += 1234;
+	check_passes(s);
+	assert_string_equal(evlog, "service_unhealthy service_healthy");
+	assert_true(svc_healthy(s));
+	assert_int_equal(s->health.failures, 0);
+	assert_true(s->health.round_timer.armed);
+	/* And an exit ends it all the same. */
+	assert_true(svc_on_exit(s, s->pid, 1 << 8));
+	assert_false(s->health.running);
+	assert_false(s->health.round_timer.armed);
+}
+
+/* A pass between failures starts the count again. */
+static void
+test_health_failures_in_a_row(void **state)
+{
+	struct svc *s = healthy_service(2, UNHEALTHY_RESTART);
+
+	(void)state;
+	check_fails(s);
+	check_passes(s);
+	check_fails(s);
+	assert_int_equal(s->state, SVC_READY);
+	assert_string_equal(evlog, "");
+	check_fails(s);
+	assert_int_equal(s->state, SVC_STOPPING);
+}
+
+/* Several probes: in order, and a round fails at the first that fails. */
+static void
+test_health_round_in_order(void **state)
+{
+	struct svc *s;
+	struct probe *p;
+
+	(void)state;
+	s = healthy_service(1, UNHEALTHY_IGNORE);
+	conf.nhealth = 2;
+	conf.health[1].kind = PROBE_TCP;
+	snprintf(conf.health[1].host, sizeof(conf.health[1].host), "10.0.0.1");
+	p = &s->health.probe;
+	next_round_due(s);
+	assert_int_equal(probe_checks, 1);
+	assert_ptr_equal(p->conf, &conf.health[0]);
+	p->active = false;
+	p->done(p->data);
+	/* The second one at once, not after an interval. */
+	assert_int_equal(probe_checks, 2);
+	assert_ptr_equal(p->conf, &conf.health[1]);
+	assert_true(p->active);
+	p->active = false;
+	p->failed(p->data);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_non_null(strstr(s->health.reason, "tcp:10.0.0.1"));
+	/* Both pass: healthy. */
+	next_round_due(s);
+	p->active = false;
+	p->done(p->data);
+	assert_string_equal(evlog, "service_unhealthy");
+	p->active = false;
+	p->done(p->data);
+	assert_string_equal(evlog, "service_unhealthy service_healthy");
+}
+
+/* A ready service with `watchdog = 1s`. */
+static struct svc *
+watched_service(enum on_unhealthy what)
+{
+	struct svc *s = fresh();
+
+	conf.watchdog_ms = 1000;
+	conf.on_unhealthy = what;
+	to_state(s, SVC_READY);
+	return s;
+}
+
+static void
+ping(struct svc *s)
+{
+	on_notify(s, &(struct notify_msg){ .watchdog = true });
+}
+
+static void
+test_watchdog_expires(void **state)
+{
+	struct svc *s = watched_service(UNHEALTHY_RESTART);
+	uint64_t ready = fake_ms;
+	struct loop_timer *t = &s->health.watchdog_timer;
+
+	(void)state;
+	assert_true(t->armed);
+	assert_int_equal(t->deadline_ms, ready + 1000);
+	/* A WATCHDOG=1 notes the time; the timer is left alone. */
+	fake_ms += 600;
+	ping(s);
+	assert_int_equal(t->deadline_ms, ready + 1000);
+	assert_string_equal(evlog, "");
+	/* It wakes once, and waits from the last WATCHDOG=1. */
+	fake_ms = ready + 1000;
+	loop_timer_cancel(t);
+	t->cb(t);
+	assert_true(t->armed);
+	assert_int_equal(t->deadline_ms, ready + 1600);
+	assert_int_equal(s->state, SVC_READY);
+	fake_ms = ready + 1600;
+	loop_timer_cancel(t);
+	t->cb(t);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_int_equal(s->why, SVC_WHY_UNHEALTHY);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_non_null(strstr(s->reason, "no WATCHDOG=1 within 1000 ms"));
+	assert_false(t->armed);
+	/* A WATCHDOG=1 now is too late, and changes nothing. */
+	ping(s);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_string_equal(evlog, "service_unhealthy");
+}
+
+/* None at all since ready: the reason says so. */
+static void
+test_watchdog_never_pinged(void **state)
+{
+	struct svc *s = watched_service(UNHEALTHY_RESTART);
+	struct loop_timer *t = &s->health.watchdog_timer;
+
+	(void)state;
+	fake_ms = t->deadline_ms;
+	loop_timer_cancel(t);
+	t->cb(t);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_non_null(strstr(s->reason, "none at all"));
+}
+
+static void
+test_watchdog_ignore_recovers(void **state)
+{
+	struct svc *s = watched_service(UNHEALTHY_IGNORE);
+	struct loop_timer *t = &s->health.watchdog_timer;
+
+	(void)state;
+	fake_ms = t->deadline_ms;
+	loop_timer_cancel(t);
+	t->cb(t);
+	assert_int_equal(s->state, SVC_READY);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_false(svc_healthy(s));
+	assert_false(t->armed); /* nothing to wait for until it speaks */
+	fake_ms += 700;
+	ping(s);
+	assert_string_equal(evlog, "service_unhealthy service_healthy");
+	assert_true(svc_healthy(s));
+	assert_true(t->armed);
+	assert_int_equal(t->deadline_ms, fake_ms + 1000);
+}
+
+/* Both sources bad: healthy only once neither is. */
+static void
+test_two_sources(void **state)
+{
+	struct svc *s;
+	struct loop_timer *t;
+
+	(void)state;
+	s = fresh();
+	conf.watchdog_ms = 1000;
+	conf.nhealth = 1;
+	conf.health[0].kind = PROBE_HTTP;
+	conf.health_interval_ms = 10000;
+	conf.health_failures = 1;
+	conf.on_unhealthy = UNHEALTHY_IGNORE;
+	to_state(s, SVC_READY);
+	t = &s->health.watchdog_timer;
+	fake_ms = t->deadline_ms;
+	loop_timer_cancel(t);
+	t->cb(t);
+	check_fails(s);
+	assert_string_equal(evlog, "service_unhealthy service_unhealthy");
+	check_passes(s);
+	assert_string_equal(evlog, "service_unhealthy service_unhealthy");
+	assert_false(svc_healthy(s));
+	ping(s);
+	assert_string_equal(evlog,
+	    "service_unhealthy service_unhealthy service_healthy");
+	assert_true(svc_healthy(s));
+}
+
+static void
+test_watchdog_trigger(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	conf.watchdog_ms = 1000;
+	conf.ready[0].kind = PROBE_NOTIFY;
+	to_state(s, SVC_STARTING);
+	/* Not ready yet: the watchdog is not active (sd_notify(3)). */
+	on_notify(s, &(struct notify_msg){ .watchdog_trigger = true });
+	assert_int_equal(s->state, SVC_STARTING);
+	assert_string_equal(evlog, "");
+	s->probe.done(s->probe.data); /* READY=1 */
+	assert_int_equal(s->state, SVC_READY);
+	on_notify(s, &(struct notify_msg){ .watchdog_trigger = true });
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_string_equal(evlog, "service_ready service_unhealthy");
+	assert_string_equal(s->reason,
+	    "unhealthy: watchdog: the service sent WATCHDOG=trigger");
+}
+
+static void
+test_extend_timeout(void **state)
+{
+	struct svc *s = fresh();
+	uint64_t base;
+
+	(void)state;
+	to_state(s, SVC_STARTING);
+	base = s->start_ms + 60000;
+	assert_int_equal(s->ready_timer.deadline_ms, base);
+	fake_ms += 10000;
+	/* 90 s, in microseconds, rounded up to milliseconds. */
+	on_notify(s,
+	    &(struct notify_msg){ .has_extend = true,
+	        .extend_usec = 89999999 });
+	assert_int_equal(s->ready_timer.deadline_ms, fake_ms + 90000);
+	/* Each message sets it anew, never below ready_timeout. */
+	fake_ms += 1000;
+	on_notify(s,
+	    &(struct notify_msg){ .has_extend = true, .extend_usec = 2000000 });
+	assert_int_equal(s->ready_timer.deadline_ms, base);
+	fake_ms = base - 1000;
+	on_notify(s,
+	    &(struct notify_msg){ .has_extend = true, .extend_usec = 5000000 });
+	assert_int_equal(s->ready_timer.deadline_ms, base + 4000);
+	fake_ms = base + 4000;
+	snprintf(s->probe.detail, sizeof(s->probe.detail), "no file yet");
+	s->ready_timer.cb(&s->ready_timer);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_string_equal(s->reason,
+	    "not ready within 60000 ms, nor within 5000 ms of its last "
+	    "EXTEND_TIMEOUT_USEC (no file yet)");
+	drop(s);
+	/* Once ready, there is nothing to extend. */
+	s = fresh();
+	to_state(s, SVC_READY);
+	on_notify(s,
+	    &(struct notify_msg){ .has_extend = true, .extend_usec = 5000000 });
+	assert_false(s->ready_timer.armed);
+	assert_int_equal(s->extend_ms, 0);
+}
+
+/* max_runtime while stopping for being unhealthy: not restarted. */
+static void
+test_unhealthy_budget(void **state)
+{
+	struct svc *s = healthy_service(1, UNHEALTHY_RESTART);
+
+	(void)state;
+	check_fails(s);
+	assert_int_equal(s->why, SVC_WHY_UNHEALTHY);
+	dispatch(s, SVC_EV_MAX_RUNTIME, &(struct svc_input){ 0 });
+	assert_int_equal(s->why, SVC_WHY_MAX_RUNTIME);
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_EXITED);
+}
+
+/* The shutdown reaches a service stopping for being unhealthy. */
+static void
+test_unhealthy_joined_by_shutdown(void **state)
+{
+	struct svc *s = healthy_service(1, UNHEALTHY_RESTART);
+
+	(void)state;
+	check_fails(s);
+	svc_stop(s, SIGINT, fake_ms + 100);
+	assert_int_equal(s->why, SVC_WHY_SHUTDOWN);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 100);
+	assert_true(svc_on_exit(s, s->pid, SIGINT));
+	assert_int_equal(s->state, SVC_EXITED);
+}
+
+/* STATUS= shows in `waiting` whatever the state. */
+static void
+test_status_in_pending_reason(void **state)
+{
+	struct svc *s = fresh();
+	char buf[200];
+
+	(void)state;
+	to_state(s, SVC_STARTING);
+	snprintf(s->probe.detail, sizeof(s->probe.detail), "no file yet");
+	on_notify(s,
+	    &(struct notify_msg){ .has_status = true, .status = "loading" });
+	assert_string_equal(svc_pending_reason(s, buf, sizeof(buf)),
+	    "no file yet (STATUS=loading)");
+	assert_true(svc_on_exit(s, s->pid, 1 << 8));
+	assert_string_equal(svc_pending_reason(s, buf, sizeof(buf)),
+	    "restarting (attempt 2) (STATUS=loading)");
+	/* A new run forgets the last one's. */
+	kill_ret = -1;
+	s->restart_timer.cb(&s->restart_timer);
+	assert_null(strstr(svc_pending_reason(s, buf, sizeof(buf)), "STATUS"));
+	drop(s);
+}
+
 int
 main(void)
 {
@@ -1068,6 +1557,20 @@ main(void)
 		cmocka_unit_test(test_start_that_cannot_fork),
 		cmocka_unit_test(test_kill_timeout),
 		cmocka_unit_test(test_before_start_hook),
+		cmocka_unit_test(test_no_liveness_schedules_nothing),
+		cmocka_unit_test(test_unhealthy_restarts),
+		cmocka_unit_test(test_unhealthy_ignore_reports_only),
+		cmocka_unit_test(test_health_failures_in_a_row),
+		cmocka_unit_test(test_health_round_in_order),
+		cmocka_unit_test(test_watchdog_expires),
+		cmocka_unit_test(test_watchdog_never_pinged),
+		cmocka_unit_test(test_watchdog_ignore_recovers),
+		cmocka_unit_test(test_two_sources),
+		cmocka_unit_test(test_watchdog_trigger),
+		cmocka_unit_test(test_extend_timeout),
+		cmocka_unit_test(test_unhealthy_budget),
+		cmocka_unit_test(test_unhealthy_joined_by_shutdown),
+		cmocka_unit_test(test_status_in_pending_reason),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
