@@ -134,6 +134,7 @@ struct config {
 	enum checks_mode checks;
 	bool checks_set;
 	uint64_t check_timeout_ms;
+	uint64_t pids_watch_ms; /* 0: off */
 	struct service_conf services[CONFIG_MAX_SERVICES];
 	unsigned int nservices;
 	struct check_conf checks_list[CONFIG_MAX_CHECKS];

@@ -11,43 +11,11 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "oomwatch.h"
 #include "signals.h"
 #include "spawn.h"
 #include "svcenv.h"
 #include "values.h"
-
-/*
- * The kernel's count of OOM kills in our memory cgroup (cgroup v2
- * memory.events, or v1 memory.oom_control since Linux 4.13), or -1.  A
- * service killed by SIGKILL while this count went up was OOM-killed.
- */
-long long
-launch_oom_kills(void)
-{
-	static const char *const files[] = {
-		"/sys/fs/cgroup/memory.events",
-		"/sys/fs/cgroup/memory/memory.oom_control",
-	};
-	char line[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		ssize_t n;
-		const char *p;
-		long long v = -1;
-
-		if (fd < 0)
-			continue;
-		n = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		line[n > 0 ? n : 0] = 0;
-		p = strstr(line, "oom_kill ");
-		if (p && sscanf(p, "oom_kill %lld", &v) == 1 && v >= 0)
-			return v;
-	}
-	return -1;
-}
 
 int
 launch_argv(struct svc *s, const struct service_conf *conf, char **argv)
@@ -152,8 +120,6 @@ launch_fork(struct svc *s)
 	req.stdio[2] = fds[1];
 	s->start_ms = loop_now_ms();
 	r = spawn_start(&req, &s->pid, &errfd);
-	/* After the fork: the child execs meanwhile. */
-	s->oom_kills_at_start = launch_oom_kills();
 	if (devnull >= 0)
 		close(devnull);
 	output_after_fork(&s->out);
@@ -180,7 +146,11 @@ bool
 launch_old_run_gone(struct svc *s)
 {
 	uint64_t now = loop_now_ms();
-	bool group = s->pgid > 0 && s->conf && s->conf->kill_group &&
+	bool group;
+
+	if (s->pgid > 0 && s->conf && s->conf->kill_group)
+		oomwatch_sigkill(0, s->pgid);
+	group = s->pgid > 0 && s->conf && s->conf->kill_group &&
 	    kill(-s->pgid, SIGKILL) == 0;
 
 	output_drain(&s->out);

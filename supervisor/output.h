@@ -19,7 +19,7 @@
  *
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_tail_json(),
- * output_tail_text(), output_flush().
+ * output_tail_text(), output_flush(), output_on_idle(), output_on_input().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
@@ -100,6 +100,8 @@ size_t output_tail_text(const struct svc_out *o, char *buf, size_t cap);
 unsigned int output_open_streams(void);
 /* cb runs when the last open stream reaches end-of-file. */
 void output_on_idle(void (*cb)(void));
+/* cb runs with the service's data whenever one of its pipes is readable. */
+void output_on_input(void (*cb)(void *data));
 /* At exit: write out what the sinks hold, within timeout_ms. */
 void output_flush(int timeout_ms);
 

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "oomwatch.h"
 #include "probe.h"
 #include "spawn.h"
 #include "values.h"
@@ -378,8 +379,10 @@ probe_stop(struct probe *p)
 	 * every restart leave one more behind; it is then reaped as an
 	 * orphan.  Not reaped yet, so its pid cannot have been reused.
 	 */
-	if (p->exec_pid > 0)
+	if (p->exec_pid > 0) {
+		oomwatch_sigkill(p->exec_pid, p->exec_pid);
 		(void)kill(-p->exec_pid, SIGKILL);
+	}
 	p->exec_pid = 0;
 }
 

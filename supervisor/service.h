@@ -133,7 +133,6 @@ struct svc {
 	int wstatus;
 	bool has_exited; /* wstatus is the last run's */
 	int fail_status;
-	long long oom_kills_at_start;
 	struct loop_io exec_io;
 	struct loop_timer kill_timer;
 	struct loop_timer restart_timer;

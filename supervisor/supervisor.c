@@ -17,6 +17,7 @@
 
 #include "events.h"
 #include "loop.h"
+#include "oomwatch.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -326,6 +327,8 @@ signal_leftovers(int sig)
 	struct dirent *d;
 	DIR *dir;
 
+	if (sig == SIGKILL)
+		oomwatch_sigkill_all();
 	if (sup.o.pid1) {
 		(void)kill(-1, sig);
 		return;

@@ -37,6 +37,16 @@ static FILE *fuzz_fopen(const char *path, const char *mode);
 
 #undef fopen
 
+/* The OOM watch is not under test here. */
+#include "oomwatch.h"
+
+void
+oomwatch_sigkill(pid_t pid, pid_t pgid)
+{
+	(void)pid;
+	(void)pgid;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static FILE *

@@ -321,6 +321,29 @@ stub_kill(pid_t pid, int sig)
 	return kill_ret;
 }
 
+#include "oomwatch.h"
+
+/* The OOM watch hears of every SIGKILL we send (never reported as OOM). */
+static pid_t oom_told[16][2]; /* (pid, pgid) of each oomwatch_sigkill() */
+static size_t noom_told;
+
+void
+oomwatch_sigkill(pid_t pid, pid_t pgid)
+{
+	if (noom_told < sizeof(oom_told) / sizeof(oom_told[0])) {
+		oom_told[noom_told][0] = pid;
+		oom_told[noom_told][1] = pgid;
+	}
+	noom_told++;
+}
+
+bool
+oomwatch_service_exit(const struct svc *s)
+{
+	(void)s;
+	return false;
+}
+
 #define kill(pid, sig) stub_kill(pid, sig)
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
@@ -344,6 +367,7 @@ reset_stubs(void)
 	evlog[0] = 0;
 	last_reason[0] = 0;
 	nkills = 0;
+	noom_told = 0;
 	kill_ret = 0;
 	probe_starts = probe_stops = 0;
 	report = 0;
@@ -811,6 +835,10 @@ test_restart_waits_for_old_group(void **state)
 	kill_ret = 0;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
+	/* Its SIGKILL to the old group is one the OOM watch ignores. */
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], 0);
+	assert_int_equal(oom_told[0][1], s->pgid);
 	assert_true(s->restart_timer.armed);
 	assert_int_equal(s->restart_timer.deadline_ms, now_ms + 10);
 	now_ms += 2000;
@@ -926,6 +954,14 @@ test_kill_timeout(void **state)
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
 	assert_int_equal(kills[0][1], SIGKILL);
+	/* ... and the OOM watch knows that SIGKILL is ours. */
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], s->pid);
+	assert_int_equal(oom_told[0][1], s->pid);
+	/* A stop signal that is not SIGKILL is nothing to it. */
+	s = fresh();
+	to_state(s, SVC_STOPPING);
+	assert_int_equal(noom_told, 0);
 }
 
 static unsigned int hook_attempts[8], hook_n;
