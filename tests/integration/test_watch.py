@@ -17,10 +17,12 @@ memory until it is killed.  Two ways agent-init learns of it:
 
 The victim is named with pid and command when it can still be seen (a
 zombie its parent has not reaped yet), otherwise by its service with
-pid null.  Every wait is a poll with a deadline.
+pid null.  Without a memory cgroup (none mounted; real gVisor, `runsc
+do`) agent-init says so once.  Every wait is a poll with a deadline.
 """
 import os
 import re
+import shutil
 import signal
 
 import pytest
@@ -30,6 +32,7 @@ from suputil import agent, named, touch, write_conf
 
 CGROOT = "/sys/fs/cgroup"
 LIMIT = 48 << 20
+RUNSC = shutil.which("runsc")
 
 
 def _write(path, text):
@@ -280,6 +283,30 @@ def test_no_memory_cgroup_says_so_once(run, tmp_path):
     assert not named(evs, "oom_kill"), r.diag()
     i = [e["agent_init"] for e in evs]
     assert i.index("environment") < evs.index(w), r.diag()
+
+
+def test_gvisor_says_so_once(run, tmp_path):
+    # Real gVisor (`runsc do`: the sandbox's own kernel, no network, in a
+    # network namespace of the test's own): it has no memory cgroup for
+    # agent-init to read.  agent-init, PID 1 of the sandbox, says so once,
+    # naming gVisor, and a service dead of SIGKILL is no OOM kill.
+    assert RUNSC, "runsc is missing (scripts/deps.sh installs it)"
+    wrap = ["unshare", "--net", "--mount", "--propagation", "private",
+            RUNSC, "--network=none", "--ignore-cgroups", "do"]
+    r = run(["-c", conf(tmp_path, "[service main]\n"
+                        "command = {H}/killself KILL\nrestart = never\n"
+                        "main = yes\n")],
+            pid1=False, wrap=wrap)
+    assert r.wait() == 128 + signal.SIGKILL, r.diag()
+    evs = r.events()
+    env = named(evs, "environment")
+    assert env and env[0]["runtime"] == "gvisor", r.diag()
+    w = named(evs, "warning", what="oom_watch")
+    assert len(w) == 1 and "gVisor" in w[0]["detail"], r.diag()
+    ex = named(evs, "service_exit", service="main")
+    assert len(ex) == 1 and ex[0]["signal"] == "SIGKILL", r.diag()
+    assert ex[0]["oom_killed"] is False, r.diag()
+    assert not named(evs, "oom_kill"), r.diag()
 
 
 # --- zombies and pids -----------------------------------------------------------
