@@ -823,6 +823,38 @@ test_notify_before_exec_report(void **state)
 	assert_string_equal(evlog, "service_start service_ready");
 }
 
+/* With stop_signal = KILL, the signal to what is left of the group after
+ * a run is agent-init's own SIGKILL: the OOM watch is told first. */
+static void
+test_group_sigkill_after_run_is_ours(void **state)
+{
+	struct svc *s = fresh();
+	pid_t pgid;
+
+	(void)state;
+	conf.stop_signal = SIGKILL;
+	to_state(s, SVC_READY);
+	pgid = s->pgid;
+	assert_true(pgid > 0);
+	noom_told = 0;
+	nkills = 0;
+	kill_ret = 0; /* the group still answers */
+	launch_end(s, SIGKILL);
+	assert_int_equal(nkills, 2);
+	assert_int_equal(kills[1][0], -pgid);
+	assert_int_equal(kills[1][1], SIGKILL);
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], 0);
+	assert_int_equal(oom_told[0][1], pgid);
+	/* Any other stop signal is nothing to it. */
+	s = fresh();
+	to_state(s, SVC_READY);
+	noom_told = 0;
+	launch_end(s, SIGKILL);
+	assert_int_equal(noom_told, 0);
+	drop(s);
+}
+
 static void
 test_restart_waits_for_old_group(void **state)
 {
@@ -1012,6 +1044,7 @@ main(void)
 		cmocka_unit_test(test_probes_in_order),
 		cmocka_unit_test(test_notify_before_exec_report),
 		cmocka_unit_test(test_restart_waits_for_old_group),
+		cmocka_unit_test(test_group_sigkill_after_run_is_ours),
 		cmocka_unit_test(test_gives_up_after_max_restarts),
 		cmocka_unit_test(
 		    test_required_failure_without_restart_gives_up),
