@@ -456,5 +456,8 @@ log "wrote $RESULTS"
 # section to $RESULTS, now that the file above is written.
 AGENT_INIT=$AGENT_INIT "$ROOT/bench/supervisor.sh"
 AGENT_INIT=$AGENT_INIT "$ROOT/bench/netcheck.sh"
+# What the watch (issue 16) costs: rows 3 and 6 again, per mode; with
+# OLD_AGENT_INIT (a build from before it) also the reaping row of that build.
+AGENT_INIT=$AGENT_INIT "$ROOT/bench/watch.sh"
 # The release binaries' sizes and what each part costs (issue 18).
 /usr/bin/python3 "$ROOT/scripts/size-report.py" --write "$RESULTS" >/dev/null

@@ -541,6 +541,12 @@ init_key(struct parse *p, const char *key, const char *value)
 			bad_value(p, key, value, "warn, enforce or off");
 	} else if (strcmp(key, "check_timeout") == 0) {
 		get_duration(p, key, value, &c->check_timeout_ms, false);
+	} else if (strcmp(key, "pids_watch") == 0) {
+		/* 0 (or off) turns it off, as it is by default. */
+		if (strcmp(value, "off") == 0)
+			c->pids_watch_ms = 0;
+		else
+			get_duration(p, key, value, &c->pids_watch_ms, true);
 	} else {
 		error_at(p, "unknown key '%s' in [init]", key);
 	}

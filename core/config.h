@@ -183,6 +183,7 @@ struct config {
 	enum checks_mode checks;
 	bool checks_set;
 	uint64_t check_timeout_ms;
+	uint64_t pids_watch_ms; /* 0: off */
 	struct service_conf *services; /* nservices of them */
 	unsigned int nservices;
 	struct check_conf checks_list[CONFIG_MAX_CHECKS];

@@ -150,6 +150,41 @@ file_read(const char *path, enum file_kind kind, size_t max_bytes,
 	return r;
 }
 
+int
+file_open(const char *path, int *ret_fd)
+{
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int
+file_reread(int fd, char *buf, size_t cap, size_t *ret_len)
+{
+	ssize_t n;
+
+	if (cap == 0)
+		return -EINVAL;
+	do
+		n = pread(fd, buf, cap - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
 const char *
 file_error(int err)
 {

@@ -24,7 +24,12 @@
  * deadline passed), or what open(2) and read(2) said.  file_error() gives
  * the words for a message "FILE: words".
  *
- * Public API: file_read(), file_error().
+ * A file read again and again (a cgroup's counter, read on every reaping
+ * pass) is opened once with file_open(), under the same rules as a
+ * planted path, and read with file_reread(): one pread(2) from offset 0,
+ * which makes a cgroup or proc file generate its text afresh.
+ *
+ * Public API: file_read(), file_error(), file_open(), file_reread().
  */
 #ifndef AGENT_INIT_FILE_H
 #define AGENT_INIT_FILE_H
@@ -37,5 +42,9 @@ int file_read(const char *path, enum file_kind kind, size_t max_bytes,
     int timeout_ms, char **ret_data, size_t *ret_len);
 /* Words for -errno from file_read(): "not a regular file", ... */
 const char *file_error(int err);
+/* A planted path kept open (regular only, non-blocking, close-on-exec). */
+int file_open(const char *path, int *ret_fd);
+/* Its text now: at most cap - 1 bytes from offset 0, NUL-terminated. */
+int file_reread(int fd, char *buf, size_t cap, size_t *ret_len);
 
 #endif

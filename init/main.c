@@ -11,6 +11,7 @@
  *   signals_init     the signalfd joins the loop
  *   host_read/emit   the `environment` fingerprint
  *   sup_*            the services: start, supervise, shut down
+ *   oomwatch, pidswatch   OOM kills, zombies and pids (SPEC 14, watch)
  *   the loop         until the supervisor says it is done
  *
  * Two phases, as in catatonit: during setup a bad argument ends the
@@ -39,6 +40,8 @@
 #include "gate.h"
 #include "host.h"
 #include "loop.h"
+#include "oomwatch.h"
+#include "pidswatch.h"
 #include "reap.h"
 #include "recheck.h"
 #include "sandbox.h"
@@ -368,6 +371,13 @@ apply_env(void)
 	    (value_duration_ms(v, &g.cfg.check_timeout_ms) < 0 ||
 	        g.cfg.check_timeout_ms == 0))
 		env_error("AGENT_INIT_CHECK_TIMEOUT", v, "a positive duration");
+	if ((v = getenv("AGENT_INIT_PIDS_WATCH"))) {
+		if (strcmp(v, "off") == 0)
+			g.cfg.pids_watch_ms = 0;
+		else if (value_duration_ms(v, &g.cfg.pids_watch_ms) < 0)
+			env_error("AGENT_INIT_PIDS_WATCH", v,
+			    "a duration or off");
+	}
 	if (getenv("AGENT_INIT_CONTROL_SOCKET") || g.cfg.control_socket_set)
 		g.control_path = g.cfg.control_socket;
 	else if (getpid() == 1)
@@ -870,6 +880,8 @@ int
 main(int argc, char **argv)
 {
 	struct sup_opts so;
+	const struct host_facts *facts;
+	struct host_facts own_facts;
 	int status;
 
 	setup(argc, argv);
@@ -891,12 +903,9 @@ main(int argc, char **argv)
 	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
 	(void)control_listen(g.control_path);
 	output_init();
+	/* Before any service starts: its count is where the watch begins. */
+	oomwatch_init(g.pid1);
 	add_services();
-	/*
-	 * Fork first, then take the fingerprint while the children exec: the
-	 * services' own events are only written from the loop, so the order
-	 * of the lines is still start, environment, service_start.
-	 */
 	/*
 	 * Fork first unless `enforce` makes the services wait for the
 	 * checks, then take the fingerprint while the children exec: their
@@ -909,13 +918,14 @@ main(int argc, char **argv)
 		sup_start();
 	if (g.checks_on) {
 		checks_for_dockerd(g.a.dockerd);
-		host_emit(checks_facts());
+		facts = checks_facts();
 	} else {
-		struct host_facts f;
-
-		host_read(&f, g.pid1);
-		host_emit(&f);
+		host_read(&own_facts, g.pid1);
+		facts = &own_facts;
 	}
+	host_emit(facts);
+	oomwatch_announce(facts->runtime);
+	pidswatch_start(g.cfg.pids_watch_ms, g.pid1);
 	if (g.checks_on)
 		run_checks();
 
@@ -932,6 +942,7 @@ main(int argc, char **argv)
 			g.reap_needed = false;
 			sup_children(reap_all(g.a.verbose));
 		}
+		oomwatch_pass();
 	}
 
 	status = g.exit_early ? g.exit_early : sup_exit_status();

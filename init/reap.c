@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "events.h"
+#include "oomwatch.h"
 #include "reap.h"
 #include "signals.h"
 #include "supervisor.h"
@@ -30,11 +31,16 @@ reap_all(unsigned int verbose)
 	int wstatus;
 	pid_t pid;
 
+	/* Before anything is collected: a victim still shows as a zombie. */
+	oomwatch_reap();
 	for (;;) {
 		pid = waitpid(-1, &wstatus, WNOHANG);
 		if (pid > 0) {
-			if (!sup_on_exit(pid, wstatus) && verbose)
-				report_orphan(pid, wstatus);
+			if (!sup_on_exit(pid, wstatus)) {
+				oomwatch_orphan(pid, wstatus);
+				if (verbose)
+					report_orphan(pid, wstatus);
+			}
 			continue;
 		}
 		if (pid == 0)

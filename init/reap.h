@@ -6,7 +6,8 @@
  * event each at -v).  It returns whether any child is still
  * alive, which is how the shutdown knows it is finished.  A per-pid wait
  * would be wrong for an init: orphans reparented to us have pids we never
- * saw.
+ * saw.  Each pass first gives the OOM watch its read of the kill counter
+ * (oomwatch.h), while a victim is still a zombie to be seen.
  *
  * Public API: reap_all().
  */

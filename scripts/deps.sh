@@ -9,7 +9,7 @@ PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
 libcmocka-dev libseccomp-dev libcap-ng-dev
 clang-format clang-tidy cppcheck
 python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap2-bin
-strace
+strace runsc
 tini dumb-init catatonit hyperfine s6 runit supervisor
 docker.io dnsmasq tinyproxy iptables nftables curl runsc
 gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db

@@ -13,43 +13,11 @@
 
 #include "file.h"
 #include "launch.h"
+#include "oomwatch.h"
 #include "signals.h"
 #include "spawn.h"
 #include "svcenv.h"
 #include "values.h"
-
-/*
- * The kernel's count of OOM kills in our memory cgroup (cgroup v2
- * memory.events, or v1 memory.oom_control since Linux 4.13), or -1.  A
- * service killed by SIGKILL while this count went up was OOM-killed.
- */
-int
-launch_oom_kills(long long *ret_count)
-{
-	static const char *const files[] = {
-		"/sys/fs/cgroup/memory.events",
-		"/sys/fs/cgroup/memory/memory.oom_control",
-	};
-	long long v = -1;
-	const char *p;
-	char *text;
-	size_t i, len;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		/* A cgroup file, read as a planted one: never waits. */
-		if (file_read(files[i], FILE_PLANTED, 4096, 0, &text, &len) < 0)
-			continue;
-		p = strstr(text, "oom_kill ");
-		if (!p || sscanf(p, "oom_kill %lld", &v) != 1)
-			v = -1;
-		free(text);
-		if (v >= 0) {
-			*ret_count = v;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
 
 int
 launch_argv(struct svc *s, const struct service_conf *conf, char **argv)
@@ -153,9 +121,6 @@ launch_fork(struct svc *s)
 	req.stdio[2] = fds[1];
 	s->start_ms = loop_now_ms();
 	r = spawn_start(&req, &s->pid, &errfd);
-	/* After the fork: the child execs meanwhile. */
-	if (launch_oom_kills(&s->oom_kills_at_start) < 0)
-		s->oom_kills_at_start = -1;
 	if (devnull >= 0)
 		close(devnull);
 	if (r < 0) {
@@ -192,7 +157,11 @@ bool
 launch_old_run_gone(struct svc *s)
 {
 	uint64_t now = loop_now_ms();
-	bool group = s->pgid > 0 && s->conf && s->conf->kill_group &&
+	bool group;
+
+	if (s->pgid > 0 && s->conf && s->conf->kill_group)
+		oomwatch_sigkill(0, s->pgid);
+	group = s->pgid > 0 && s->conf && s->conf->kill_group &&
 	    kill(-s->pgid, SIGKILL) == 0;
 
 	output_drain(&s->out);
@@ -235,9 +204,12 @@ launch_end(struct svc *s, int wstatus)
 	/* kill_group: what is left of the group gets the stop signal now
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
+		if (s->conf->stop_signal == SIGKILL)
+			oomwatch_sigkill(0, s->pgid);
 		(void)kill(-s->pgid, s->conf->stop_signal);
-		(void)kill(-s->pgid,
-		    SIGCONT); /* a stopped one would not see it */
+		/* a stopped one would not see it (SIGKILL needs no help) */
+		if (s->conf->stop_signal != SIGKILL)
+			(void)kill(-s->pgid, SIGCONT);
 		loop_timer_arm(&s->group_timer,
 		    loop_now_ms() + s->conf->stop_timeout_ms);
 	}

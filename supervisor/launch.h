@@ -9,7 +9,7 @@
  * words for service_failed in s->reason and returns -errno.
  *
  * Public API: launch_argv(), launch_prepare(), launch_fork(),
- * launch_old_run_gone(), launch_end(), launch_oom_kills().
+ * launch_old_run_gone(), launch_end().
  */
 #ifndef AGENT_INIT_LAUNCH_H
 #define AGENT_INIT_LAUNCH_H
@@ -31,8 +31,5 @@ bool launch_old_run_gone(struct svc *s);
 /* The run is over: record wstatus, cancel its timers, stop its probe,
  * drain its output, say how it ended, signal what is left of its group. */
 void launch_end(struct svc *s, int wstatus);
-/* The OOM kills of our memory cgroup so far; 0, or -ENOENT (no counter
- * to read). */
-int launch_oom_kills(long long *ret_count);
 
 #endif

@@ -32,6 +32,7 @@ static struct out_stream *paused;
 /* Streams not yet at end-of-file: the shutdown waits for them. */
 static unsigned int nopen;
 static void (*idle_cb)(void);
+static void (*input_cb)(void *data);
 /* One relayed line: prefix + OUTPUT_LINE_MAX + newline. */
 static char line_buf[OUTPUT_LINE_MAX + (size_t)2 * CONFIG_NAME_MAX];
 
@@ -151,6 +152,12 @@ void
 output_on_idle(void (*cb)(void))
 {
 	idle_cb = cb;
+}
+
+void
+output_on_input(void (*cb)(void *data))
+{
+	input_cb = cb;
 }
 
 void
@@ -628,8 +635,12 @@ pump_batched(struct out_stream *st)
 static void
 on_readable(struct loop_io *io, uint32_t revents)
 {
+	struct out_stream *st = io->data;
+
 	(void)revents;
-	pump_batched(io->data);
+	if (input_cb)
+		input_cb(st->owner->data);
+	pump_batched(st);
 }
 
 /*

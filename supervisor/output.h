@@ -24,7 +24,8 @@
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_busy(),
  * output_pending(), output_tail_json(), output_tail_text(),
- * output_open_streams(), output_on_idle(), output_notice().
+ * output_open_streams(), output_on_idle(), output_on_input(),
+ * output_notice().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
@@ -113,5 +114,7 @@ unsigned int output_open_streams(void);
 void output_on_idle(void (*cb)(void));
 /* "agent-init: NAME: TEXT" on our stderr, through its sink. */
 void output_notice(const char *name, const char *text);
+/* cb runs with the service's data whenever one of its pipes is readable. */
+void output_on_input(void (*cb)(void *data));
 
 #endif

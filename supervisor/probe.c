@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "oomwatch.h"
 #include "probe.h"
 #include "resolvconf.h"
 #include "spawn.h"
@@ -485,8 +486,10 @@ probe_stop(struct probe *p)
 	 * every restart leave one more behind; it is then reaped as an
 	 * orphan.  Not reaped yet, so its pid cannot have been reused.
 	 */
-	if (p->exec_pid > 0)
+	if (p->exec_pid > 0) {
+		oomwatch_sigkill(p->exec_pid, p->exec_pid);
 		(void)kill(-p->exec_pid, SIGKILL);
+	}
 	p->exec_pid = 0;
 	free(p->wbuf);
 	p->wbuf = NULL;

@@ -13,6 +13,7 @@
 
 #include "events.h"
 #include "launch.h"
+#include "oomwatch.h"
 #include "service.h"
 #include "signals.h"
 #include "spawn.h"
@@ -102,7 +103,6 @@ emit_ready(const struct svc *s)
 static void
 emit_exit(const struct svc *s)
 {
-	long long now;
 	char buf[24];
 
 	ev_begin("service_exit");
@@ -113,10 +113,8 @@ emit_exit(const struct svc *s)
 		    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
 	else
 		ev_int("code", WEXITSTATUS(s->wstatus));
-	ev_bool("oom_killed",
-	    WIFSIGNALED(s->wstatus) && WTERMSIG(s->wstatus) == SIGKILL &&
-	        s->oom_kills_at_start >= 0 && launch_oom_kills(&now) == 0 &&
-	        now > s->oom_kills_at_start);
+	/* The OOM killer's, as oomwatch tells (never a SIGKILL of ours). */
+	ev_bool("oom_killed", oomwatch_service_exit(s));
 	ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 	output_tail_json(&s->out, "tail");
 	crash_emit(&s->crash);
@@ -813,8 +811,10 @@ on_group_timer(struct loop_timer *t)
 {
 	struct svc *s = t->data;
 
-	if (s->pgid > 0)
+	if (s->pgid > 0) {
+		oomwatch_sigkill(0, s->pgid);
 		(void)kill(-s->pgid, SIGKILL);
+	}
 }
 
 /* --- the public API ------------------------------------------------------ */
@@ -921,6 +921,8 @@ svc_signal(struct svc *s, int sig, bool group)
 {
 	if (!svc_alive(s))
 		return false;
+	if (sig == SIGKILL)
+		oomwatch_sigkill(s->pid, group ? s->pid : 0);
 	if (group && kill(-s->pid, sig) == 0)
 		return true;
 	return kill(s->pid, sig) == 0;

@@ -164,7 +164,6 @@ struct svc {
 	int last_wstatus;
 	bool exited_once;
 	int fail_status;
-	long long oom_kills_at_start;
 	struct loop_io exec_io;
 	struct loop_timer kill_timer;
 	struct loop_timer restart_timer;

@@ -18,6 +18,7 @@
 #include "events.h"
 #include "file.h"
 #include "loop.h"
+#include "oomwatch.h"
 #include "signals.h"
 #include "supervisor.h"
 
@@ -359,6 +360,8 @@ signal_leftovers(int sig)
 	struct dirent *d;
 	DIR *dir;
 
+	if (sig == SIGKILL)
+		oomwatch_sigkill_all();
 	if (sup.o.pid1) {
 		(void)kill(-1, sig);
 		return;

@@ -9,10 +9,11 @@ for the path given with -P):
 - a stop between fork and the exec report: every execve of svcact is held
   1.5 s, and the SIGTERM arrives meanwhile;
 - an exit reaped before the exec report: agent-init itself is held 1 s
-  right after it forked a service (the read of its cgroup's OOM counter,
-  which it makes after each fork), so the service execs and exits before
-  the loop gets back to the exec report, and the reaping pass that
-  started the service reaps it too.
+  right after it forked a service, at the entry of the reaping pass's next
+  waitpid (wait4: only agent-init calls it, as unshare's own waits
+  forever), so the service execs and exits before the loop gets back to
+  the exec report, and the reaping pass that started the service reaps
+  it too.
 
 strace only slows things down: what is asserted is the order of events
 and what runs afterwards, never a time.
@@ -30,11 +31,6 @@ from harness import children, poll, _read
 from suputil import index, named, read_marks, short_dir, write_conf
 
 STRACE = shutil.which("strace")
-
-# The files oom_kills() reads after each fork (cgroup v2, then v1).
-OOM_FILES = ["/sys/fs/cgroup/memory.events",
-             "/sys/fs/cgroup/memory/memory.oom_control"]
-
 
 def strace(*args):
     assert STRACE, "strace is missing (scripts/deps.sh installs it)"
@@ -134,9 +130,13 @@ ready = exec:{H}/svcact append:%s x:1
 def test_exit_reaped_before_exec_report(run, tmp_path):
     # `gate` becomes ready when its exec: probe exits 0, so `oneshot` is
     # started inside the pass that reaps that probe.  agent-init is held
-    # right after the fork, oneshot execs and exits meanwhile, and the
-    # same reaping pass collects it before its exec report is read.  Its
-    # exec: probe must not outlive it.
+    # right after the fork (the entry of that pass's next waitpid: the
+    # pass's first wait4 reaped the probe), oneshot execs and exits
+    # meanwhile, and the same reaping pass collects it before its exec
+    # report is read.  Its exec: probe must not outlive it.  The count of
+    # wait4 calls is each process's own (strace copies the injection per
+    # tracee): agent-init's second and third are held, unshare's one
+    # (blocking from the start) is not.
     marks = tmp_path / "probe-runs"
     conf = write_conf(tmp_path / "s.conf", """\
 [service gate]
@@ -148,10 +148,8 @@ after = gate
 restart = never
 ready = exec:{H}/svcact append:%s x:1
 """ % marks)
-    wrap = ["-e", "trace=open,openat",
-            "-e", "inject=open,openat:delay_exit=1000000"]
-    for f in OOM_FILES:
-        wrap += ["-P", f]
+    wrap = ["-e", "trace=wait4",
+            "-e", "inject=wait4:delay_enter=1000000:when=2..3"]
     r = run(["-c", conf], wrap=strace(*wrap))
     r.wait_event("service_exit", service="oneshot")
 

@@ -553,6 +553,30 @@ test_file_kinds(void **state)
 	assert_int_equal(c.nservices, 0);
 }
 
+/* pids_watch: off by default, a duration, 0 or off. */
+static void
+test_pids_watch(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[init]\n[service a]\ncommand = x\n", &c), 0);
+	assert_int_equal(c.pids_watch_ms, 0);
+	assert_int_equal(
+	    load("[init]\npids_watch = 30s\n[service a]\ncommand = x\n", &c),
+	    0);
+	assert_int_equal(c.pids_watch_ms, 30000);
+	assert_int_equal(
+	    load("[init]\npids_watch = off\n[service a]\ncommand = x\n", &c),
+	    0);
+	assert_int_equal(c.pids_watch_ms, 0);
+	assert_int_equal(
+	    load("[init]\npids_watch = 0\n[service a]\ncommand = x\n", &c), 0);
+	assert_int_equal(c.pids_watch_ms, 0);
+	assert_int_equal(
+	    load("[init]\npids_watch = often\n[service a]\ncommand = x\n", &c),
+	    -EINVAL);
+	assert_error(2, "pids_watch: 'often' is not a duration");
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -600,6 +624,7 @@ main(void)
 		cmocka_unit_test_teardown(test_duplicate_after_many_repeats,
 		    cleanup),
 		cmocka_unit_test_teardown(test_file_kinds, cleanup),
+		cmocka_unit_test_teardown(test_pids_watch, cleanup),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_parse_checks),
 	};

@@ -29,6 +29,23 @@
 #include "../../supervisor/launch.c"
 #include "../../supervisor/service.c"
 
+/* The OOM watch is not under test here. */
+#include "oomwatch.h"
+
+void
+oomwatch_sigkill(pid_t pid, pid_t pgid)
+{
+	(void)pid;
+	(void)pgid;
+}
+
+bool
+oomwatch_service_exit(const struct svc *s)
+{
+	(void)s;
+	return false;
+}
+
 static void
 test_exec_errno_to_status(void **state)
 {

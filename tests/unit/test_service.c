@@ -359,6 +359,29 @@ stub_kill(pid_t pid, int sig)
 	return kill_ret;
 }
 
+#include "oomwatch.h"
+
+/* The OOM watch hears of every SIGKILL we send (never reported as OOM). */
+static pid_t oom_told[16][2]; /* (pid, pgid) of each oomwatch_sigkill() */
+static size_t noom_told;
+
+void
+oomwatch_sigkill(pid_t pid, pid_t pgid)
+{
+	if (noom_told < sizeof(oom_told) / sizeof(oom_told[0])) {
+		oom_told[noom_told][0] = pid;
+		oom_told[noom_told][1] = pgid;
+	}
+	noom_told++;
+}
+
+bool
+oomwatch_service_exit(const struct svc *s)
+{
+	(void)s;
+	return false;
+}
+
 #define kill(pid, sig) stub_kill(pid, sig)
 #include "../../supervisor/cause.c"
 #include "../../supervisor/crash.c"
@@ -385,6 +408,7 @@ reset_stubs(void)
 	evlog[0] = 0;
 	last_reason[0] = 0;
 	nkills = 0;
+	noom_told = 0;
 	kill_ret = 0;
 	probe_starts = probe_stops = probe_checks = 0;
 	report = 0;
@@ -871,6 +895,38 @@ test_notify_before_exec_report(void **state)
 	assert_string_equal(evlog, "service_start service_ready");
 }
 
+/* With stop_signal = KILL, the signal to what is left of the group after
+ * a run is agent-init's own SIGKILL: the OOM watch is told first. */
+static void
+test_group_sigkill_after_run_is_ours(void **state)
+{
+	struct svc *s = fresh();
+	pid_t pgid;
+
+	(void)state;
+	conf.stop_signal = SIGKILL;
+	to_state(s, SVC_READY);
+	pgid = s->pgid;
+	assert_true(pgid > 0);
+	noom_told = 0;
+	nkills = 0;
+	kill_ret = 0; /* the group still answers */
+	launch_end(s, SIGKILL);
+	assert_int_equal(nkills, 2);
+	assert_int_equal(kills[1][0], -pgid);
+	assert_int_equal(kills[1][1], SIGKILL);
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], 0);
+	assert_int_equal(oom_told[0][1], pgid);
+	/* Any other stop signal is nothing to it. */
+	s = fresh();
+	to_state(s, SVC_READY);
+	noom_told = 0;
+	launch_end(s, SIGKILL);
+	assert_int_equal(noom_told, 0);
+	drop(s);
+}
+
 static void
 test_restart_waits_for_old_group(void **state)
 {
@@ -883,6 +939,10 @@ test_restart_waits_for_old_group(void **state)
 	kill_ret = 0;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
+	/* Its SIGKILL to the old group is one the OOM watch ignores. */
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], 0);
+	assert_int_equal(oom_told[0][1], s->pgid);
 	assert_true(s->restart_timer.armed);
 	assert_int_equal(s->restart_timer.deadline_ms, fake_ms + 10);
 	fake_ms += 2000;
@@ -1058,6 +1118,14 @@ test_kill_timeout(void **state)
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
 	assert_int_equal(kills[0][1], SIGKILL);
+	/* ... and the OOM watch knows that SIGKILL is ours. */
+	assert_int_equal(noom_told, 1);
+	assert_int_equal(oom_told[0][0], s->pid);
+	assert_int_equal(oom_told[0][1], s->pid);
+	/* A stop signal that is not SIGKILL is nothing to it. */
+	s = fresh();
+	to_state(s, SVC_STOPPING);
+	assert_int_equal(noom_told, 0);
 }
 
 static unsigned int hook_attempts[8], hook_n;
@@ -1549,6 +1617,7 @@ main(void)
 		cmocka_unit_test(test_probes_in_order),
 		cmocka_unit_test(test_notify_before_exec_report),
 		cmocka_unit_test(test_restart_waits_for_old_group),
+		cmocka_unit_test(test_group_sigkill_after_run_is_ours),
 		cmocka_unit_test(test_gives_up_after_max_restarts),
 		cmocka_unit_test(test_crash_loop_gives_up),
 		cmocka_unit_test(
