@@ -115,7 +115,7 @@ status_json(struct jbuf *j)
 			    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
 		else
 			jraw(j, "{\"code\":%d}", WEXITSTATUS(s->wstatus));
-		if (s->state == SVC_FAILED) {
+		if (s->state == SVC_FAILED || s->state == SVC_STOPPED) {
 			jraw(j, ",\"reason\":");
 			jstr(j, s->reason);
 		}

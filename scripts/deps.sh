@@ -10,7 +10,8 @@ clang-format clang-tidy cppcheck
 python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap2-bin
 strace
 tini dumb-init catatonit hyperfine s6 runit supervisor
-docker.io dnsmasq tinyproxy iptables nftables curl"
+docker.io dnsmasq tinyproxy iptables nftables curl
+podman docker-compose"
 
 missing=""
 for p in $PKGS; do

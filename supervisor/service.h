@@ -1,8 +1,8 @@
 /*
  * service — one supervised process and its life, as one state machine.
  *
- * A service is in one of eight states, and everything that can happen to
- * it is one of twelve events.  What each event does in each state is one
+ * A service is in one of nine states, and everything that can happen to
+ * it is one of fifteen events.  What each event does in each state is one
  * cell of a table in service.c (s6-supervise's actions[state][event] is
  * the model): every cell is written down, most of them "nothing" because
  * the event cannot happen in that state or comes too late to matter.
@@ -18,26 +18,33 @@
  *   BACKOFF   exited; restarts when the delay is over (service_restart)
  *   EXITED    ended for good
  *   FAILED    gave up, or cannot start (service_failed)
+ *   STOPPED   stopped by an operator (`ctl stop`, `on_unhealthy = stop`):
+ *             nothing runs, nothing restarts it, until `ctl start`
  *
  * The table (rows: events, columns: states; "-" is nothing):
  *
- *                 WAITING SPAWNED STARTING READY STOPPING BACKOFF EXITED FAILED
- *   start         spawn   -       -        -     -        -       -      -
- *   dep_failed    nodep   -       -        -     -        -       -      -
- *   exec_ok       -       run     -        -     -        -       -      -
- *   exec_failed   -       cant    -        -     cant     -       -      -
- *   notify_ready  -       note    note     -     -        -       -      -
- *   probe_passed  -       -       next     -     -        -       -      -
- *   ready_timeout -       stop    stop     -     -        -       -      -
- *   max_runtime   -       stop    stop     stop  budget   -       -      -
- *   stop          end     stop    stop     stop  join     end     -      -
- *   kill_timeout  -       -       -        -     kill     -       -      -
- *   exit          -       exit    exit     exit  exit     -       -      reap
- *   restart_due   -       -       -        -     -        again   -      -
+ *               WAITING SPAWNED STARTING READY STOPPING BACKOFF EXITED FAILED STOPPED
+ * start         spawn   -       -        -     -        -       -      -      -
+ * dep_failed    nodep   -       -        -     -        -       -      -      -
+ * exec_ok       -       run     -        -     -        -       -      -      -
+ * exec_failed   -       cant    -        -     cant     -       -      -      -
+ * notify_ready  -       note    note     -     -        -       -      -      -
+ * probe_passed  -       -       next     -     -        -       -      -      -
+ * ready_timeout -       stop    stop     -     -        -       -      -      -
+ * max_runtime   -       stop    stop     stop  budget   -       -      -      -
+ * stop          end     stop    stop     stop  join     end     -      -      -
+ * kill_timeout  -       -       -        -     kill     -       -      -      -
+ * exit          -       exit    exit     exit  exit     -       -      reap   -
+ * restart_due   retry   -       -        -     -        again   -      -      -
+ * hold          held    halt    halt     halt  halt     held    -      -      -
+ * release       -       -       -        -     resume   -       rerun  rerun  rerun
+ * restart       -       cycle   cycle    cycle recycle  now     rerun  rerun  rerun
  *
  *   spawn   fork and exec → SPAWNED; a start that cannot even fork (no
  *           pipes, no notify socket, a sandbox that cannot be prepared)
- *           → FAILED
+ *           → FAILED.  A service that ran before (started again after a
+ *           stop) first waits, as a restart does, until its previous run
+ *           is gone: it stays WAITING, and restart_due retries
  *   nodep   what it is `after` failed or ended before it was ever ready,
  *           so it can never start → FAILED
  *   run     service_start → STARTING, and the first probe
@@ -50,28 +57,52 @@
  *   budget  max_runtime while stopping after ready_timeout: it is not
  *           restarted either
  *   join    the shutdown reaches a service already stopping for a reason
- *           of its own (ready_timeout, max_runtime): it gets the
- *           shutdown's stop signal again, in the shutdown's order, and the
- *           earlier of the two kill deadlines
+ *           of its own (ready_timeout, max_runtime, an operator): it gets
+ *           the shutdown's stop signal again, in the shutdown's order, and
+ *           the earlier of the two kill deadlines
  *   kill    SIGKILL to its process group
  *   exit    service_exit, then → BACKOFF (service_restart) when the policy
  *           and the restart budget allow, → FAILED (service_failed) when
  *           the budget is spent, when a failed start (ready_timeout) is
  *           not restarted, or when a required service failed; else →
- *           EXITED.  After a stop by the shutdown or max_runtime: EXITED.
+ *           EXITED.  After a stop by the shutdown or max_runtime: EXITED;
+ *           by an operator: STOPPED (never FAILED: no give-up, no exit
+ *           70); for an operator's restart: BACKOFF with no delay, outside
+ *           the restart budget
  *   reap    the process of a start that failed is reaped: nothing to say
  *   end     nothing runs: → EXITED
  *   again   once the previous run is gone (its group, its output), spawn
+ *   retry   the previous run is gone now, perhaps: the supervisor is
+ *           asked again (it starts it if its `after` are still ready)
+ *   held    nothing runs: → STOPPED (a pending restart is cancelled)
+ *   halt    its stop signal, its stop_timeout → STOPPING, for the
+ *           operator; while stopping for ready_timeout, max_runtime or a
+ *           restart, the operator's stop wins (it ends STOPPED); while
+ *           stopping for the shutdown, nothing
+ *   resume  while an operator's stop is under way: it starts again once
+ *           it is gone (as a restart); else nothing
+ *   rerun   → WAITING with a fresh restart budget; the supervisor starts
+ *           it once what it is `after` is ready
+ *   cycle   its stop signal → STOPPING; once it is gone, it starts again
+ *   recycle as resume, and also while stopping for ready_timeout or
+ *           max_runtime (never against the shutdown)
+ *   now     the pending restart happens now, its delay skipped
  *
  * So a late exec report never moves a stopping service back (no
  * service_start or service_ready after a stop), and an exit reaped before
  * its exec report is handled after the report: the exit stops whatever the
  * report started.  `was_ready` stays true once a service was ready: it
- * keeps satisfying `after` while it restarts (SPEC section 6).
+ * keeps satisfying `after` while it restarts (SPEC section 6); an
+ * operator's stop clears it (what is after a stopped service waits for
+ * it to be ready again).
+ *
+ * What is after a service, and the main service, are the supervisor's
+ * business (supervisor.h: sup_hold() stops dependents first, and a stop
+ * of main is a shutdown); svc_hold() acts on this one service only.
  *
  * Public API: svc_init(), svc_start(), svc_stop(), svc_fail_dependency(),
- * svc_signal(), svc_on_exit(), svc_exit_status(), svc_alive(),
- * svc_pending_reason(), svc_state_name().
+ * svc_hold(), svc_release(), svc_restart(), svc_signal(), svc_on_exit(),
+ * svc_exit_status(), svc_alive(), svc_pending_reason(), svc_state_name().
  */
 #ifndef AGENT_INIT_SERVICE_H
 #define AGENT_INIT_SERVICE_H
@@ -96,6 +127,7 @@ enum svc_state {
 	SVC_BACKOFF,
 	SVC_EXITED,
 	SVC_FAILED,
+	SVC_STOPPED,
 	SVC_STATE_MAX
 };
 
@@ -106,6 +138,8 @@ enum svc_why {
 	SVC_WHY_MAX_RUNTIME, /* its budget is spent: not restarted */
 	SVC_WHY_SHUTDOWN, /* the sandbox shuts down */
 	SVC_WHY_DEPENDENCY, /* what it is after can never be ready */
+	SVC_WHY_OPERATOR, /* `ctl stop`, on_unhealthy = stop: STOPPED after */
+	SVC_WHY_RESTART, /* `ctl restart`: started again once gone */
 	SVC_WHY_MAX
 };
 
@@ -161,6 +195,8 @@ struct svc {
 	unsigned int nadapted;
 	void (*on_change)(struct svc *s);
 	char reason[256];
+	/* Why an operator stopped it: the reason while STOPPED. */
+	char stop_note[160];
 	/* argv storage for a command from the configuration */
 	char argbuf[CONFIG_VALUE_MAX * 2];
 	char *argvbuf[CONFIG_MAX_WORDS + 4];
@@ -178,6 +214,17 @@ int svc_start(struct svc *s);
 void svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms);
 /* dep, which this WAITING service is after, failed (or ended) unready. */
 void svc_fail_dependency(struct svc *s, const char *dep, bool dep_failed);
+/*
+ * An operator's stop of this service alone (the supervisor's sup_hold()
+ * orders dependents first): note says why, shown while STOPPED.
+ */
+void svc_hold(struct svc *s, const char *note);
+/* An operator's start: a STOPPED, EXITED or FAILED service is WAITING
+ * again (and one being stopped by an operator starts again once gone). */
+void svc_release(struct svc *s);
+/* An operator's restart: stop, then start at once; outside the restart
+ * budget.  A service that is not running starts, as with svc_release(). */
+void svc_restart(struct svc *s);
 bool svc_signal(struct svc *s, int sig, bool group);
 /* True when pid belonged to this service (its process or a probe). */
 bool svc_on_exit(struct svc *s, pid_t pid, int wstatus);

@@ -60,6 +60,9 @@ static struct {
 	bool changed[SUP_MAX_SERVICES];
 	bool ready_file_made;
 	bool change_again;
+	/* An operator's stop waits for what is after it (dependents first). */
+	bool hold_pending[SUP_MAX_SERVICES];
+	char hold_note[SUP_MAX_SERVICES][160];
 	char exit_reason[320];
 } sup;
 
@@ -371,6 +374,13 @@ ended(const struct svc *s)
 	return s->state == SVC_EXITED || s->state == SVC_FAILED;
 }
 
+/* Nothing runs, for the shutdown's order: ended, or stopped. */
+static bool
+down(const struct svc *s)
+{
+	return ended(s) || s->state == SVC_STOPPED;
+}
+
 /* The shutdown has asked it already (a stop for a reason of its own,
  * ready_timeout or max_runtime, still gets the shutdown's, in order). */
 static bool
@@ -396,13 +406,13 @@ stop_pass(void)
 		uint64_t kill_at;
 		bool blocked = false;
 
-		if (stop_asked(s) || ended(s))
+		if (stop_asked(s) || down(s))
 			continue;
 		for (j = 0; j < sup.n; j++)
 			if (j != i && is_after(sup.svcs[j], s) &&
 			    (svc_alive(sup.svcs[j]) ||
 			        (!stop_asked(sup.svcs[j]) &&
-			            !ended(sup.svcs[j]))))
+			            !down(sup.svcs[j]))))
 				blocked = true;
 		if (blocked)
 			continue;
@@ -523,6 +533,8 @@ start_eligible(void)
 		for (j = 0; j < sup.n; j++) {
 			const struct svc *d = sup.svcs[j];
 
+			/* A stopped service satisfies nothing until it is
+			 * started and ready again (its was_ready is cleared). */
 			if (j == i || !is_after(s, d) || d->was_ready)
 				continue;
 			can = false;
@@ -556,11 +568,14 @@ write_termination_log(const struct svc *s)
 	    0600);
 }
 
+static void hold_pass(void);
+
 static void
 on_service_change_once(struct svc *s)
 {
 	size_t i;
 
+	hold_pass();
 	start_eligible();
 	if (!sup.ready_sent && sup.phase == SUP_RUNNING) {
 		for (i = 0; i < sup.n; i++)
@@ -746,9 +761,16 @@ sup_ready(void)
 	return sup.ready_sent;
 }
 
+/* Not ready, and nothing will change that: nothing on its way up, and
+ * nothing an operator stopped (a `ctl start` could still make it). */
 bool
 sup_stalled(void)
 {
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i]->state == SVC_STOPPED)
+			return false;
 	return !sup.ready_sent && sup.phase == SUP_RUNNING && sup.n > 0 &&
 	    !any_coming();
 }
@@ -824,4 +846,178 @@ const char *
 sup_exit_reason(void)
 {
 	return sup.exit_reason;
+}
+
+/* --- an operator's stop, start and restart -------------------------------- */
+
+static size_t
+index_of(const struct svc *s)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i] == s)
+			return i;
+	return sup.n;
+}
+
+/* Mark i and every service after it, directly or not. */
+static void
+mark_dependents(size_t i, bool *mark)
+{
+	size_t j;
+
+	if (mark[i])
+		return;
+	mark[i] = true;
+	for (j = 0; j < sup.n; j++)
+		if (j != i && is_after(sup.svcs[j], sup.svcs[i]))
+			mark_dependents(j, mark);
+}
+
+/* Mark i and every stopped service it is after, directly or not. */
+static void
+mark_stopped_dependencies(size_t i, bool *mark)
+{
+	size_t j;
+
+	if (mark[i])
+		return;
+	mark[i] = true;
+	for (j = 0; j < sup.n; j++)
+		if (j != i && is_after(sup.svcs[i], sup.svcs[j]) &&
+		    (sup.svcs[j]->state == SVC_STOPPED || sup.hold_pending[j]))
+			mark_stopped_dependencies(j, mark);
+}
+
+/*
+ * Hold every service whose stop is pending once nothing after it runs
+ * any more (dependents first, as in the shutdown).  A dependent that is
+ * still stopping holds its dependencies back.
+ */
+static void
+hold_pass(void)
+{
+	size_t i, j;
+
+	if (sup.phase != SUP_RUNNING)
+		return;
+	for (i = sup.n; i-- > 0;) {
+		bool blocked = false;
+
+		if (!sup.hold_pending[i])
+			continue;
+		for (j = 0; j < sup.n && !blocked; j++)
+			if (j != i && is_after(sup.svcs[j], sup.svcs[i]) &&
+			    (svc_alive(sup.svcs[j]) || sup.hold_pending[j]))
+				blocked = true;
+		if (blocked)
+			continue;
+		sup.hold_pending[i] = false;
+		svc_hold(sup.svcs[i], sup.hold_note[i]);
+	}
+}
+
+int
+sup_hold(struct svc *s, const char *note)
+{
+	bool mark[SUP_MAX_SERVICES] = { false };
+	size_t i, k = index_of(s);
+	char reason[200];
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	mark_dependents(k, mark);
+	for (i = 0; i < sup.n; i++)
+		if (mark[i] && sup.svcs[i]->main) {
+			if (i == k)
+				snprintf(reason, sizeof(reason),
+				    "main service stopped (%s)", note);
+			else
+				snprintf(reason, sizeof(reason),
+				    "service %s stopped (%s), and main is "
+				    "after it",
+				    s->name, note);
+			sup_shutdown(reason, 0);
+			return SUP_HOLD_SHUTDOWN;
+		}
+	if (s->state == SVC_STOPPED || ended(s))
+		return -EALREADY;
+	for (i = 0; i < sup.n; i++) {
+		if (!mark[i] || down(sup.svcs[i]))
+			continue;
+		sup.hold_pending[i] = true;
+		if (i == k)
+			snprintf(sup.hold_note[i], sizeof(sup.hold_note[i]),
+			    "%s", note);
+		else
+			snprintf(sup.hold_note[i], sizeof(sup.hold_note[i]),
+			    "stopped with %s, which it is after (%.100s)",
+			    s->name, note);
+	}
+	on_service_change(NULL);
+	return 0;
+}
+
+int
+sup_release(struct svc *s)
+{
+	bool mark[SUP_MAX_SERVICES] = { false };
+	size_t i, k = index_of(s);
+	bool any = false;
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	mark_stopped_dependencies(k, mark);
+	for (i = 0; i < sup.n; i++) {
+		struct svc *x = sup.svcs[i];
+
+		if (!mark[i])
+			continue;
+		sup.hold_pending[i] = false;
+		if (i != k && x->state != SVC_STOPPED)
+			continue;
+		if (x->state == SVC_STOPPED || x->state == SVC_EXITED ||
+		    x->state == SVC_FAILED ||
+		    (x->state == SVC_STOPPING && x->why == SVC_WHY_OPERATOR))
+			any = true;
+		svc_release(x);
+	}
+	on_service_change(NULL);
+	return any ? 0 : -EALREADY;
+}
+
+int
+sup_restart(struct svc *s)
+{
+	size_t k = index_of(s);
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	if (s->state == SVC_STOPPED || s->state == SVC_EXITED ||
+	    s->state == SVC_FAILED)
+		return sup_release(s);
+	if (s->state == SVC_WAITING)
+		return -EALREADY;
+	sup.hold_pending[k] = false;
+	svc_restart(s);
+	on_service_change(NULL);
+	return 0;
+}
+
+struct svc *
+sup_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (strcmp(sup.svcs[i]->name, name) == 0)
+			return sup.svcs[i];
+	return NULL;
 }
