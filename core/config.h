@@ -128,6 +128,8 @@ struct config {
 	char ready_file[CONFIG_VALUE_MAX];
 	char control_socket[CONFIG_VALUE_MAX];
 	bool control_socket_set;
+	char control_group[CONFIG_NAME_MAX]; /* "" or a name or a number */
+	char http_listen[64]; /* "" or ADDR:PORT (value_listen()) */
 	char termination_log[CONFIG_VALUE_MAX];
 	uint64_t stop_timeout_ms;
 	bool stop_timeout_set;

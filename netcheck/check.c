@@ -43,6 +43,7 @@ static struct {
 	struct loop_timer deadline;
 	struct host_facts facts;
 	bool facts_read;
+	void (*on_finish)(void);
 	bool dockerd; /* the fingerprint includes packet sockets */
 	char subnet[64];
 } ck;
@@ -171,6 +172,8 @@ maybe_finish(void)
 			emit_result(&ck.results[i]);
 	if (ck.o.on_done)
 		ck.o.on_done(ck.o.data);
+	if (ck.on_finish)
+		ck.on_finish();
 }
 
 void __attribute__((format(printf, 4, 5))) check_done(struct check_result *r,
@@ -518,6 +521,38 @@ checks_start(const struct checks_opts *o)
 	ck.pending--;
 	maybe_finish();
 	return 0;
+}
+
+int
+checks_can_rerun(void)
+{
+	size_t i;
+
+	if (ck.start_ms && !ck.finished)
+		return -EBUSY;
+	for (i = 0; i < ck.nresults; i++)
+		if (ck.results[i].background && !ck.results[i].status)
+			return -EAGAIN;
+	return 0;
+}
+
+int
+checks_rerun(const struct checks_opts *o)
+{
+	struct checks_opts again = *o;
+	int r = checks_can_rerun();
+
+	if (r < 0)
+		return r;
+	again.on_done = NULL;
+	again.data = NULL;
+	return checks_start(&again);
+}
+
+void
+checks_on_finish(void (*cb)(void))
+{
+	ck.on_finish = cb;
 }
 
 bool

@@ -13,9 +13,15 @@
  * The `checks` summary comes once every verdict is in.  `tunnel` checks
  * run on in the background afterwards and report on their own.
  *
- * Public API: checks_start(), checks_summary(), checks_count(),
- * checks_result(), checks_finished(), checks_facts(),
- * checks_print_table().
+ * `agent-init ctl checks` runs them again (checks_rerun()); whoever wants
+ * to hear about the end of every run registers with checks_on_finish().
+ * (The egress watch of issue 16 re-runs checks on its own schedule; this
+ * is the minimal trigger for an operator.)
+ *
+ * Public API: checks_start(), checks_rerun(), checks_can_rerun(),
+ * checks_on_finish(),
+ * checks_summary(), checks_count(), checks_result(), checks_finished(),
+ * checks_facts(), checks_print_table().
  */
 #ifndef AGENT_INIT_CHECK_H
 #define AGENT_INIT_CHECK_H
@@ -64,6 +70,16 @@ struct checks_opts {
 
 /* Start every check; on_done runs once, when all have a verdict. */
 int checks_start(const struct checks_opts *o);
+/*
+ * Run the checks again with o (its on_done is not called).  0: started;
+ * -EBUSY: a run is under way, whose end will do; -EAGAIN: a background
+ * check (tunnel) of the last run still runs, and its verdict is kept.
+ */
+int checks_rerun(const struct checks_opts *o);
+/* What checks_rerun() would return, without starting anything. */
+int checks_can_rerun(void);
+/* cb runs at the end of every run (after its on_done). */
+void checks_on_finish(void (*cb)(void));
 bool checks_finished(void);
 void checks_summary(struct check_summary *ret);
 size_t checks_count(void);

@@ -1390,6 +1390,19 @@ checknet_deadline(void)
 void
 checknet_init(const struct checks_opts *o, uint64_t deadline_ms)
 {
+	unsigned int i;
+
+	/*
+	 * A run again (`ctl checks`): timers of the last run that a verdict
+	 * came before (a check's own shorter timeout) are still linked into
+	 * the loop; unlink them before their structs are cleared.
+	 */
+	loop_timer_cancel(&cn.resolver_timer);
+	for (i = 0; i < MAX_TCP; i++)
+		loop_timer_cancel(&cn.tcp[i].timer);
+	loop_timer_cancel(&cn.proxy.timer);
+	loop_timer_cancel(&cn.direct.timer);
+	loop_timer_cancel(&cn.tunnel.timer);
 	memset(&cn, 0, sizeof(cn));
 	cn.o = *o;
 	cn.deadline_ms = deadline_ms;

@@ -17,9 +17,16 @@
  * `raw` mode does not capture: the service writes to our own stdout and
  * stderr, as under tini, and its tail stays empty.
  *
+ * Besides the tail (this run's last lines, for events), every relayed
+ * line also goes to the service's log ring (core/logring.h): its recent
+ * output across runs, OUTPUT_LOG_RING bytes at most, for `agent-init ctl
+ * logs`.  Readers of the ring (followers) are told through
+ * output_on_log() when a service with followers has new lines; they
+ * read at their own pace and never hold the relay back.
+ *
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_tail_json(),
- * output_tail_text(), output_flush().
+ * output_tail_text(), output_flush(), output_on_log().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
@@ -28,6 +35,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "logring.h"
 #include "loop.h"
 
 #define OUTPUT_LINE_MAX ((size_t)16 * 1024)
@@ -42,6 +50,8 @@
  * the line it copies.
  */
 #define OUTPUT_BLOCK 16
+/* A service's log ring: twice the largest batch (one read buffer). */
+#define OUTPUT_LOG_RING ((size_t)2 * (OUTPUT_BUF_SIZE + LOGRING_HDR))
 
 struct svc_out;
 
@@ -74,6 +84,10 @@ struct svc_out {
 	void (*on_line)(void *data, const char *line, size_t n);
 	bool line_watch;
 	void *data;
+	/* Recent output across runs, for `ctl logs`; followers > 0: tell
+	 * output_on_log()'s callback when it grows. */
+	struct logring log;
+	unsigned int followers;
 };
 
 /* Our own stdout and stderr as non-blocking sinks. */
@@ -100,6 +114,9 @@ size_t output_tail_text(const struct svc_out *o, char *buf, size_t cap);
 unsigned int output_open_streams(void);
 /* cb runs when the last open stream reaches end-of-file. */
 void output_on_idle(void (*cb)(void));
+/* cb runs after new lines went to the log ring of a service that has
+ * followers (o->followers > 0). */
+void output_on_log(void (*cb)(struct svc_out *o));
 /* At exit: write out what the sinks hold, within timeout_ms. */
 void output_flush(int timeout_ms);
 

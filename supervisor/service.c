@@ -517,8 +517,8 @@ static void
 act_cycle(struct svc *s, struct svc_input *in)
 {
 	(void)in;
-	begin_stop(s, SVC_WHY_RESTART, own_stop_signal(s),
-	    own_kill_deadline(s), SVC_EV_RESTART);
+	begin_stop(s, SVC_WHY_RESTART, own_stop_signal(s), own_kill_deadline(s),
+	    SVC_EV_RESTART);
 }
 
 /* restart (STOPPING): started again once gone, unless the shutdown

@@ -29,6 +29,7 @@
 #include "../../core/loop.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../core/logring.c"
 #include "../../supervisor/output.c"
 
 #include "jsoncheck.h"

@@ -31,6 +31,7 @@ static FILE *fuzz_fopen(const char *path, const char *mode);
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../core/logring.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"

@@ -18,6 +18,7 @@
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/backoff.c"
+#include "../../core/logring.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/svcenv.c"

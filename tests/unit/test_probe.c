@@ -15,6 +15,7 @@
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../core/logring.c"
 #include "../../supervisor/output.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"
