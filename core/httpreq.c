@@ -132,11 +132,10 @@ field(const char *s, size_t n, bool *host)
 		if (*host)
 			return 400; /* two Hosts */
 		*host = true;
-	} else if (nl == 17 && strncasecmp(s, "transfer-encoding", 17) == 0)
-		return 400;
-	else if (nl == 14 && strncasecmp(s, "content-length", 14) == 0 &&
-	    !(e - v == 1 && *v == '0'))
-		return 400;
+	} else if ((nl == 17 && strncasecmp(s, "transfer-encoding", 17) == 0) ||
+	    (nl == 14 && strncasecmp(s, "content-length", 14) == 0 &&
+	        !(e - v == 1 && *v == '0')))
+		return 400; /* a body: not for a probe */
 	return 0;
 }
 

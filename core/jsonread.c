@@ -1,7 +1,7 @@
 /*
  * jsonread — a reader of JSON text in place.  See jsonread.h.
  *
- * skip() is the one recursive descent: it returns the end of the value
+ * skip_value() is the one recursive descent: it returns the end of the value
  * at p, or NULL when there is none.  Nesting is bounded (JSON_DEPTH) so
  * that hostile input cannot exhaust the stack.
  */
@@ -35,7 +35,7 @@ skip_string(const char *p, const char *end)
 	return NULL;
 }
 
-static const char *skip(const char *p, const char *end, int depth);
+static const char *skip_value(const char *p, const char *end, int depth);
 
 /* An object or an array: members (or elements) separated by commas. */
 static const char *
@@ -53,7 +53,7 @@ skip_container(const char *p, const char *end, int depth, char close)
 				return NULL;
 			p = ws(p + 1, end);
 		}
-		if (!(p = skip(p, end, depth + 1)))
+		if (!(p = skip_value(p, end, depth + 1)))
 			return NULL;
 		p = ws(p, end);
 		if (p < end && *p == close)
@@ -89,7 +89,7 @@ skip_literal(const char *p, const char *end)
 }
 
 static const char *
-skip(const char *p, const char *end, int depth)
+skip_value(const char *p, const char *end, int depth)
 {
 	if (p >= end || depth > JSON_DEPTH)
 		return NULL;
@@ -108,7 +108,7 @@ json_value(const char *text, size_t n)
 	struct json_span v = { NULL, NULL };
 	const char *end = text + n, *p = ws(text, end), *q;
 
-	if ((q = skip(p, end, 0))) {
+	if ((q = skip_value(p, end, 0))) {
 		v.p = p;
 		v.end = q;
 	}
@@ -134,7 +134,7 @@ json_get(struct json_span v, const char *key)
 		if (p >= v.end || *p != ':')
 			return none;
 		p = ws(p + 1, v.end);
-		if (!(ve = skip(p, v.end, 1)))
+		if (!(ve = skip_value(p, v.end, 1)))
 			return none;
 		/* Keys are compared as written: ours need no escapes. */
 		if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0) {
@@ -166,7 +166,7 @@ json_next(struct json_span arr, struct json_span *it)
 			return false;
 		p = ws(p + 1, arr.end);
 	}
-	if (p >= arr.end || *p == ']' || !(q = skip(p, arr.end, 1)))
+	if (p >= arr.end || *p == ']' || !(q = skip_value(p, arr.end, 1)))
 		return false;
 	it->p = p;
 	it->end = q;

@@ -118,8 +118,10 @@ append(struct logring *r, int stream, const char *data, size_t n, bool nl,
 int
 logring_put_line(struct logring *r, int stream, const char *line, size_t n)
 {
-	if (r->cap <= LOGRING_HDR + 1)
+	if (r->cap <= LOGRING_HDR + 1) {
+		r->lines++;
 		return 0;
+	}
 	if (!r->buf && !(r->buf = malloc(r->cap)))
 		return -ENOMEM;
 	if (n + 1 > r->cap - LOGRING_HDR) {
@@ -139,8 +141,12 @@ logring_put(struct logring *r, int stream, const char *data, size_t n,
 	size_t max = r->cap > LOGRING_HDR ? r->cap - LOGRING_HDR : 0;
 	uint64_t first = r->lines, kept = nlines;
 
-	if (n == 0 || max == 0)
+	if (n == 0)
 		return 0;
+	if (max == 0) {
+		r->lines += nlines; /* a ring too small for anything */
+		return 0;
+	}
 	if (!r->buf && !(r->buf = malloc(r->cap)))
 		return -ENOMEM;
 	if (n > max) {

@@ -18,32 +18,13 @@
 #include "follow.h"
 #include "loop.h"
 #include "output.h"
-#include "signals.h"
 #include "status.h"
 #include "supervisor.h"
-#include "values.h"
+#include "verbs.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59
 #endif
-
-/* What a connection is, each kind with its own limit (control.h). */
-enum cls { CL_FREE, CL_REQUEST, CL_WAITER, CL_FOLLOWER, CL_MAX };
-enum wait_for { W_READY, W_CHECKS };
-
-#define NSLOTS \
-	(CONTROL_MAX_CLIENTS + CONTROL_MAX_WAITERS + CONTROL_MAX_FOLLOWERS)
-
-struct client {
-	struct loop_io io;
-	struct loop_timer timer;
-	enum cls cls;
-	enum wait_for wfor;
-	struct ucred cred;
-	char req[CONTROL_REQ_MAX + 1];
-	size_t len;
-	struct follow *f;
-};
 
 static const unsigned int limits[CL_MAX] = {
 	[CL_REQUEST] = CONTROL_MAX_CLIENTS,
@@ -57,10 +38,28 @@ static struct {
 	struct loop_timer accept_timer; /* accepting again after EMFILE */
 	char path[108];
 	bool listening;
-	struct client clients[NSLOTS];
+	struct client clients[CTL_NSLOTS];
 	unsigned int count[CL_MAX];
 	struct jbuf reply; /* one reply at a time: PID 1 has one thread */
 } ctl;
+
+struct client *
+ctl_slot(size_t i)
+{
+	return &ctl.clients[i];
+}
+
+struct jbuf *
+ctl_out(void)
+{
+	return &ctl.reply;
+}
+
+const struct control_opts *
+ctl_opts(void)
+{
+	return &ctl.o;
+}
 
 static void
 set_class(struct client *c, enum cls to)
@@ -70,8 +69,8 @@ set_class(struct client *c, enum cls to)
 	c->cls = to;
 }
 
-static void
-drop(struct client *c)
+void
+ctl_drop(struct client *c)
 {
 	loop_timer_cancel(&c->timer);
 	if (c->f) {
@@ -88,21 +87,21 @@ drop(struct client *c)
 		set_class(c, CL_FREE);
 }
 
-static void
-reply(struct client *c, const char *s, size_t n)
+void
+ctl_reply(struct client *c, const char *s, size_t n)
 {
 	(void)send(c->io.fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	drop(c);
+	ctl_drop(c);
 }
 
-static void
-reply_jbuf(struct client *c)
+void
+ctl_reply_out(struct client *c)
 {
-	reply(c, ctl.reply.b, ctl.reply.len);
+	ctl_reply(c, ctl.reply.b, ctl.reply.len);
 }
 
-static void
-reply_error(struct client *c, const char *code, const char *msg)
+void
+ctl_reply_error(struct client *c, const char *code, const char *msg)
 {
 	struct jbuf *j = &ctl.reply;
 
@@ -110,13 +109,13 @@ reply_error(struct client *c, const char *code, const char *msg)
 	jb_raw(j, "{\"error\":");
 	jb_str(j, msg);
 	jb_raw(j, ",\"code\":\"%s\"}\n", code);
-	reply_jbuf(c);
+	ctl_reply_out(c);
 }
 
 /* --- the `control` event ------------------------------------------------ */
 
-static void
-emit_control(const struct client *c, const char *verb, const char *service,
+void
+ctl_event(const struct client *c, const char *verb, const char *service,
     const char *result)
 {
 	ev_begin("control");
@@ -206,11 +205,11 @@ wait_answer(void)
 }
 
 /* Park c until something happens: it may only hang up meanwhile. */
-static bool
-park(struct client *c, enum cls cls)
+bool
+ctl_park(struct client *c, enum cls cls)
 {
 	if (ctl.count[cls] >= limits[cls]) {
-		reply_error(c, "too_many",
+		ctl_reply_error(c, "too_many",
 		    cls == CL_FOLLOWER ? "too many log followers"
 		                       : "too many waiting clients");
 		return false;
@@ -227,310 +226,9 @@ do_wait_ready(struct client *c)
 	const char *w = wait_answer();
 
 	if (w)
-		reply(c, w, strlen(w));
-	else if (park(c, CL_WAITER))
+		ctl_reply(c, w, strlen(w));
+	else if (ctl_park(c, CL_WAITER))
 		c->wfor = W_READY;
-}
-
-static struct svc *
-find_or_error(struct client *c, const char *name)
-{
-	struct svc *s = name ? sup_find(name) : NULL;
-	char msg[120];
-
-	if (!s) {
-		snprintf(msg, sizeof(msg), "no service '%.60s'",
-		    name ? name : "");
-		reply_error(c, "no_such_service", msg);
-	}
-	return s;
-}
-
-static void
-do_state(struct client *c, const char *name)
-{
-	struct svc *s = find_or_error(c, name);
-
-	if (!s)
-		return;
-	jb_reset(&ctl.reply);
-	status_service_json(&ctl.reply, s);
-	jb_raw(&ctl.reply, "\n");
-	reply_jbuf(c);
-}
-
-/* --- logs ------------------------------------------------------------------- */
-
-static void
-pump_follower(struct client *c)
-{
-	switch (follow_pump(c->f, c->io.fd)) {
-	case FOLLOW_IDLE:
-		(void)loop_io_mod(&c->io, EPOLLRDHUP);
-		break;
-	case FOLLOW_BLOCKED:
-		(void)loop_io_mod(&c->io, EPOLLRDHUP | EPOLLOUT);
-		break;
-	case FOLLOW_DONE:
-	case FOLLOW_GONE:
-		drop(c);
-		break;
-	}
-}
-
-/* New lines of a service: every follower of it gets its turn. */
-static void
-on_log(struct svc_out *o)
-{
-	size_t i;
-
-	for (i = 0; i < NSLOTS; i++) {
-		struct client *c = &ctl.clients[i];
-
-		if (c->cls == CL_FOLLOWER && &follow_service(c->f)->out == o)
-			pump_follower(c);
-	}
-}
-
-static void
-do_logs(struct client *c, const char *name, const char *last, const char *mode)
-{
-	struct svc *s = find_or_error(c, name);
-	unsigned long n = 0;
-	bool follow;
-	char head[160];
-	int hl;
-
-	if (!s)
-		return;
-	if (!last || !mode ||
-	    (strcmp(last, "all") != 0 && value_uint(last, ~0UL, &n) < 0) ||
-	    (strcmp(mode, "follow") != 0 && strcmp(mode, "once") != 0)) {
-		reply_error(c, "bad_request",
-		    "usage: logs NAME LINES|all follow|once");
-		return;
-	}
-	if (s->out.mode == OUTPUT_RAW) {
-		reply_error(c, "not_captured",
-		    "its output is raw (not captured): nothing is kept");
-		return;
-	}
-	follow = strcmp(mode, "follow") == 0;
-	if (!park(c, CL_FOLLOWER))
-		return;
-	hl = snprintf(head, sizeof(head),
-	    "{\"ok\":true,\"service\":\"%s\",\"follow\":%s}\n", s->name,
-	    follow ? "true" : "false");
-	c->f = follow_new(s, strcmp(last, "all") == 0 ? UINT64_MAX : n, follow,
-	    head, (size_t)hl);
-	if (!c->f) {
-		drop(c);
-		return;
-	}
-	s->out.followers++;
-	pump_follower(c);
-}
-
-/* --- checks ------------------------------------------------------------------ */
-
-static void
-checks_reply(struct jbuf *j)
-{
-	struct check_summary sm;
-	size_t i;
-
-	jb_reset(j);
-	jb_raw(j, "{\"ok\":true,\"checks\":[");
-	for (i = 0; i < checks_count(); i++) {
-		const struct check_result *r = checks_result(i);
-
-		jb_raw(j, "%s{\"check\":", i ? "," : "");
-		jb_str(j, r->check);
-		jb_raw(j, ",\"name\":");
-		jb_str(j, r->name);
-		jb_raw(j, ",\"target\":");
-		jb_str(j, r->target);
-		jb_raw(j, ",\"status\":");
-		jb_str(j, r->status ? r->status : "pending");
-		jb_raw(j, ",\"code\":");
-		jb_str(j, r->code);
-		jb_raw(j, ",\"detail\":");
-		jb_str(j, r->detail);
-		jb_raw(j, ",\"hint\":");
-		jb_str(j, r->hint);
-		jb_raw(j, ",\"required\":%s}", r->required ? "true" : "false");
-	}
-	checks_summary(&sm);
-	jb_raw(j,
-	    "],\"summary\":{\"ok\":%u,\"warn\":%u,\"fail\":%u,\"skip\":%u,"
-	    "\"elapsed_ms\":%llu}}\n",
-	    sm.ok, sm.warn, sm.fail, sm.skip,
-	    (unsigned long long)sm.elapsed_ms);
-	if (j->full) {
-		jb_reset(j);
-		jb_raw(j,
-		    "{\"error\":\"verdicts too large\",\"code\":"
-		    "\"failed\"}\n");
-	}
-}
-
-static void
-on_checks_timer(struct loop_timer *t)
-{
-	struct client *c = t->data;
-
-	if (c->cls == CL_WAITER && c->wfor == W_CHECKS)
-		reply_error(c, "failed", "the checks did not end in time");
-}
-
-static void
-do_checks(struct client *c)
-{
-	int r;
-
-	if (!ctl.o.checks) {
-		emit_control(c, "checks", NULL, "unavailable");
-		reply_error(c, "failed", "no checks in this mode");
-		return;
-	}
-	/* The event first: the run's own `check` events come after it. */
-	r = checks_can_rerun();
-	emit_control(c, "checks", NULL,
-	    r == -EAGAIN      ? "busy"
-	        : r == -EBUSY ? "joined"
-	                      : "started");
-	if (r == 0)
-		r = checks_rerun(ctl.o.checks);
-	if (r == -EAGAIN) {
-		reply_error(c, "busy",
-		    "a background check (tunnel) of the last run still runs; "
-		    "try again once it has its verdict");
-		return;
-	}
-	if (!park(c, CL_WAITER))
-		return;
-	c->wfor = W_CHECKS;
-	/* The run has its own deadline; this only guards it. */
-	c->timer.cb = on_checks_timer;
-	loop_timer_arm(&c->timer,
-	    loop_now_ms() + ctl.o.checks->timeout_ms + 5000);
-	/* Checks without a socket end at once, inside checks_rerun(). */
-	if (checks_finished())
-		control_checks_done();
-}
-
-void
-control_checks_done(void)
-{
-	size_t i;
-	bool built = false;
-
-	for (i = 0; i < NSLOTS; i++) {
-		struct client *c = &ctl.clients[i];
-
-		if (c->cls != CL_WAITER || c->wfor != W_CHECKS)
-			continue;
-		if (!built)
-			checks_reply(&ctl.reply);
-		built = true;
-		(void)send(c->io.fd, ctl.reply.b, ctl.reply.len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		drop(c);
-	}
-}
-
-/* --- the verbs that act ---------------------------------------------------- */
-
-static const char *
-verb_result(const char *verb, int r, const struct svc *s)
-{
-	if (r == SUP_HOLD_SHUTDOWN)
-		return "shutdown";
-	if (r == -EALREADY)
-		return strcmp(verb, "stop") == 0 ? "already stopped"
-		                                 : "already running";
-	if (strcmp(verb, "stop") == 0)
-		return s->state == SVC_STOPPED ? "stopped" : "stopping";
-	return strcmp(verb, "start") == 0 ? "starting" : "restarting";
-}
-
-static void
-reply_done(struct client *c, const char *verb, const struct svc *s,
-    const char *result)
-{
-	struct jbuf *j = &ctl.reply;
-
-	jb_reset(j);
-	jb_raw(j, "{\"ok\":true,\"verb\":\"%s\",\"service\":", verb);
-	jb_str(j, s->name);
-	jb_raw(j, ",\"result\":\"%s\",\"state\":\"%s\",\"attempt\":%u}\n",
-	    result, svc_state_name(s->state), s->attempt);
-	reply_jbuf(c);
-}
-
-static void
-do_verb(struct client *c, const char *verb, const char *name)
-{
-	struct svc *s = find_or_error(c, name);
-	char note[160];
-	const char *res;
-	int r;
-
-	if (!s) {
-		emit_control(c, verb, name, "no_such_service");
-		return;
-	}
-	if (strcmp(verb, "stop") == 0) {
-		snprintf(note, sizeof(note),
-		    "stopped by ctl stop (uid %u, pid %d)",
-		    (unsigned int)c->cred.uid, (int)c->cred.pid);
-		r = sup_hold(s, note);
-	} else if (strcmp(verb, "start") == 0)
-		r = sup_release(s);
-	else
-		r = sup_restart(s);
-	if (r == -ESHUTDOWN) {
-		emit_control(c, verb, s->name, "shutting_down");
-		reply_error(c, "shutting_down", "the sandbox is shutting down");
-		return;
-	}
-	res = verb_result(verb, r, s);
-	emit_control(c, verb, s->name, res);
-	reply_done(c, verb, s, res);
-}
-
-static void
-do_signal(struct client *c, const char *num, const char *name,
-    const char *group)
-{
-	struct svc *s = find_or_error(c, name);
-	unsigned long sig;
-	char signame[24], buf[40];
-
-	if (!s) {
-		emit_control(c, "signal", name, "no_such_service");
-		return;
-	}
-	if (!num || value_uint(num, 64, &sig) < 0 || sig == 0 ||
-	    (group && strcmp(group, "group") != 0)) {
-		reply_error(c, "bad_request",
-		    "usage: signal SIGNUM NAME [group]");
-		return;
-	}
-	if (!sup_running()) {
-		emit_control(c, "signal", s->name, "shutting_down");
-		reply_error(c, "shutting_down", "the sandbox is shutting down");
-		return;
-	}
-	if (!svc_signal(s, (int)sig, group != NULL)) {
-		emit_control(c, "signal", s->name, "not_running");
-		reply_error(c, "not_running", "it has no process to signal");
-		return;
-	}
-	snprintf(buf, sizeof(buf), "sent %s",
-	    sig_name((int)sig, signame, sizeof(signame)));
-	emit_control(c, "signal", s->name, buf);
-	reply_done(c, "signal", s, buf);
 }
 
 /* --- one request ------------------------------------------------------------ */
@@ -560,7 +258,7 @@ static void
 read_event(const struct client *c, const char *verb, const char *service)
 {
 	if (ctl.o.verbose)
-		emit_control(c, verb, service, "ok");
+		ctl_event(c, verb, service, "ok");
 }
 
 static void
@@ -569,24 +267,24 @@ dispatch(struct client *c, char **w, size_t n)
 	if (n == 1 && is(w[0], "status")) {
 		read_event(c, "status", NULL);
 		status_json(&ctl.reply, false);
-		reply_jbuf(c);
+		ctl_reply_out(c);
 	} else if (n == 1 && is(w[0], "wait-ready")) {
 		read_event(c, "wait-ready", NULL);
 		do_wait_ready(c);
 	} else if (n == 2 && is(w[0], "state")) {
-		do_state(c, w[1]);
+		verb_state(c, w[1]);
 	} else if (n == 4 && is(w[0], "logs")) {
 		read_event(c, "logs", w[1]);
-		do_logs(c, w[1], w[2], w[3]);
+		verb_logs(c, w[1], w[2], w[3]);
 	} else if (n == 2 &&
 	    (is(w[0], "start") || is(w[0], "stop") || is(w[0], "restart"))) {
-		do_verb(c, w[0], w[1]);
+		verb_act(c, w[0], w[1]);
 	} else if ((n == 3 || n == 4) && is(w[0], "signal")) {
-		do_signal(c, w[1], w[2], n == 4 ? w[3] : NULL);
+		verb_signal(c, w[1], w[2], n == 4 ? w[3] : NULL);
 	} else if (n == 1 && is(w[0], "checks")) {
-		do_checks(c);
+		verb_checks(c);
 	} else
-		reply_error(c, "bad_request",
+		ctl_reply_error(c, "bad_request",
 		    "unknown request (status, wait-ready, state, start, stop, "
 		    "restart, signal, logs, checks)");
 }
@@ -599,7 +297,7 @@ answer(struct client *c)
 
 	if (!nl) {
 		if (c->len >= CONTROL_REQ_MAX)
-			reply_error(c, "bad_request", "request too long");
+			ctl_reply_error(c, "bad_request", "request too long");
 		return;
 	}
 	*nl = 0;
@@ -607,7 +305,7 @@ answer(struct client *c)
 		nl[-1] = 0;
 	n = split(c->req, w);
 	if (n == 0 || n > MAX_WORDS) {
-		reply_error(c, "bad_request", "bad request");
+		ctl_reply_error(c, "bad_request", "bad request");
 		return;
 	}
 	dispatch(c, w, n);
@@ -621,15 +319,15 @@ on_client(struct loop_io *io, uint32_t revents)
 
 	if (c->cls == CL_FOLLOWER) {
 		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-			drop(c);
+			ctl_drop(c);
 		else if (revents & EPOLLOUT)
-			pump_follower(c);
+			verbs_pump(c);
 		return;
 	}
 	if (c->cls == CL_WAITER) {
 		/* The only thing a waiter can do is hang up. */
 		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-			drop(c);
+			ctl_drop(c);
 		return;
 	}
 	n = recv(io->fd, c->req + c->len, CONTROL_REQ_MAX - c->len,
@@ -637,7 +335,7 @@ on_client(struct loop_io *io, uint32_t revents)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		drop(c);
+		ctl_drop(c);
 		return;
 	}
 	c->len += (size_t)n;
@@ -651,7 +349,7 @@ on_client_timer(struct loop_timer *t)
 	struct client *c = t->data;
 
 	if (c->cls == CL_REQUEST)
-		reply_error(c, "bad_request", "no request within 2 s");
+		ctl_reply_error(c, "bad_request", "no request within 2 s");
 }
 
 /* --- accepting ------------------------------------------------------------- */
@@ -685,7 +383,7 @@ free_slot(void)
 
 	if (ctl.count[CL_REQUEST] >= CONTROL_MAX_CLIENTS)
 		return NULL;
-	for (i = 0; i < NSLOTS; i++)
+	for (i = 0; i < CTL_NSLOTS; i++)
 		if (ctl.clients[i].cls == CL_FREE)
 			return &ctl.clients[i];
 	return NULL;
@@ -704,7 +402,7 @@ take(struct client *c, int fd)
 	c->timer.cb = on_client_timer;
 	c->timer.data = c;
 	if (!peer_allowed(fd, &c->cred)) {
-		reply_error(c, "denied",
+		ctl_reply_error(c, "denied",
 		    ctl.o.group_set
 		        ? "permission denied: not root, our uid or a member "
 		          "of control_group"
@@ -712,7 +410,7 @@ take(struct client *c, int fd)
 		return;
 	}
 	if (loop_io_add(&c->io) < 0) {
-		drop(c);
+		ctl_drop(c);
 		return;
 	}
 	loop_timer_arm(&c->timer, loop_now_ms() + CONTROL_REQ_TIMEOUT_MS);
@@ -862,10 +560,10 @@ control_listen(const struct control_opts *o)
 	int fd, i;
 
 	ctl.o = *o;
-	for (i = 0; i < (int)NSLOTS; i++)
+	for (i = 0; i < (int)CTL_NSLOTS; i++)
 		ctl.clients[i].io.fd = -1;
-	output_on_log(on_log);
-	checks_on_finish(control_checks_done);
+	output_on_log(verbs_on_log);
+	checks_on_finish(verbs_checks_done);
 	if (!path || !*path)
 		return 0;
 	if (strlen(path) >= sizeof(un.sun_path)) {
@@ -921,11 +619,11 @@ control_notify(void)
 
 	if (!w)
 		return;
-	for (i = 0; i < NSLOTS; i++) {
+	for (i = 0; i < CTL_NSLOTS; i++) {
 		struct client *c = &ctl.clients[i];
 
 		if (c->cls == CL_WAITER && c->wfor == W_READY)
-			reply(c, w, strlen(w));
+			ctl_reply(c, w, strlen(w));
 	}
 }
 
@@ -934,9 +632,9 @@ control_close(void)
 {
 	size_t i;
 
-	for (i = 0; i < NSLOTS; i++)
+	for (i = 0; i < CTL_NSLOTS; i++)
 		if (ctl.clients[i].cls != CL_FREE)
-			drop(&ctl.clients[i]);
+			ctl_drop(&ctl.clients[i]);
 	if (ctl.listening) {
 		loop_timer_cancel(&ctl.accept_timer);
 		loop_io_del(&ctl.io);

@@ -39,8 +39,9 @@
  * of logs to CONTROL_MAX_FOLLOWERS, freeing its place for the next
  * request.
  *
- * Public API: control_listen(), control_notify(), control_checks_done(),
- * control_close().
+ * The requests' work is in verbs.c (init/verbs.h, internal to the two).
+ *
+ * Public API: control_listen(), control_notify(), control_close().
  */
 #ifndef AGENT_INIT_CONTROL_H
 #define AGENT_INIT_CONTROL_H
@@ -63,7 +64,7 @@ struct control_opts {
 	const char *path; /* "" or NULL: no socket */
 	bool group_set; /* control_group: 0660 with this group */
 	gid_t group;
-	int verbose; /* -v: reads are events too */
+	unsigned int verbose; /* -v: reads are events too */
 	/* What `ctl checks` runs (the configured checks). */
 	const struct checks_opts *checks;
 };
@@ -72,8 +73,6 @@ struct control_opts {
 int control_listen(const struct control_opts *o);
 /* Readiness changed (ready, a failure, shutdown): answer the waiters. */
 void control_notify(void);
-/* A run of the checks ended: answer the `checks` waiters. */
-void control_checks_done(void);
 /* At exit: remove the socket file. */
 void control_close(void);
 

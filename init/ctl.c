@@ -35,6 +35,7 @@ struct conn {
 	char buf[REPLY_MAX + FOLLOW_FRAME_HDR + FOLLOW_BUF];
 	size_t len; /* bytes in buf */
 	size_t line; /* length of the first line, with its newline */
+	int errnum; /* of a connect that failed */
 	char err[256];
 };
 
@@ -69,6 +70,7 @@ ctl_connect(struct conn *c, const char *path, uint64_t deadline, bool retry)
 	un.sun_family = AF_UNIX;
 	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
 	c->len = c->line = 0;
+	c->errnum = 0;
 	for (;;) {
 		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (c->fd < 0)
@@ -82,6 +84,7 @@ ctl_connect(struct conn *c, const char *path, uint64_t deadline, bool retry)
 			break;
 		(void)poll(NULL, 0, 50);
 	}
+	c->errnum = errno;
 	snprintf(c->err, sizeof(c->err), "cannot connect to %s: %s", path,
 	    strerror(errno));
 	return -1;
@@ -169,7 +172,9 @@ request(struct conn *c, const struct opts *o, const char *req,
 			close(c->fd);
 		c->fd = -1;
 		fprintf(stderr, "agent-init ctl: %s\n", c->err);
-		return CTL_EXIT_UNREACHABLE;
+		/* The socket's mode said no: not root, our uid or the group. */
+		return c->errnum == EACCES ? CTL_EXIT_DENIED
+		                           : CTL_EXIT_UNREACHABLE;
 	}
 	return 0;
 }
@@ -603,11 +608,14 @@ static const char *
 opt_value(int argc, char **argv, int *i, const char *name)
 {
 	size_t n = strlen(name);
+	const char *a = argv[*i];
 
-	if (strcmp(argv[*i], name) == 0 && *i + 1 < argc)
-		return argv[++*i];
-	if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
+	if (strcmp(a, name) == 0 && *i + 1 < argc && argv[*i + 1]) {
+		*i += 1;
+		return argv[*i];
+	}
+	if (strncmp(a, name, n) == 0 && a[n] == '=')
+		return a + n + 1;
 	return NULL;
 }
 
@@ -623,8 +631,8 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 
 		if ((v = opt_value(argc, argv, &i, "--socket")))
 			o->path = v;
-		else if ((v = opt_value(argc, argv, &i, "--timeout")) &&
-		    (ctl || wait)) {
+		else if ((ctl || wait) &&
+		    (v = opt_value(argc, argv, &i, "--timeout"))) {
 			if (value_duration_ms(v, &o->timeout_ms) < 0)
 				return bad(cmd, "bad duration", v);
 			o->timeout_set = true;

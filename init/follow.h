@@ -32,7 +32,7 @@
 /* What one follower holds of frames not yet sent. */
 #define FOLLOW_BUF 16384
 /* At most this much is sent to one follower per wake-up. */
-#define FOLLOW_BUDGET (256 * 1024)
+#define FOLLOW_BUDGET ((size_t)256 * 1024)
 
 enum follow_state {
 	FOLLOW_IDLE, /* caught up: call again when the service writes */

@@ -918,6 +918,28 @@ hold_pass(void)
 	}
 }
 
+/* The main service is s or after it, directly or not. */
+static bool
+reaches_main(size_t k, bool *mark)
+{
+	size_t i;
+
+	mark_dependents(k, mark);
+	for (i = 0; i < sup.n; i++)
+		if (mark[i] && sup.svcs[i]->main)
+			return true;
+	return false;
+}
+
+bool
+sup_hold_ends_sandbox(struct svc *s)
+{
+	bool mark[SUP_MAX_SERVICES] = { false };
+	size_t k = index_of(s);
+
+	return k < sup.n && sup.phase == SUP_RUNNING && reaches_main(k, mark);
+}
+
 int
 sup_hold(struct svc *s, const char *note)
 {
@@ -929,20 +951,17 @@ sup_hold(struct svc *s, const char *note)
 		return -ENOENT;
 	if (sup.phase != SUP_RUNNING)
 		return -ESHUTDOWN;
-	mark_dependents(k, mark);
-	for (i = 0; i < sup.n; i++)
-		if (mark[i] && sup.svcs[i]->main) {
-			if (i == k)
-				snprintf(reason, sizeof(reason),
-				    "main service stopped (%s)", note);
-			else
-				snprintf(reason, sizeof(reason),
-				    "service %s stopped (%s), and main is "
-				    "after it",
-				    s->name, note);
-			sup_shutdown(reason, 0);
-			return SUP_HOLD_SHUTDOWN;
-		}
+	if (reaches_main(k, mark)) {
+		if (s->main)
+			snprintf(reason, sizeof(reason),
+			    "main service stopped (%s)", note);
+		else
+			snprintf(reason, sizeof(reason),
+			    "service %s stopped (%s), and main is after it",
+			    s->name, note);
+		sup_shutdown(reason, 0);
+		return SUP_HOLD_SHUTDOWN;
+	}
 	if (s->state == SVC_STOPPED || ended(s))
 		return -EALREADY;
 	for (i = 0; i < sup.n; i++) {

@@ -39,7 +39,8 @@
  * sup_forward(), sup_shutdown(), sup_children(), sup_running(), sup_done(),
  * sup_exit_status(), sup_exit_reason(), sup_service(), sup_count(),
  * sup_ready(), sup_healthy(), sup_stalled(), sup_time_left_ms(),
- * sup_hold(), sup_release(), sup_restart(), sup_find().
+ * sup_hold(), sup_hold_ends_sandbox(), sup_release(), sup_restart(),
+ * sup_find().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -92,6 +93,8 @@ struct svc *sup_find(const char *name);
  * -EALREADY: stopped or ended already; -ESHUTDOWN: shutting down.
  */
 int sup_hold(struct svc *s, const char *note);
+/* Whether sup_hold(s) would be the shutdown (it reaches main). */
+bool sup_hold_ends_sandbox(struct svc *s);
 /* An operator's start of s and of the stopped services it is after.
  * 0, -EALREADY (running or starting already), -ESHUTDOWN. */
 int sup_release(struct svc *s);

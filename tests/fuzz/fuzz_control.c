@@ -1,17 +1,21 @@
 /*
- * Fuzz target: requests on the control socket (init/control.c), served by
- * the real code in the real loop: control_listen() on a socket in a fresh
- * temporary directory, a client connects, the input is sent in pieces,
- * the loop runs after each piece, and the reply is read back.  Anyone who
- * can reach the socket (root or our uid) can send these bytes.
+ * Fuzz target: requests on the control socket (init/control.c and
+ * init/verbs.c), served by the real code in the real loop:
+ * control_listen() on a socket in a fresh temporary directory, a client
+ * connects, the input is sent in pieces, the loop runs after each piece,
+ * and the reply is read back.  Anyone who can reach the socket (root or
+ * our uid, or control_group) can send these bytes.
  *
- * The supervisor is replaced by a few fake services whose names and
- * failure reasons also come from the input (a reason quotes what a
- * service or the kernel said), so the JSON replies meet arbitrary bytes.
+ * The supervisor and the checks are replaced by fakes: a few services
+ * whose names and failure reasons also come from the input (a reason
+ * quotes what a service or the kernel said), so the JSON replies meet
+ * arbitrary bytes; the verbs that act answer with what the flags say and
+ * never signal anything.  A `logs` request gets the real follower over an
+ * empty ring.
  *
  * Input: flags, piece size, name/reason length L, L bytes, then the
- * request bytes.  Checked: at most one reply, one line, one valid JSON
- * object; and no client slot is left in use once the client is gone.
+ * request bytes.  Checked: at most one reply line, valid JSON; and no
+ * client slot is left in use once the client is gone.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -23,7 +27,11 @@
 #include <unistd.h>
 
 #include "../../init/control.c"
+#include "../../init/verbs.c"
+#include "../../init/follow.c"
+#include "../../init/status.c"
 #include "../../core/events.c"
+#include "../../core/logring.c"
 #include "../../core/loop.c"
 #include "../../core/signals.c"
 #include "../../core/sink.c"
@@ -89,10 +97,117 @@ const char *
 svc_state_name(enum svc_state st)
 {
 	static const char *const n[SVC_STATE_MAX] = { "waiting", "starting",
-		"starting", "ready", "stopping", "backoff", "exited",
-		"failed" };
+		"starting", "ready", "stopping", "backoff", "exited", "failed",
+		"stopped" };
 
 	return st < SVC_STATE_MAX ? n[st] : "?";
+}
+
+struct svc *
+sup_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nfake; i++)
+		if (strcmp(fake[i].name, name) == 0)
+			return &fake[i];
+	return NULL;
+}
+
+/* The verbs that act: whatever the flags say, never a signal. */
+static int f_verb;
+
+int
+sup_hold(struct svc *s, const char *note)
+{
+	(void)s;
+	(void)note;
+	return f_verb;
+}
+
+bool
+sup_hold_ends_sandbox(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN;
+}
+
+int
+sup_release(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN ? 0 : f_verb;
+}
+
+int
+sup_restart(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN ? 0 : f_verb;
+}
+
+bool
+svc_signal(struct svc *s, int sig, bool group)
+{
+	(void)sig;
+	(void)group;
+	return s->pid > 0 && f_verb == 0;
+}
+
+void
+output_on_log(void (*cb)(struct svc_out *o))
+{
+	(void)cb;
+}
+
+/* ---- fake checks: one verdict, from the input's text ---- */
+
+static struct check_result fake_check;
+static void (*fake_on_finish)(void);
+
+int
+checks_can_rerun(void)
+{
+	return f_verb == -EALREADY ? -EAGAIN : 0;
+}
+
+int
+checks_rerun(const struct checks_opts *o)
+{
+	(void)o;
+	return checks_can_rerun();
+}
+
+void
+checks_on_finish(void (*cb)(void))
+{
+	fake_on_finish = cb;
+}
+
+bool
+checks_finished(void)
+{
+	return true;
+}
+
+size_t
+checks_count(void)
+{
+	return 1;
+}
+
+const struct check_result *
+checks_result(size_t i)
+{
+	(void)i;
+	return &fake_check;
+}
+
+void
+checks_summary(struct check_summary *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->warn = 1;
 }
 
 /* ---- the harness ---- */
@@ -116,8 +231,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(sock_dir) || loop_init() < 0)
 		abort();
 	snprintf(sock_path, sizeof(sock_path), "%s/control.sock", sock_dir);
-	if (control_listen(sock_path) < 0)
-		abort();
+	{
+		static struct checks_opts co = { .timeout_ms = 1000 };
+		struct control_opts o = { .path = sock_path, .checks = &co };
+
+		if (control_listen(&o) < 0)
+			abort();
+	}
 	atexit(remove_socket);
 	return 0;
 }
@@ -132,6 +252,16 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 	f_stalled = flags & 4;
 	f_healthy = flags & 8;
 	nfake = (flags >> 4) % (NFAKE + 1);
+	{
+		static const int verbs[] = { 0, -EALREADY, -ESHUTDOWN,
+			SUP_HOLD_SHUTDOWN };
+
+		f_verb = verbs[(flags >> 2) & 3];
+	}
+	memset(&fake_check, 0, sizeof(fake_check));
+	fake_check.status = "warn";
+	snprintf(fake_check.detail, sizeof(fake_check.detail), "%.*s", (int)len,
+	    (const char *)text);
 	for (i = 0; i < NFAKE; i++) {
 		struct svc *s = &fake[i];
 		size_t nl =
@@ -175,15 +305,15 @@ slots_used(void)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		n += ctl.clients[i].used;
+	for (i = 0; i < CTL_NSLOTS; i++)
+		n += ctl.clients[i].cls != CL_FREE;
 	return n;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char rep[REPLY_MAX * 2];
+	static char rep[JB_MAX * 2];
 	struct sockaddr_un un;
 	size_t off, piece, tl, rlen = 0;
 	ssize_t n;
@@ -230,7 +360,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	assert(rep[rlen - 1] == '\n');
 	assert(memchr(rep, '\n', rlen) == rep + rlen - 1);
-	assert(rlen <= REPLY_MAX);
+	assert(rlen <= JB_MAX);
 	assert(json_object_valid(rep, rlen - 1));
 	return 0;
 }

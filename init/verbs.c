@@ -1,0 +1,339 @@
+/*
+ * verbs — what the control socket's requests do (control.h lists them):
+ * one service's state, its logs (followers), the checks again, and the
+ * verbs that act (start, stop, restart, signal), each with its `control`
+ * event.  Called by the server in control.c, through the internal API of
+ * verbs.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "follow.h"
+#include "loop.h"
+#include "output.h"
+#include "signals.h"
+#include "status.h"
+#include "supervisor.h"
+#include "values.h"
+#include "verbs.h"
+
+static struct svc *
+find_or_error(struct client *c, const char *name)
+{
+	struct svc *s = name ? sup_find(name) : NULL;
+	char msg[120];
+
+	if (!s) {
+		snprintf(msg, sizeof(msg), "no service '%.60s'",
+		    name ? name : "");
+		ctl_reply_error(c, "no_such_service", msg);
+	}
+	return s;
+}
+
+void
+verb_state(struct client *c, const char *name)
+{
+	struct svc *s = find_or_error(c, name);
+
+	if (!s)
+		return;
+	jb_reset(ctl_out());
+	status_service_json(ctl_out(), s);
+	jb_raw(ctl_out(), "\n");
+	ctl_reply_out(c);
+}
+
+/* --- logs ------------------------------------------------------------------- */
+
+void
+verbs_pump(struct client *c)
+{
+	switch (follow_pump(c->f, c->io.fd)) {
+	case FOLLOW_IDLE:
+		(void)loop_io_mod(&c->io, EPOLLRDHUP);
+		break;
+	case FOLLOW_BLOCKED:
+		(void)loop_io_mod(&c->io, EPOLLRDHUP | EPOLLOUT);
+		break;
+	case FOLLOW_DONE:
+	case FOLLOW_GONE:
+		ctl_drop(c);
+		break;
+	}
+}
+
+/* New lines of a service: every follower of it gets its turn. */
+void
+verbs_on_log(struct svc_out *o)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NSLOTS; i++) {
+		struct client *c = ctl_slot(i);
+
+		if (c->cls == CL_FOLLOWER && &follow_service(c->f)->out == o)
+			verbs_pump(c);
+	}
+}
+
+void
+verb_logs(struct client *c, const char *name, const char *last,
+    const char *mode)
+{
+	struct svc *s = find_or_error(c, name);
+	unsigned long n = 0;
+	bool follow;
+	char head[160];
+	int hl;
+
+	if (!s)
+		return;
+	if (!last || !mode ||
+	    (strcmp(last, "all") != 0 && value_uint(last, ~0UL, &n) < 0) ||
+	    (strcmp(mode, "follow") != 0 && strcmp(mode, "once") != 0)) {
+		ctl_reply_error(c, "bad_request",
+		    "usage: logs NAME LINES|all follow|once");
+		return;
+	}
+	if (s->out.mode == OUTPUT_RAW) {
+		ctl_reply_error(c, "not_captured",
+		    "its output is raw (not captured): nothing is kept");
+		return;
+	}
+	follow = strcmp(mode, "follow") == 0;
+	if (!ctl_park(c, CL_FOLLOWER))
+		return;
+	hl = snprintf(head, sizeof(head),
+	    "{\"ok\":true,\"service\":\"%s\",\"follow\":%s}\n", s->name,
+	    follow ? "true" : "false");
+	c->f = follow_new(s, strcmp(last, "all") == 0 ? UINT64_MAX : n, follow,
+	    head, (size_t)hl);
+	if (!c->f) {
+		ctl_drop(c);
+		return;
+	}
+	s->out.followers++;
+	verbs_pump(c);
+}
+
+/* --- checks ------------------------------------------------------------------ */
+
+static void
+checks_reply(struct jbuf *j)
+{
+	struct check_summary sm;
+	size_t i;
+
+	jb_reset(j);
+	jb_raw(j, "{\"ok\":true,\"checks\":[");
+	for (i = 0; i < checks_count(); i++) {
+		const struct check_result *r = checks_result(i);
+
+		jb_raw(j, "%s{\"check\":", i ? "," : "");
+		jb_str(j, r->check);
+		jb_raw(j, ",\"name\":");
+		jb_str(j, r->name);
+		jb_raw(j, ",\"target\":");
+		jb_str(j, r->target);
+		jb_raw(j, ",\"status\":");
+		jb_str(j, r->status ? r->status : "pending");
+		jb_raw(j, ",\"code\":");
+		jb_str(j, r->code);
+		jb_raw(j, ",\"detail\":");
+		jb_str(j, r->detail);
+		jb_raw(j, ",\"hint\":");
+		jb_str(j, r->hint);
+		jb_raw(j, ",\"required\":%s}", r->required ? "true" : "false");
+	}
+	checks_summary(&sm);
+	jb_raw(j,
+	    "],\"summary\":{\"ok\":%u,\"warn\":%u,\"fail\":%u,\"skip\":%u,"
+	    "\"elapsed_ms\":%llu}}\n",
+	    sm.ok, sm.warn, sm.fail, sm.skip,
+	    (unsigned long long)sm.elapsed_ms);
+	if (j->full) {
+		jb_reset(j);
+		jb_raw(j,
+		    "{\"error\":\"verdicts too large\",\"code\":"
+		    "\"failed\"}\n");
+	}
+}
+
+static void
+on_checks_timer(struct loop_timer *t)
+{
+	struct client *c = t->data;
+
+	if (c->cls == CL_WAITER && c->wfor == W_CHECKS)
+		ctl_reply_error(c, "failed", "the checks did not end in time");
+}
+
+void
+verb_checks(struct client *c)
+{
+	int r;
+
+	if (!ctl_opts()->checks) {
+		ctl_event(c, "checks", NULL, "unavailable");
+		ctl_reply_error(c, "failed", "no checks in this mode");
+		return;
+	}
+	/* The event first: the run's own `check` events come after it. */
+	r = checks_can_rerun();
+	ctl_event(c, "checks", NULL,
+	    r == -EAGAIN      ? "busy"
+	        : r == -EBUSY ? "joined"
+	                      : "started");
+	if (r == 0)
+		r = checks_rerun(ctl_opts()->checks);
+	if (r == -EAGAIN) {
+		ctl_reply_error(c, "busy",
+		    "a background check (tunnel) of the last run still runs; "
+		    "try again once it has its verdict");
+		return;
+	}
+	if (!ctl_park(c, CL_WAITER))
+		return;
+	c->wfor = W_CHECKS;
+	/* The run has its own deadline; this only guards it. */
+	c->timer.cb = on_checks_timer;
+	loop_timer_arm(&c->timer,
+	    loop_now_ms() + ctl_opts()->checks->timeout_ms + 5000);
+	/* Checks without a socket end at once, inside checks_rerun(). */
+	if (checks_finished())
+		verbs_checks_done();
+}
+
+void
+verbs_checks_done(void)
+{
+	size_t i;
+	bool built = false;
+
+	for (i = 0; i < CTL_NSLOTS; i++) {
+		struct client *c = ctl_slot(i);
+
+		if (c->cls != CL_WAITER || c->wfor != W_CHECKS)
+			continue;
+		if (!built)
+			checks_reply(ctl_out());
+		built = true;
+		(void)send(c->io.fd, ctl_out()->b, ctl_out()->len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		ctl_drop(c);
+	}
+}
+
+/* --- the verbs that act ---------------------------------------------------- */
+
+static const char *
+verb_result(const char *verb, int r, const struct svc *s)
+{
+	if (r == SUP_HOLD_SHUTDOWN)
+		return "shutdown";
+	if (r == -EALREADY)
+		return strcmp(verb, "stop") == 0 ? "already stopped"
+		                                 : "already running";
+	if (strcmp(verb, "stop") == 0)
+		return s->state == SVC_STOPPED ? "stopped" : "stopping";
+	return strcmp(verb, "start") == 0 ? "starting" : "restarting";
+}
+
+static void
+reply_done(struct client *c, const char *verb, const struct svc *s,
+    const char *result, unsigned int attempt)
+{
+	struct jbuf *j = ctl_out();
+
+	jb_reset(j);
+	jb_raw(j, "{\"ok\":true,\"verb\":\"%s\",\"service\":", verb);
+	jb_str(j, s->name);
+	jb_raw(j, ",\"result\":\"%s\",\"state\":\"%s\",\"attempt\":%u}\n",
+	    result, svc_state_name(s->state), attempt);
+	ctl_reply_out(c);
+}
+
+void
+verb_act(struct client *c, const char *verb, const char *name)
+{
+	struct svc *s = find_or_error(c, name);
+	unsigned int attempt;
+	char note[160];
+	const char *res;
+	int r;
+
+	if (!s) {
+		ctl_event(c, verb, name, "no_such_service");
+		return;
+	}
+	if (!sup_running()) {
+		ctl_event(c, verb, s->name, "shutting_down");
+		ctl_reply_error(c, "shutting_down",
+		    "the sandbox is shutting down");
+		return;
+	}
+	/* The run the verb acts on: a waiting client counts from it. */
+	attempt = s->attempt;
+	if (strcmp(verb, "stop") == 0) {
+		snprintf(note, sizeof(note),
+		    "stopped by ctl stop (uid %u, pid %d)",
+		    (unsigned int)c->cred.uid, (int)c->cred.pid);
+		/* The event before the `shutdown` it causes. */
+		if (sup_hold_ends_sandbox(s))
+			ctl_event(c, verb, s->name, "shutdown");
+		r = sup_hold(s, note);
+		if (r == SUP_HOLD_SHUTDOWN) {
+			reply_done(c, verb, s, "shutdown", attempt);
+			return;
+		}
+	} else if (strcmp(verb, "start") == 0)
+		r = sup_release(s);
+	else
+		r = sup_restart(s);
+	res = verb_result(verb, r, s);
+	ctl_event(c, verb, s->name, res);
+	reply_done(c, verb, s, res, attempt);
+}
+
+void
+verb_signal(struct client *c, const char *num, const char *name,
+    const char *group)
+{
+	struct svc *s = find_or_error(c, name);
+	unsigned long sig;
+	char signame[24], buf[40];
+
+	if (!s) {
+		ctl_event(c, "signal", name, "no_such_service");
+		return;
+	}
+	if (!num || value_uint(num, 64, &sig) < 0 || sig == 0 ||
+	    (group && strcmp(group, "group") != 0)) {
+		ctl_reply_error(c, "bad_request",
+		    "usage: signal SIGNUM NAME [group]");
+		return;
+	}
+	if (!sup_running()) {
+		ctl_event(c, "signal", s->name, "shutting_down");
+		ctl_reply_error(c, "shutting_down",
+		    "the sandbox is shutting down");
+		return;
+	}
+	if (!svc_signal(s, (int)sig, group != NULL)) {
+		ctl_event(c, "signal", s->name, "not_running");
+		ctl_reply_error(c, "not_running",
+		    "it has no process to signal");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "sent %s",
+	    sig_name((int)sig, signame, sizeof(signame)));
+	ctl_event(c, "signal", s->name, buf);
+	reply_done(c, "signal", s, buf, s->attempt);
+}
