@@ -205,7 +205,6 @@ def test_restart_is_outside_the_budget(run, tmp_path, sockdir):
     r, sock = ctl_run(run, tmp_path, sockdir, """\
 [service w]
 command = {H}/svcact o:up wait
-ready = log:up
 max_restarts = 1/1m
 backoff = 5s..5s
 """)
