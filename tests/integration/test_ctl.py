@@ -372,3 +372,56 @@ def test_control_group_from_environment_and_errors(run, tmp_path, sockdir):
     p = agent(["-c", bad], env={"AGENT_INIT_CONTROL_GROUP": "bad name"})
     assert p.returncode == 64 and "AGENT_INIT_CONTROL_GROUP" in p.stderr
     assert agent(["check-config", bad]).returncode == 0  # a valid name
+
+
+# --- ctl checks ------------------------------------------------------------------
+
+def test_ctl_checks(run, tmp_path, sockdir):
+    """The checks again, on demand, in a network namespace of the test's
+    own: a required tcp check passes while its listener (a service) runs,
+    fails once that is stopped, passes when it is started again."""
+    from suputil import new_netns
+    sock = os.path.join(sockdir, "ctl.sock")
+    conf = write_conf(tmp_path / "c.conf", """\
+[init]
+control_socket = %s
+checks = warn
+[check tcp:gw]
+target = 127.0.0.1:18090
+required = yes
+[check capabilities]
+[service gw]
+command = {H}/tcplisten 127.0.0.1:18090
+""" % sock)
+    r = run(["-c", conf], env={"AGENT_INIT_NO_CHECKS": None},
+            preexec_fn=new_netns)
+    r.wait_event("checks")
+    r.wait_event("ready")
+    p = ctl(sock, "checks")
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    rows = {l.split()[0]: l for l in p.stdout.splitlines()[1:] if l.strip()
+            and not l.startswith(" ")}
+    assert " ok " in rows["tcp:gw"] and "127.0.0.1:18090" in rows["tcp:gw"]
+    assert " ok " in rows["capabilities"], p.stdout
+    assert p.stdout.rstrip().endswith("ms") and ", 0 fail," in p.stdout
+    # The run's own events, after the control event that asked for it.
+    ev = r.events()
+    i = index(ev, "control", verb="checks")
+    assert ev[i]["result"] == "started" and ev[i]["service"] is None
+    assert [e["agent_init"] for e in ev[i + 1:]].count("checks") == 1, ev
+
+    assert ctl(sock, "stop", "gw").returncode == 0
+    p = ctl(sock, "--json", "checks")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    j = json.loads(p.stdout)
+    gw = [c for c in j["checks"] if c["check"] == "tcp"][0]
+    assert (gw["status"], gw["code"], gw["required"]) == (
+        "fail", "refused", True), gw
+    assert gw["hint"], gw
+    assert j["summary"]["fail"] == 1, j
+    # Startup's `enforce` gate is not run again: warn or not, nothing
+    # stops; and the sandbox goes on.
+    assert r.proc.poll() is None
+    assert ctl(sock, "start", "gw").returncode == 0
+    assert ctl(sock, "checks").returncode == 0
+    assert len(controls(r, verb="checks")) == 3
