@@ -409,8 +409,7 @@ relay_fast(struct out_stream *st, size_t off)
 		/* One copy of the whole batch, no work per line. */
 		(void)logring_put(&o->log, st->which, st->buf + start,
 		    off - start, lines);
-		if (o->followers && log_cb)
-			log_cb(o);
+		o->log_new = true;
 	}
 	return off;
 }
@@ -469,8 +468,7 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 	if (!more || n == OUTPUT_LINE_MAX)
 		tail_add(o, line, n);
 	(void)logring_put_line(&o->log, st->which, line, n);
-	if (o->followers && log_cb)
-		log_cb(o);
+	o->log_new = true;
 	if (o->on_line && o->line_watch) {
 		/* The line may make the service ready: out with it first,
 		 * so that `service_ready` never comes before its line. */
@@ -587,6 +585,11 @@ pump_batched(struct out_stream *st)
 	pump(st);
 	if (k && sinks_ok[st->which - 1])
 		sink_uncork(k);
+	/* Followers hear once per wake-up, not once per line. */
+	if (st->owner->log_new && st->owner->followers && log_cb) {
+		st->owner->log_new = false;
+		log_cb(st->owner);
+	}
 }
 
 static void

@@ -88,6 +88,7 @@ struct svc_out {
 	 * output_on_log()'s callback when it grows. */
 	struct logring log;
 	unsigned int followers;
+	bool log_new; /* lines since the followers were last told */
 };
 
 /* Our own stdout and stderr as non-blocking sinks. */

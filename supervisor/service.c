@@ -931,7 +931,8 @@ svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 		snprintf(buf, cap, "restarting (attempt %u)", s->attempt + 1);
 		break;
 	case SVC_STOPPED:
-		snprintf(buf, cap, "stopped (%s)", s->reason);
+		/* The note says it: "stopped by ctl stop (uid 0, pid 7)". */
+		snprintf(buf, cap, "%s", s->reason);
 		break;
 	default:
 		snprintf(buf, cap, "%s", svc_state_name(s->state));
