@@ -40,19 +40,12 @@ static struct {
 	bool listening;
 	struct client clients[CTL_NSLOTS];
 	unsigned int count[CL_MAX];
-	struct jbuf reply; /* one reply at a time: PID 1 has one thread */
 } ctl;
 
 struct client *
 ctl_slot(size_t i)
 {
 	return &ctl.clients[i];
-}
-
-struct jbuf *
-ctl_out(void)
-{
-	return &ctl.reply;
 }
 
 const struct control_opts *
@@ -95,21 +88,43 @@ ctl_reply(struct client *c, const char *s, size_t n)
 }
 
 void
-ctl_reply_out(struct client *c)
+ctl_reply_json(struct client *c)
 {
-	ctl_reply(c, ctl.reply.b, ctl.reply.len);
+	const char *j;
+	size_t n;
+
+	if (!(j = json_end(&n))) {
+		ctl_reply_error(c, "failed", "the answer is too large");
+		return;
+	}
+	ctl_reply(c, j, n);
+}
+
+/* {"error": MSG, "code": CODE}: our own short messages always fit. */
+static const char *
+error_json(const char *code, const char *msg, size_t *ret_len)
+{
+	const char *j;
+
+	json_begin(STATUS_MAX);
+	ev_str("error", msg);
+	ev_str("code", code);
+	j = json_end(ret_len);
+	if (!j) {
+		*ret_len = 3;
+		return "{}\n";
+	}
+	return j;
 }
 
 void
 ctl_reply_error(struct client *c, const char *code, const char *msg)
 {
-	struct jbuf *j = &ctl.reply;
+	const char *j;
+	size_t n;
 
-	jb_reset(j);
-	jb_raw(j, "{\"error\":");
-	jb_str(j, msg);
-	jb_raw(j, ",\"code\":\"%s\"}\n", code);
-	ctl_reply_out(c);
+	j = error_json(code, msg, &n);
+	ctl_reply(c, j, n);
 }
 
 /* --- the `control` event ------------------------------------------------ */
@@ -165,19 +180,38 @@ peer_allowed(int fd, struct ucred *ret)
 
 /* --- reads ------------------------------------------------------------------ */
 
+/* {"ready": READY[, "reason": WHY]}, copied out of the builder: it is
+ * sent to every waiting client. */
+static const char *
+ready_json(bool ready, const char *why)
+{
+	static char answer[1024];
+	const char *j;
+	size_t n;
+
+	json_begin(sizeof(answer) - 1);
+	ev_bool("ready", ready);
+	if (why)
+		ev_str("reason", why);
+	if (!(j = json_end(&n)))
+		return "{\"ready\":false}\n"; /* cannot happen: it fits */
+	memcpy(answer, j, n);
+	answer[n] = 0;
+	return answer;
+}
+
 /* What wait-ready answers, or NULL while there is nothing to say yet. */
 static const char *
 wait_answer(void)
 {
-	static struct jbuf j;
 	const struct svc *failed = NULL;
 	char reason[400];
 	size_t i;
 
 	if (sup_ready() && sup_running())
-		return "{\"ready\":true}\n";
+		return ready_json(true, NULL);
 	if (!sup_running())
-		return "{\"ready\":false,\"reason\":\"shutting down\"}\n";
+		return ready_json(false, "shutting down");
 	for (i = 0; i < sup_count() && !failed; i++) {
 		const struct svc *s = sup_service(i);
 
@@ -197,11 +231,7 @@ wait_answer(void)
 	    failed ? failed->name : "?",
 	    failed && failed->state == SVC_FAILED ? "failed" : "ended",
 	    failed ? failed->reason : "");
-	jb_reset(&j);
-	jb_raw(&j, "{\"ready\":false,\"reason\":");
-	jb_str(&j, reason);
-	jb_raw(&j, "}\n");
-	return j.b;
+	return ready_json(false, reason);
 }
 
 /* Park c until something happens: it may only hang up meanwhile. */
@@ -262,12 +292,23 @@ read_event(const struct client *c, const char *verb, const char *service)
 }
 
 static void
+do_status(struct client *c)
+{
+	const char *j;
+	size_t n;
+
+	if ((j = status_json(false, &n)))
+		ctl_reply(c, j, n);
+	else
+		ctl_reply_error(c, "failed", "status too large");
+}
+
+static void
 dispatch(struct client *c, char **w, size_t n)
 {
 	if (n == 1 && is(w[0], "status")) {
 		read_event(c, "status", NULL);
-		status_json(&ctl.reply, false);
-		ctl_reply_out(c);
+		do_status(c);
 	} else if (n == 1 && is(w[0], "wait-ready")) {
 		read_event(c, "wait-ready", NULL);
 		do_wait_ready(c);
@@ -434,11 +475,10 @@ on_accept(struct loop_io *io, uint32_t revents)
 			return;
 		}
 		if (!(c = free_slot())) {
-			static const char busy[] =
-			    "{\"error\":\"busy\",\"code\":\"busy\"}\n";
+			size_t n;
+			const char *busy = error_json("busy", "busy", &n);
 
-			(void)send(fd, busy, sizeof(busy) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)send(fd, busy, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 			close(fd);
 			continue;
 		}

@@ -42,7 +42,6 @@ static struct {
 	bool listening, paused;
 	struct conn conns[HTTPD_MAX_CONN];
 	unsigned int nconn;
-	struct jbuf doc;
 } hd;
 
 static void on_conn(struct loop_io *io, uint32_t revents);
@@ -147,9 +146,15 @@ route(struct conn *c, const struct httpreq *r)
 		snprintf(text, sizeof(text), "%s\n", why);
 		answer(c, 503, "text/plain", text, strlen(text), r->head);
 	} else if (strcmp(r->path, "/status") == 0) {
-		status_json(&hd.doc, true);
-		answer(c, sup_healthy() ? 200 : 503, "application/json",
-		    hd.doc.b, hd.doc.len, r->head);
+		const char *j;
+		size_t n;
+
+		if (!(j = status_json(true, &n))) {
+			j = "{\"error\":\"status too large\"}\n";
+			n = strlen(j);
+		}
+		answer(c, sup_healthy() ? 200 : 503, "application/json", j, n,
+		    r->head);
 	} else {
 		snprintf(text, sizeof(text),
 		    "not found: /readyz, /livez, /status\n");

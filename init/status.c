@@ -1,7 +1,6 @@
 /*
  * status — the state of the sandbox as JSON.  See status.h.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -11,105 +10,68 @@
 #include "status.h"
 #include "supervisor.h"
 
-void
-jb_reset(struct jbuf *j)
-{
-	j->len = 0;
-	j->full = false;
-}
-
-void
-jb_raw(struct jbuf *j, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (j->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(j->b + j->len, sizeof(j->b) - j->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(j->b) - j->len)
-		j->full = true;
-	else
-		j->len += (size_t)n;
-}
-
-void
-jb_str(struct jbuf *j, const char *s)
-{
-	size_t used, n, len = strlen(s);
-
-	if (j->full || sizeof(j->b) - j->len < 3) {
-		j->full = true;
-		return;
-	}
-	j->b[j->len++] = '"';
-	n = json_escape(j->b + j->len, sizeof(j->b) - j->len - 2, s, len,
-	    &used);
-	if (used < len)
-		j->full = true;
-	j->len += n;
-	j->b[j->len++] = '"';
-}
-
+/* How the last run ended: {"code": N}, {"signal": "NAME"} or null. */
 static void
-last_exit(struct jbuf *j, const struct svc *s)
+last_exit(const struct svc *s)
 {
 	char buf[24];
 
-	if (!s->has_exited)
-		jb_raw(j, "null");
-	else if (WIFSIGNALED(s->wstatus))
-		jb_raw(j, "{\"signal\":\"%s\"}",
+	if (!s->has_exited) {
+		ev_null("last_exit");
+		return;
+	}
+	ev_obj_begin("last_exit");
+	if (WIFSIGNALED(s->wstatus))
+		ev_str("signal",
 		    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
 	else
-		jb_raw(j, "{\"code\":%d}", WEXITSTATUS(s->wstatus));
+		ev_int("code", WEXITSTATUS(s->wstatus));
+	ev_obj_end();
 }
 
-void
-status_service_json(struct jbuf *j, const struct svc *s)
+/* The fields of one service, into the object begun. */
+static void
+service_fields(const struct svc *s)
 {
-	jb_raw(j, "{\"name\":");
-	jb_str(j, s->name);
-	jb_raw(j,
-	    ",\"state\":\"%s\",\"pid\":%d,\"ready\":%s,\"main\":%s,"
-	    "\"required\":%s,\"attempt\":%u,\"restarts\":%u,"
-	    "\"last_exit\":",
-	    svc_state_name(s->state), svc_alive(s) ? (int)s->pid : 0,
-	    s->state == SVC_READY ? "true" : "false",
-	    s->main ? "true" : "false", s->required ? "true" : "false",
-	    s->attempt, s->restarts);
-	last_exit(j, s);
-	if (s->state == SVC_FAILED || s->state == SVC_STOPPED) {
-		jb_raw(j, ",\"reason\":");
-		jb_str(j, s->reason);
-	}
-	jb_raw(j, "}");
+	ev_str("name", s->name);
+	ev_str("state", svc_state_name(s->state));
+	ev_int("pid", svc_alive(s) ? (int)s->pid : 0);
+	ev_bool("ready", s->state == SVC_READY);
+	ev_bool("main", s->main);
+	ev_bool("required", s->required);
+	ev_int("attempt", s->attempt);
+	ev_int("restarts", s->restarts);
+	last_exit(s);
+	if (s->state == SVC_FAILED || s->state == SVC_STOPPED)
+		ev_str("reason", s->reason);
 }
 
-void
-status_json(struct jbuf *j, bool for_http)
+const char *
+status_json(bool for_http, size_t *ret_len)
 {
 	size_t i, n = sup_count();
 
 	/* Nothing in a service's entry is for operators only yet; what is
-	 * (tails, causes) is added here under !for_http. */
+	 * (tails, causes) is added under !for_http. */
 	(void)for_http;
-	jb_reset(j);
-	jb_raw(j,
-	    "{\"ready\":%s,\"healthy\":%s,\"phase\":\"%s\","
-	    "\"services\":[",
-	    sup_ready() ? "true" : "false", sup_healthy() ? "true" : "false",
-	    sup_running() ? "running" : "stopping");
+	json_begin(STATUS_MAX);
+	ev_bool("ready", sup_ready());
+	ev_bool("healthy", sup_healthy());
+	ev_str("phase", sup_running() ? "running" : "stopping");
+	ev_arr_begin("services");
 	for (i = 0; i < n; i++) {
-		if (i)
-			jb_raw(j, ",");
-		status_service_json(j, sup_service(i));
+		ev_obj_begin(NULL);
+		service_fields(sup_service(i));
+		ev_obj_end();
 	}
-	jb_raw(j, "]}\n");
-	if (j->full) {
-		jb_reset(j);
-		jb_raw(j, "{\"error\":\"status too large\"}\n");
-	}
+	ev_arr_end();
+	return json_end(ret_len);
+}
+
+const char *
+status_service_json(const struct svc *s, size_t *ret_len)
+{
+	json_begin(STATUS_MAX);
+	service_fields(s);
+	return json_end(ret_len);
 }

@@ -42,12 +42,15 @@ verb_state(struct client *c, const char *name)
 {
 	struct svc *s = find_or_error(c, name);
 
+	const char *j;
+	size_t n;
+
 	if (!s)
 		return;
-	jb_reset(ctl_out());
-	status_service_json(ctl_out(), s);
-	jb_raw(ctl_out(), "\n");
-	ctl_reply_out(c);
+	if ((j = status_service_json(s, &n)))
+		ctl_reply(c, j, n);
+	else
+		ctl_reply_error(c, "failed", "the answer is too large");
 }
 
 /* --- logs ------------------------------------------------------------------- */
@@ -90,8 +93,8 @@ verb_logs(struct client *c, const char *name, const char *last,
 	struct svc *s = find_or_error(c, name);
 	unsigned long n = 0;
 	bool follow;
-	char head[160];
-	int hl;
+	const char *h;
+	size_t hl;
 
 	if (!s)
 		return;
@@ -110,11 +113,13 @@ verb_logs(struct client *c, const char *name, const char *last,
 	follow = strcmp(mode, "follow") == 0;
 	if (!ctl_park(c, CL_FOLLOWER))
 		return;
-	hl = snprintf(head, sizeof(head),
-	    "{\"ok\":true,\"service\":\"%s\",\"follow\":%s}\n", s->name,
-	    follow ? "true" : "false");
+	json_begin(256);
+	ev_bool("ok", true);
+	ev_str("service", s->name);
+	ev_bool("follow", follow);
+	h = json_end(&hl);
 	c->f = follow_new(s, strcmp(last, "all") == 0 ? UINT64_MAX : n, follow,
-	    head, (size_t)hl);
+	    h ? h : "{}\n", h ? hl : 3);
 	if (!c->f) {
 		ctl_drop(c);
 		return;
@@ -125,45 +130,40 @@ verb_logs(struct client *c, const char *name, const char *last,
 
 /* --- checks ------------------------------------------------------------------ */
 
-static void
-checks_reply(struct jbuf *j)
+/* The verdicts of the last run, begun and ended with the builder. */
+static const char *
+checks_reply(size_t *ret_len)
 {
 	struct check_summary sm;
 	size_t i;
 
-	jb_reset(j);
-	jb_raw(j, "{\"ok\":true,\"checks\":[");
+	json_begin(STATUS_MAX);
+	ev_bool("ok", true);
+	ev_arr_begin("checks");
 	for (i = 0; i < checks_count(); i++) {
 		const struct check_result *r = checks_result(i);
 
-		jb_raw(j, "%s{\"check\":", i ? "," : "");
-		jb_str(j, r->check);
-		jb_raw(j, ",\"name\":");
-		jb_str(j, r->name);
-		jb_raw(j, ",\"target\":");
-		jb_str(j, r->target);
-		jb_raw(j, ",\"status\":");
-		jb_str(j, r->status ? r->status : "pending");
-		jb_raw(j, ",\"code\":");
-		jb_str(j, r->code);
-		jb_raw(j, ",\"detail\":");
-		jb_str(j, r->detail);
-		jb_raw(j, ",\"hint\":");
-		jb_str(j, r->hint);
-		jb_raw(j, ",\"required\":%s}", r->required ? "true" : "false");
+		ev_obj_begin(NULL);
+		ev_str("check", r->check);
+		ev_str("name", r->name);
+		ev_str("target", r->target);
+		ev_str("status", r->status ? r->status : "pending");
+		ev_str("code", r->code);
+		ev_str("detail", r->detail);
+		ev_str("hint", r->hint);
+		ev_bool("required", r->required);
+		ev_obj_end();
 	}
+	ev_arr_end();
 	checks_summary(&sm);
-	jb_raw(j,
-	    "],\"summary\":{\"ok\":%u,\"warn\":%u,\"fail\":%u,\"skip\":%u,"
-	    "\"elapsed_ms\":%llu}}\n",
-	    sm.ok, sm.warn, sm.fail, sm.skip,
-	    (unsigned long long)sm.elapsed_ms);
-	if (j->full) {
-		jb_reset(j);
-		jb_raw(j,
-		    "{\"error\":\"verdicts too large\",\"code\":"
-		    "\"failed\"}\n");
-	}
+	ev_obj_begin("summary");
+	ev_int("ok", sm.ok);
+	ev_int("warn", sm.warn);
+	ev_int("fail", sm.fail);
+	ev_int("skip", sm.skip);
+	ev_int("elapsed_ms", (long long)sm.elapsed_ms);
+	ev_obj_end();
+	return json_end(ret_len);
 }
 
 static void
@@ -214,7 +214,8 @@ verb_checks(struct client *c)
 void
 verbs_checks_done(void)
 {
-	size_t i;
+	const char *j = NULL;
+	size_t i, n = 0;
 	bool built = false;
 
 	for (i = 0; i < CTL_NSLOTS; i++) {
@@ -222,12 +223,15 @@ verbs_checks_done(void)
 
 		if (c->cls != CL_WAITER || c->wfor != W_CHECKS)
 			continue;
+		/* Built once for every waiter: nothing in between begins
+		 * another JSON line. */
 		if (!built)
-			checks_reply(ctl_out());
+			j = checks_reply(&n);
 		built = true;
-		(void)send(c->io.fd, ctl_out()->b, ctl_out()->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		ctl_drop(c);
+		if (j)
+			ctl_reply(c, j, n);
+		else
+			ctl_reply_error(c, "failed", "verdicts too large");
 	}
 }
 
@@ -250,14 +254,14 @@ static void
 reply_done(struct client *c, const char *verb, const struct svc *s,
     const char *result, unsigned int attempt)
 {
-	struct jbuf *j = ctl_out();
-
-	jb_reset(j);
-	jb_raw(j, "{\"ok\":true,\"verb\":\"%s\",\"service\":", verb);
-	jb_str(j, s->name);
-	jb_raw(j, ",\"result\":\"%s\",\"state\":\"%s\",\"attempt\":%u}\n",
-	    result, svc_state_name(s->state), attempt);
-	ctl_reply_out(c);
+	json_begin(STATUS_MAX);
+	ev_bool("ok", true);
+	ev_str("verb", verb);
+	ev_str("service", s->name);
+	ev_str("result", result);
+	ev_str("state", svc_state_name(s->state));
+	ev_int("attempt", attempt);
+	ctl_reply_json(c);
 }
 
 void

@@ -4,8 +4,10 @@
  * (replies, the `control` event, parking a client), and the verbs.
  * Nothing outside init/control.c and init/verbs.c includes this.
  *
- * Public API (of the pair): ctl_slot(), ctl_out(), ctl_opts(), ctl_drop(),
- * ctl_reply(), ctl_reply_out(), ctl_reply_error(), ctl_event(),
+ * The ctl_ functions are control.c's, the verb ones verbs.c's.
+ *
+ * Public API: ctl_slot(), ctl_opts(), ctl_drop(),
+ * ctl_reply(), ctl_reply_json(), ctl_reply_error(), ctl_event(),
  * ctl_park(); verb_state(), verb_logs(), verb_checks(), verb_act(),
  * verb_signal(), verbs_pump(), verbs_on_log(), verbs_checks_done().
  */
@@ -42,13 +44,13 @@ struct client {
 
 /* control.c */
 struct client *ctl_slot(size_t i);
-/* The one reply being built (PID 1 has one thread). */
-struct jbuf *ctl_out(void);
 const struct control_opts *ctl_opts(void);
 void ctl_drop(struct client *c);
 /* Send (as far as the socket takes it now) and close. */
 void ctl_reply(struct client *c, const char *s, size_t n);
-void ctl_reply_out(struct client *c);
+/* Send the JSON object begun with json_begin() (an error if it did not
+ * fit), and close. */
+void ctl_reply_json(struct client *c);
 void ctl_reply_error(struct client *c, const char *code, const char *msg);
 /* The `control` event: verb, service (NULL: none), the peer, result. */
 void ctl_event(const struct client *c, const char *verb, const char *service,

@@ -19,9 +19,9 @@
  * is the minimal trigger for an operator.)
  *
  * Public API: checks_start(), checks_rerun(), checks_can_rerun(),
- * checks_on_finish(),
- * checks_summary(), checks_count(), checks_result(), checks_finished(),
- * checks_facts(), checks_print_table().
+ * checks_on_finish(), checks_summary(), checks_count(), checks_result(),
+ * checks_finished(), checks_facts(), checks_for_dockerd(),
+ * checks_print_table().
  */
 #ifndef AGENT_INIT_CHECK_H
 #define AGENT_INIT_CHECK_H

@@ -11,6 +11,7 @@ python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap
 strace
 tini dumb-init catatonit hyperfine s6 runit supervisor
 docker.io dnsmasq tinyproxy iptables nftables curl
+gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db
 podman docker-compose"
 
 missing=""

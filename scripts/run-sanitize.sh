@@ -11,7 +11,10 @@
 # `status`, `wait-ready` and `netcheck` clients the tests start) a report
 # file of its own, then execs the binary: the process keeps its pid (PID 1
 # stays PID 1).  A run passes when pytest passes and no report file has
-# anything in it; the reports are kept under build/sanitize/.
+# anything in it; the reports are kept under build/sanitize/.  valgrind
+# runs with --vgdb=no: its gdbserver FIFOs are named after the pid, and
+# every PID 1 is pid 1, so two runs at once (in other namespaces) would
+# share /tmp/vgdb-pipe-*-1-* and report each other's files.
 #
 # valgrind runs with --vgdb=no: every PID 1 under it is pid 1, so their
 # vgdb pipes (/tmp/vgdb-pipe-*-1-by-...) would share one name, and one

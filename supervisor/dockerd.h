@@ -13,8 +13,7 @@
  *   default route MTU below 1500  --mtu=<that MTU>
  *   a pidfile naming no live dockerd (left by a SIGKILL): removed
  *
- * Public API: dockerd_preset(), dockerd_clear_stale_pidfile(),
- * dockerd_before_start().
+ * Public API: dockerd_preset(), dockerd_before_start().
  */
 #ifndef AGENT_INIT_DOCKERD_H
 #define AGENT_INIT_DOCKERD_H
@@ -46,13 +45,6 @@ struct dockerd_facts {
 /* Fill p; extra is AGENT_INIT_DOCKERD_ARGS or NULL.  -EINVAL with err. */
 int dockerd_preset(struct dockerd_preset *p, const char *extra,
     const struct dockerd_facts *facts, char *err, size_t errcap);
-
-/*
- * Remove the pidfile at path if the pid in it is not a running dockerd;
- * true (with the reason in why) when it was removed.  The preset does it
- * once; the service before each restart.
- */
-bool dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap);
 
 /*
  * The service's before_start hook (data: the struct dockerd_preset):

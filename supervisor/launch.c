@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "launch.h"
 #include "signals.h"
 #include "spawn.h"
@@ -21,32 +23,32 @@
  * memory.events, or v1 memory.oom_control since Linux 4.13), or -1.  A
  * service killed by SIGKILL while this count went up was OOM-killed.
  */
-long long
-launch_oom_kills(void)
+int
+launch_oom_kills(long long *ret_count)
 {
 	static const char *const files[] = {
 		"/sys/fs/cgroup/memory.events",
 		"/sys/fs/cgroup/memory/memory.oom_control",
 	};
-	char line[128];
-	size_t i;
+	long long v = -1;
+	const char *p;
+	char *text;
+	size_t i, len;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		ssize_t n;
-		const char *p;
-		long long v = -1;
-
-		if (fd < 0)
+		/* A cgroup file, read as a planted one: never waits. */
+		if (file_read(files[i], FILE_PLANTED, 4096, 0, &text, &len) < 0)
 			continue;
-		n = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		line[n > 0 ? n : 0] = 0;
-		p = strstr(line, "oom_kill ");
-		if (p && sscanf(p, "oom_kill %lld", &v) == 1 && v >= 0)
-			return v;
+		p = strstr(text, "oom_kill ");
+		if (!p || sscanf(p, "oom_kill %lld", &v) != 1)
+			v = -1;
+		free(text);
+		if (v >= 0) {
+			*ret_count = v;
+			return 0;
+		}
 	}
-	return -1;
+	return -ENOENT;
 }
 
 int
@@ -153,7 +155,8 @@ launch_fork(struct svc *s)
 	s->start_ms = loop_now_ms();
 	r = spawn_start(&req, &s->pid, &errfd);
 	/* After the fork: the child execs meanwhile. */
-	s->oom_kills_at_start = launch_oom_kills();
+	if (launch_oom_kills(&s->oom_kills_at_start) < 0)
+		s->oom_kills_at_start = -1;
 	if (devnull >= 0)
 		close(devnull);
 	output_after_fork(&s->out);

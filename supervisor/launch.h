@@ -31,7 +31,8 @@ bool launch_old_run_gone(struct svc *s);
 /* The run is over: record wstatus, cancel its timers, stop its probe,
  * drain its output, say how it ended, signal what is left of its group. */
 void launch_end(struct svc *s, int wstatus);
-/* The OOM kills of our memory cgroup so far, or -1. */
-long long launch_oom_kills(void);
+/* The OOM kills of our memory cgroup so far; 0, or -ENOENT (no counter
+ * to read). */
+int launch_oom_kills(long long *ret_count);
 
 #endif

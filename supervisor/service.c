@@ -101,6 +101,7 @@ emit_ready(const struct svc *s)
 static void
 emit_exit(const struct svc *s)
 {
+	long long now;
 	char buf[24];
 
 	ev_begin("service_exit");
@@ -113,8 +114,8 @@ emit_exit(const struct svc *s)
 		ev_int("code", WEXITSTATUS(s->wstatus));
 	ev_bool("oom_killed",
 	    WIFSIGNALED(s->wstatus) && WTERMSIG(s->wstatus) == SIGKILL &&
-	        s->oom_kills_at_start >= 0 &&
-	        launch_oom_kills() > s->oom_kills_at_start);
+	        s->oom_kills_at_start >= 0 && launch_oom_kills(&now) == 0 &&
+	        now > s->oom_kills_at_start);
 	ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 	output_tail_json(&s->out, "tail");
 	ev_emit();

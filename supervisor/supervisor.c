@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "file.h"
 #include "loop.h"
 #include "signals.h"
 #include "supervisor.h"
@@ -337,23 +338,23 @@ signal_leftovers(int sig)
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
-		char path[300], buf[512], *p;
+		char path[300], *text, *p;
+		size_t len;
 		long ppid;
-		FILE *f;
+		bool ours;
 
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		f = fopen(path, "re");
-		if (!f)
+		if (file_read(path, FILE_PLANTED, 4096, 0, &text, &len) < 0)
 			continue;
-		p = fgets(buf, sizeof(buf), f);
-		(void)fclose(f);
 		/* The command name may hold spaces and parentheses: parse
 		 * from the last ')'. Fields after it: state, ppid. */
-		if (!p || !(p = strrchr(buf, ')')))
-			continue;
-		if (sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == self)
+		p = strrchr(text, ')');
+		ours =
+		    p && sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == self;
+		free(text);
+		if (ours)
 			(void)kill((pid_t)atol(d->d_name), sig);
 	}
 	closedir(dir);

@@ -313,7 +313,7 @@ slots_used(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char rep[JB_MAX * 2];
+	static char rep[STATUS_MAX * 2];
 	struct sockaddr_un un;
 	size_t off, piece, tl, rlen = 0;
 	ssize_t n;
@@ -360,7 +360,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	assert(rep[rlen - 1] == '\n');
 	assert(memchr(rep, '\n', rlen) == rep + rlen - 1);
-	assert(rlen <= JB_MAX);
+	assert(rlen <= STATUS_MAX);
 	assert(json_object_valid(rep, rlen - 1));
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 /* The real neighbours that are pure. */
+#include "../../core/file.c"
 #include "../../core/values.c"
 #include "../../core/signals.c"
 #include "../../core/config.c"
@@ -35,7 +36,7 @@
 
 /* --- the stubs ------------------------------------------------------------ */
 
-static uint64_t now_ms = 1000000;
+static uint64_t fake_ms = 1000000;
 static char evlog[4096]; /* event names, space separated */
 static char last_reason[256]; /* reason of the last service_failed */
 static int kills[64][2]; /* (pid, sig) of each kill(2) */
@@ -53,7 +54,7 @@ static const char *cur_event;
 uint64_t
 loop_now_ms(void)
 {
-	return now_ms;
+	return fake_ms;
 }
 
 void
@@ -401,14 +402,14 @@ to_state(struct svc *s, enum svc_state st)
 		break;
 	case SVC_STOPPING:
 		to_state(s, SVC_READY);
-		svc_stop(s, SIGTERM, now_ms + 3000);
+		svc_stop(s, SIGTERM, fake_ms + 3000);
 		break;
 	case SVC_BACKOFF:
 		to_state(s, SVC_READY);
 		assert_true(svc_on_exit(s, s->pid, 1 << 8));
 		break;
 	case SVC_EXITED:
-		svc_stop(s, SIGTERM, now_ms + 3000);
+		svc_stop(s, SIGTERM, fake_ms + 3000);
 		break;
 	case SVC_FAILED:
 		to_state(s, SVC_SPAWNED);
@@ -438,7 +439,7 @@ input_for(enum svc_event ev)
 	switch (ev) {
 	case SVC_EV_STOP:
 		in.sig = SIGTERM;
-		in.deadline_ms = now_ms + 2000;
+		in.deadline_ms = fake_ms + 2000;
 		break;
 	case SVC_EV_EXIT:
 		in.wstatus = 1 << 8; /* exited with 1: a failure */
@@ -611,7 +612,7 @@ test_late_exec_report_after_stop(void **state)
 	(void)state;
 	conf.ready[0].kind = PROBE_STARTED; /* would be ready at once */
 	to_state(s, SVC_SPAWNED);
-	svc_stop(s, SIGTERM, now_ms + 3000);
+	svc_stop(s, SIGTERM, fake_ms + 3000);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_string_equal(svc_state_name(s->state), "stopping");
 	report = 0;
@@ -682,32 +683,32 @@ test_join(void **state)
 	conf.max_runtime_ms = 1000;
 	conf.stop_timeout_ms = 30000;
 	to_state(s, SVC_READY);
-	now_ms += 1000;
+	fake_ms += 1000;
 	assert_true(s->runtime_timer.armed);
 	s->runtime_timer.cb(&s->runtime_timer);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_MAX_RUNTIME);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 30000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 30000);
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
 	assert_int_equal(kills[0][1], SIGTERM);
-	now_ms += 500;
-	svc_stop(s, SIGINT, now_ms + 2000);
+	fake_ms += 500;
+	svc_stop(s, SIGINT, fake_ms + 2000);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_SHUTDOWN);
 	assert_int_equal(nkills, 2);
 	assert_int_equal(kills[1][0], -s->pid);
 	assert_int_equal(kills[1][1], SIGINT);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	/* A later deadline never postpones the earlier one. */
 	s->why = SVC_WHY_READY_TIMEOUT;
-	svc_stop(s, SIGTERM, now_ms + 9000);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	svc_stop(s, SIGTERM, fake_ms + 9000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	/* Asked by the shutdown already: nothing more. */
 	nkills = 0;
-	svc_stop(s, SIGTERM, now_ms + 1);
+	svc_stop(s, SIGTERM, fake_ms + 1);
 	assert_int_equal(nkills, 0);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 2000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 2000);
 	assert_true(svc_on_exit(s, s->pid, 0));
 	assert_int_equal(s->state, SVC_EXITED);
 	assert_string_equal(evlog, "service_exit");
@@ -723,7 +724,7 @@ test_ready_timeout_is_a_failed_start(void **state)
 	(void)state;
 	to_state(s, SVC_STARTING);
 	snprintf(s->probe.detail, sizeof(s->probe.detail), "no file yet");
-	now_ms += 60000;
+	fake_ms += 60000;
 	s->ready_timer.cb(&s->ready_timer);
 	assert_int_equal(s->state, SVC_STOPPING);
 	assert_int_equal(s->why, SVC_WHY_READY_TIMEOUT);
@@ -840,8 +841,8 @@ test_restart_waits_for_old_group(void **state)
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
 	assert_true(s->restart_timer.armed);
-	assert_int_equal(s->restart_timer.deadline_ms, now_ms + 10);
-	now_ms += 2000;
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms + 10);
+	fake_ms += 2000;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_SPAWNED);
 	assert_int_equal(s->attempt, 2);
@@ -851,7 +852,7 @@ test_restart_waits_for_old_group(void **state)
 	to_state(s, SVC_BACKOFF);
 	kill_ret = -1;
 	out_busy = true;
-	now_ms += 60000;
+	fake_ms += 60000;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_BACKOFF);
 	out_busy = false;
@@ -949,7 +950,7 @@ test_kill_timeout(void **state)
 	(void)state;
 	to_state(s, SVC_STOPPING);
 	assert_true(s->kill_timer.armed);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 3000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 3000);
 	s->kill_timer.cb(&s->kill_timer);
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
@@ -1007,7 +1008,7 @@ test_operator_stop(void **state)
 	assert_int_equal(nkills, 1);
 	assert_int_equal(kills[0][0], -s->pid);
 	assert_int_equal(kills[0][1], SIGTERM);
-	assert_int_equal(s->kill_timer.deadline_ms, now_ms + 5000);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 5000);
 	/* Killed by its stop signal: neither a restart nor a give-up, even
 	 * for a required service with restart = always. */
 	assert_true(svc_on_exit(s, s->pid, SIGTERM));
@@ -1090,7 +1091,7 @@ test_start_while_being_stopped(void **state)
 	assert_int_equal(s->state, SVC_BACKOFF);
 	assert_string_equal(evlog, "service_exit service_restart");
 	assert_int_equal(s->delay_ms, 0);
-	assert_int_equal(s->restart_timer.deadline_ms, now_ms);
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms);
 	kill_ret = -1;
 	s->restart_timer.cb(&s->restart_timer);
 	assert_int_equal(s->state, SVC_SPAWNED);
@@ -1128,10 +1129,10 @@ test_operator_restart(void **state)
 	/* In backoff: the delay is skipped. */
 	s = fresh();
 	to_state(s, SVC_BACKOFF);
-	now_ms += 7;
+	fake_ms += 7;
 	svc_restart(s);
 	assert_int_equal(s->state, SVC_BACKOFF);
-	assert_int_equal(s->restart_timer.deadline_ms, now_ms);
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms);
 }
 
 /*
