@@ -161,22 +161,43 @@ reply_of(const struct conn *c)
 	return json_value(c->buf, c->line);
 }
 
-/* One request on a fresh connection: 0, or an exit status. */
+/* The reply says every place for a request is taken for a moment. */
+static bool
+busy(const struct conn *c)
+{
+	char code[16];
+
+	return json_string(json_get(reply_of(c), "code"), code, sizeof(code)) &&
+	    strcmp(code, "busy") == 0;
+}
+
+/*
+ * One request on a fresh connection: 0, or an exit status.  A `busy`
+ * answer (every place for a request taken by clients that have not sent
+ * theirs yet) is asked again, within the deadline.
+ */
 static int
 request(struct conn *c, const struct opts *o, const char *req,
     uint64_t deadline)
 {
-	if (ctl_connect(c, o->path, deadline, false) < 0 ||
-	    ask(c, req, deadline) < 0) {
-		if (c->fd >= 0)
-			close(c->fd);
+	for (;;) {
+		if (ctl_connect(c, o->path, deadline, false) < 0 ||
+		    ask(c, req, deadline) < 0) {
+			if (c->fd >= 0)
+				close(c->fd);
+			c->fd = -1;
+			fprintf(stderr, "agent-init ctl: %s\n", c->err);
+			/* The socket's mode said no: not root, our uid or
+			 * the group. */
+			return c->errnum == EACCES ? CTL_EXIT_DENIED
+			                           : CTL_EXIT_UNREACHABLE;
+		}
+		if (!busy(c) || now_ms() + CTL_POLL_MS >= deadline)
+			return 0;
+		close(c->fd);
 		c->fd = -1;
-		fprintf(stderr, "agent-init ctl: %s\n", c->err);
-		/* The socket's mode said no: not root, our uid or the group. */
-		return c->errnum == EACCES ? CTL_EXIT_DENIED
-		                           : CTL_EXIT_UNREACHABLE;
+		(void)poll(NULL, 0, CTL_POLL_MS);
 	}
-	return 0;
 }
 
 /* An {"error", "code"} reply: say it, and its exit status; else 0. */
@@ -219,13 +240,21 @@ status_main(const char *cmd, const struct opts *o)
 	static struct conn c;
 	struct json_span v;
 
-	if (ctl_connect(&c, o->path, deadline, wait) < 0 ||
-	    ask(&c, wait ? "wait-ready\n" : "status\n", deadline) < 0) {
-		fprintf(stderr, "agent-init %s: %s\n", cmd, c.err);
-		return 1;
+	for (;;) {
+		if (ctl_connect(&c, o->path, deadline, wait) < 0 ||
+		    ask(&c, wait ? "wait-ready\n" : "status\n", deadline) < 0) {
+			fprintf(stderr, "agent-init %s: %s\n", cmd, c.err);
+			return 1;
+		}
+		close(c.fd);
+		v = reply_of(&c);
+		/* "busy": every request place is taken for a moment (clients
+		 * that have not sent their request yet); ask again, within
+		 * the deadline. */
+		if (!busy(&c) || now_ms() + CTL_POLL_MS >= deadline)
+			break;
+		(void)poll(NULL, 0, CTL_POLL_MS);
 	}
-	close(c.fd);
-	v = reply_of(&c);
 	if (json_get(v, "error").p || !v.p) {
 		fprintf(stderr, "agent-init %s: %.*s", cmd, (int)c.line, c.buf);
 		return 1;

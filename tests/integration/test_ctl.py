@@ -425,3 +425,34 @@ command = {H}/tcplisten 127.0.0.1:18090
     assert ctl(sock, "start", "gw").returncode == 0
     assert ctl(sock, "checks").returncode == 0
     assert len(controls(r, verb="checks")) == 3
+
+
+def test_clients_ask_again_while_every_request_place_is_taken(
+        run, tmp_path, sockdir):
+    """32 connections that send nothing take every place for a request
+    (each for up to 2 s): `status` and `ctl` are told `busy` and ask
+    again within their deadline, rather than failing a HEALTHCHECK."""
+    import socket
+    r, sock = ctl_run(run, tmp_path, sockdir,
+                      "[service a]\ncommand = {H}/svcact wait\n")
+    r.wait_event("ready")
+    idle = []
+    try:
+        for _ in range(32):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(sock)
+            idle.append(c)
+        # The places are taken: a raw request is told so.
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(10)
+        c.connect(sock)
+        assert json.loads(c.recv(4096)) == {"error": "busy", "code": "busy"}
+        c.close()
+        s = agent(["status", "--socket", sock])
+        assert s.returncode == 0, (s.stdout, s.stderr)
+        assert json.loads(s.stdout)["healthy"] is True
+        p = ctl(sock, "restart", "a")
+        assert (p.returncode, p.stdout) == (0, "a: ready\n"), p.stderr
+    finally:
+        for c in idle:
+            c.close()
