@@ -15,6 +15,7 @@
 
 #include "control.h"
 #include "events.h"
+#include "file.h"
 #include "follow.h"
 #include "loop.h"
 #include "output.h"
@@ -98,6 +99,68 @@ ctl_reply_json(struct client *c)
 		return;
 	}
 	ctl_reply(c, j, n);
+}
+
+void
+ctl_reply_json_linger(struct client *c)
+{
+	const char *j;
+	size_t n;
+
+	if (!(j = json_end(&n)) || ctl.count[CL_WAITER] >= limits[CL_WAITER]) {
+		if (j)
+			ctl_reply(c, j, n);
+		else
+			ctl_reply_error(c, "failed", "the answer is too large");
+		return;
+	}
+	(void)send(c->io.fd, j, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	set_class(c, CL_WAITER);
+	c->wfor = W_GONE;
+	c->until = loop_now_ms() + CONTROL_LINGER_MS;
+	(void)loop_io_mod(&c->io, EPOLLRDHUP);
+	loop_timer_arm(&c->timer, c->until);
+}
+
+/* The process still runs: neither gone nor a zombie (/proc/PID/stat). */
+static bool
+peer_runs(pid_t pid)
+{
+	char path[40], *text, *p;
+	size_t len;
+	bool runs;
+
+	if (pid <= 0) /* not in our PID namespace: our end is not its end */
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (file_read(path, FILE_PLANTED, 4096, 0, &text, &len) < 0)
+		return false;
+	p = strrchr(text, ')');
+	runs = p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
+	free(text);
+	return runs;
+}
+
+/*
+ * A client told `shutdown` hung up, or its time is up.  It may close
+ * before it exits (and the kernel kills what is left in our namespace
+ * when we exit): wait on, looking every 10 ms, until its process is gone
+ * too, or until c->until.
+ */
+static void
+linger_check(struct client *c)
+{
+	uint64_t now = loop_now_ms(), next = now + 10;
+
+	if (c->io.fd >= 0) {
+		loop_io_del(&c->io);
+		close(c->io.fd);
+		c->io.fd = -1;
+	}
+	if (now < c->until && peer_runs(c->cred.pid))
+		loop_timer_arm(&c->timer, next < c->until ? next : c->until);
+	else
+		ctl_drop(c);
 }
 
 /* {"error": MSG, "code": CODE}: our own short messages always fit. */
@@ -367,7 +430,11 @@ on_client(struct loop_io *io, uint32_t revents)
 	}
 	if (c->cls == CL_WAITER) {
 		/* The only thing a waiter can do is hang up. */
-		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		if (!(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		if (c->wfor == W_GONE)
+			linger_check(c);
+		else
 			ctl_drop(c);
 		return;
 	}
@@ -391,6 +458,8 @@ on_client_timer(struct loop_timer *t)
 
 	if (c->cls == CL_REQUEST)
 		ctl_reply_error(c, "bad_request", "no request within 2 s");
+	else if (c->cls == CL_WAITER && c->wfor == W_GONE)
+		linger_check(c);
 }
 
 /* --- accepting ------------------------------------------------------------- */
@@ -665,6 +734,28 @@ control_notify(void)
 		if (c->cls == CL_WAITER && c->wfor == W_READY)
 			ctl_reply(c, w, strlen(w));
 	}
+}
+
+static bool
+lingering(void)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NSLOTS; i++)
+		if (ctl.clients[i].cls == CL_WAITER &&
+		    ctl.clients[i].wfor == W_GONE)
+			return true;
+	return false;
+}
+
+void
+control_linger(void)
+{
+	/* Each such client's timer drops it; the deadline guards the loop. */
+	uint64_t end = loop_now_ms() + CONTROL_LINGER_MS;
+
+	while (lingering() && loop_now_ms() < end)
+		(void)loop_run_once();
 }
 
 void

@@ -4,7 +4,8 @@
  * stream socket.
  *
  * Protocol: the client sends one request line (at most CONTROL_REQ_MAX
- * bytes) and gets one JSON line back, then the server closes:
+ * bytes) and gets one JSON line back, then the server closes (but for a
+ * `stop` answered `shutdown`: control_linger() below):
  *
  *   status                 the status document (init/status.h)
  *   state NAME             one service's entry of it
@@ -41,7 +42,8 @@
  *
  * The requests' work is in verbs.c (init/verbs.h, internal to the two).
  *
- * Public API: control_listen(), control_notify(), control_close().
+ * Public API: control_listen(), control_notify(), control_linger(),
+ * control_close().
  */
 #ifndef AGENT_INIT_CONTROL_H
 #define AGENT_INIT_CONTROL_H
@@ -57,6 +59,8 @@
 #define CONTROL_MAX_FOLLOWERS 64
 #define CONTROL_REQ_MAX 256
 #define CONTROL_REQ_TIMEOUT_MS 2000
+/* How long a client told `shutdown` may take to hang up. */
+#define CONTROL_LINGER_MS 1000
 /* Out of descriptors: how long accepting waits before it tries again. */
 #define CONTROL_ACCEPT_PAUSE_MS 100
 
@@ -73,6 +77,14 @@ struct control_opts {
 int control_listen(const struct control_opts *o);
 /* Readiness changed (ready, a failure, shutdown): answer the waiters. */
 void control_notify(void);
+/*
+ * At the end of the shutdown, before PID 1 exits: wait (at most
+ * CONTROL_LINGER_MS from their answer) until the clients told `shutdown`
+ * hung up.  A client in our PID namespace (`docker exec`, a Kubernetes
+ * preStop hook) is killed by the kernel when PID 1 exits: without this
+ * it could die before it wrote its answer and exited 0.
+ */
+void control_linger(void);
 /* At exit: remove the socket file. */
 void control_close(void);
 

@@ -375,14 +375,21 @@ verb_main(const struct opts *o, const char *verb, const char *name)
 	snprintf(req, sizeof(req), "%s %s\n", verb, name);
 	if ((r = request(&c, o, req, deadline)))
 		return r;
+	(void)json_string(json_get(reply_of(&c), "result"), result,
+	    sizeof(result));
+	if (is(result, "shutdown")) {
+		/* The sandbox goes down.  The socket stays open: agent-init
+		 * waits for it to close, which exit(3) does once our answer
+		 * is out and our status is set, so that a client in its PID
+		 * namespace is not killed with it first. */
+		print_done(o, verb, name, result, NULL, true);
+		return CTL_EXIT_OK;
+	}
 	close(c.fd);
 	if ((r = error_of(&c, o, verb)))
 		return r;
-	(void)json_string(json_get(reply_of(&c), "result"), result,
-	    sizeof(result));
 	(void)json_int(json_get(reply_of(&c), "attempt"), &a0);
-	if (is(result, "shutdown") || o->no_wait) {
-		/* The sandbox goes down (and this socket with it). */
+	if (o->no_wait) {
 		print_done(o, verb, name, result, NULL, true);
 		return CTL_EXIT_OK;
 	}

@@ -851,6 +851,8 @@ main(int argc, char **argv)
 		}
 	}
 
+	/* A client told `shutdown` (ctl stop of main) exits before we do. */
+	control_linger();
 	status = g.exit_early ? g.exit_early : sup_exit_status();
 	ev_begin("exit");
 	ev_int("status", status);

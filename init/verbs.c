@@ -261,7 +261,12 @@ reply_done(struct client *c, const char *verb, const struct svc *s,
 	ev_str("result", result);
 	ev_str("state", svc_state_name(s->state));
 	ev_int("attempt", attempt);
-	ctl_reply_json(c);
+	/* The sandbox goes down: the client (perhaps a preStop hook in our
+	 * PID namespace, which dies with us) gets to exit first. */
+	if (strcmp(result, "shutdown") == 0)
+		ctl_reply_json_linger(c);
+	else
+		ctl_reply_json(c);
 }
 
 void

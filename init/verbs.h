@@ -7,7 +7,8 @@
  * The ctl_ functions are control.c's, the verb ones verbs.c's.
  *
  * Public API: ctl_slot(), ctl_opts(), ctl_drop(),
- * ctl_reply(), ctl_reply_json(), ctl_reply_error(), ctl_event(),
+ * ctl_reply(), ctl_reply_json(), ctl_reply_json_linger(),
+ * ctl_reply_error(), ctl_event(),
  * ctl_park(); verb_state(), verb_logs(), verb_checks(), verb_act(),
  * verb_signal(), verbs_pump(), verbs_on_log(), verbs_checks_done().
  */
@@ -16,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "control.h"
@@ -26,7 +28,9 @@
 
 /* What a connection is, each kind with its own limit (control.h). */
 enum cls { CL_FREE, CL_REQUEST, CL_WAITER, CL_FOLLOWER, CL_MAX };
-enum wait_for { W_READY, W_CHECKS };
+/* What a waiter waits for: ready, the checks' end, or (told that its
+ * verb shuts the sandbox down) only to hang up (ctl_reply_json_linger()). */
+enum wait_for { W_READY, W_CHECKS, W_GONE };
 
 #define CTL_NSLOTS \
 	(CONTROL_MAX_CLIENTS + CONTROL_MAX_WAITERS + CONTROL_MAX_FOLLOWERS)
@@ -37,6 +41,7 @@ struct client {
 	enum cls cls;
 	enum wait_for wfor;
 	struct ucred cred;
+	uint64_t until; /* W_GONE: how long it may take to be gone */
 	char req[CONTROL_REQ_MAX + 1];
 	size_t len;
 	struct follow *f;
@@ -51,6 +56,10 @@ void ctl_reply(struct client *c, const char *s, size_t n);
 /* Send the JSON object begun with json_begin() (an error if it did not
  * fit), and close. */
 void ctl_reply_json(struct client *c);
+/* As ctl_reply_json(), but the connection stays open until the client
+ * hangs up, at most CONTROL_LINGER_MS: control_linger() lets it go
+ * before PID 1 exits. */
+void ctl_reply_json_linger(struct client *c);
 void ctl_reply_error(struct client *c, const char *code, const char *msg);
 /* The `control` event: verb, service (NULL: none), the peer, result. */
 void ctl_event(const struct client *c, const char *verb, const char *service,

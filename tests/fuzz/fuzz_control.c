@@ -31,6 +31,7 @@
 #include "../../init/follow.c"
 #include "../../init/status.c"
 #include "../../core/events.c"
+#include "../../core/file.c"
 #include "../../core/logring.c"
 #include "../../core/loop.c"
 #include "../../core/signals.c"
@@ -300,13 +301,26 @@ serve(void)
 	}
 }
 
+/*
+ * Slots in use.  A client told `shutdown` that hung up stays until its
+ * process is gone (control_linger()): here that process is us, so such
+ * a slot, its socket closed and its wait bounded, is let go now.
+ */
 static size_t
 slots_used(void)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < CTL_NSLOTS; i++)
-		n += ctl.clients[i].cls != CL_FREE;
+	for (i = 0; i < CTL_NSLOTS; i++) {
+		struct client *c = &ctl.clients[i];
+
+		if (c->cls == CL_WAITER && c->wfor == W_GONE) {
+			assert(c->io.fd < 0 && c->timer.armed &&
+			    c->until <= loop_now_ms() + CONTROL_LINGER_MS);
+			ctl_drop(c);
+		}
+		n += c->cls != CL_FREE;
+	}
 	return n;
 }
 

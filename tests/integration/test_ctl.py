@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 
 import pytest
@@ -175,6 +176,71 @@ def test_stop_of_main_is_the_shutdown(run, tmp_path, sockdir, target):
     assert index(ev, "service_exit", service="agent") < index(
         ev, "service_exit", service="gw")
     assert not named(ev, "service_failed")
+
+
+# A client in agent-init's PID namespace (docker exec, a preStop hook):
+# it reads its answer and hangs up, then takes its time before it exits.
+SLOW_CLIENT = """\
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"stop agent\\n")
+reply = s.makefile().readline()
+s.close()
+time.sleep(float(sys.argv[3]))
+open(sys.argv[2], "w").write(reply)
+"""
+
+
+def in_pidns(r, cmd, timeout=60):
+    return subprocess.run(["nsenter", "-t", str(r.init_pid()), "--pid",
+                           "--"] + cmd, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True,
+                          env=clean_env(), timeout=timeout)
+
+
+def test_stop_of_main_lets_a_client_in_the_namespace_exit_first(
+        run, tmp_path, sockdir):
+    """`ctl stop` of main from inside the sandbox's PID namespace (the
+    README's preStop hook, `docker exec`): PID 1's exit kills whatever is
+    left in its namespace, so agent-init waits (at most 1 s) for the
+    client it told `shutdown` to hang up and be gone.  Before, a client
+    that was not quick enough was SIGKILLed (`docker exec` exit 137)."""
+    m = str(tmp_path / "marks")
+    r, sock = ctl_run(run, tmp_path, sockdir, MAIN % m)
+    r.wait_event("ready")
+    out = tmp_path / "reply"
+    p = in_pidns(r, ["/usr/bin/python3", "-c", SLOW_CLIENT, sock, str(out),
+                     "0.5"])
+    assert p.returncode == 0, (p.returncode, p.stderr, r.diag())
+    assert json.loads(out.read_text())["result"] == "shutdown"
+    assert r.wait() == 0, r.diag()
+    # The real client, in the namespace: its answer and exit status 0.
+    r, sock = ctl_run(run, tmp_path, sockdir, MAIN % m)
+    r.wait_event("ready")
+    p = in_pidns(r, [AGENT_INIT, "ctl", "--socket", sock, "stop", "agent"])
+    assert (p.returncode, p.stdout) == (0, "agent: shutdown\n"), p.stderr
+    assert r.wait() == 0, r.diag()
+
+
+def test_stop_of_main_waits_for_its_client_only_so_long(run, tmp_path,
+                                                        sockdir):
+    """A client told `shutdown` that never hangs up holds PID 1 back for
+    at most a second after its answer; then the sandbox ends as usual."""
+    m = str(tmp_path / "marks")
+    r, sock = ctl_run(run, tmp_path, sockdir, MAIN % m)
+    r.wait_event("ready")
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect(sock)
+        c.sendall(b"stop agent\n")
+        assert json.loads(c.makefile().readline())["result"] == "shutdown"
+        assert r.wait() == 0, r.diag()
+    finally:
+        c.close()
+    ev = r.events()
+    assert ev[-1]["agent_init"] == "exit", ev[-1]
+    assert ev[-1]["reason"] == "agent exited with code 0", ev[-1]
 
 
 def test_stopped_required_service_never_gives_up(run, tmp_path, sockdir):
@@ -432,7 +498,6 @@ def test_clients_ask_again_while_every_request_place_is_taken(
     """32 connections that send nothing take every place for a request
     (each for up to 2 s): `status` and `ctl` are told `busy` and ask
     again within their deadline, rather than failing a HEALTHCHECK."""
-    import socket
     r, sock = ctl_run(run, tmp_path, sockdir,
                       "[service a]\ncommand = {H}/svcact wait\n")
     r.wait_event("ready")
