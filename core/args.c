@@ -55,6 +55,7 @@ static const char *const subcommands[] = {
 	"status",
 	"wait-ready",
 	"check-config",
+	"ctl",
 };
 
 static int __attribute__((format(printf, 3, 4)))

@@ -532,6 +532,26 @@ init_key(struct parse *p, const char *key, const char *value)
 			get_path(p, key, value, &c->control_socket);
 	} else if (strcmp(key, "termination_log") == 0) {
 		get_path(p, key, value, &c->termination_log);
+	} else if (strcmp(key, "control_group") == 0) {
+		unsigned int gid;
+		bool num;
+
+		if (*value && value_group(value, &gid, &num) < 0)
+			bad_value(p, key, value, "a group name or number");
+		else
+			copy_value(p, c->control_group,
+			    sizeof(c->control_group), key, value);
+	} else if (strcmp(key, "http_listen") == 0) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (*value && value_listen(value, &ss, &len) < 0)
+			bad_value(p, key, value,
+			    "an address and port (127.0.0.1:8080, "
+			    "[::1]:8080, 0.0.0.0:8080)");
+		else
+			copy_value(p, c->http_listen, sizeof(c->http_listen),
+			    key, value);
 	} else if (strcmp(key, "stop_timeout") == 0) {
 		get_duration(p, key, value, &c->stop_timeout_ms, false);
 		c->stop_timeout_set = true;
@@ -726,10 +746,12 @@ liveness_key(struct parse *p, struct service_conf *s, const char *key,
 	} else if (strcmp(key, "on_unhealthy") == 0) {
 		if (strcmp(value, "restart") == 0)
 			s->on_unhealthy = UNHEALTHY_RESTART;
+		else if (strcmp(value, "stop") == 0)
+			s->on_unhealthy = UNHEALTHY_STOP;
 		else if (strcmp(value, "ignore") == 0)
 			s->on_unhealthy = UNHEALTHY_IGNORE;
 		else
-			bad_value(p, key, value, "restart or ignore");
+			bad_value(p, key, value, "restart, stop or ignore");
 	} else if (strcmp(key, "watchdog") == 0) {
 		get_duration(p, key, value, &s->watchdog_ms, false);
 	} else

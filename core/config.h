@@ -177,6 +177,8 @@ struct config {
 	const char *ready_file;
 	const char *control_socket;
 	bool control_socket_set;
+	char control_group[CONFIG_NAME_MAX]; /* "" or a name or a number */
+	char http_listen[64]; /* "" or ADDR:PORT (value_listen()) */
 	const char *termination_log;
 	uint64_t stop_timeout_ms;
 	bool stop_timeout_set;

@@ -2,6 +2,7 @@
  * values — parsers for what a user writes in the configuration and on the
  * command line.  See values.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -491,5 +492,83 @@ value_rlimit(const char *s, uint64_t *ret)
 		v = v * 10 + d;
 	}
 	*ret = v;
+	return 0;
+}
+
+int
+value_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	struct sockaddr_in6 a6;
+	struct sockaddr_in a4;
+	char host[64];
+	const char *colon, *h = s;
+	unsigned long port;
+	size_t n;
+
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		h = s + 1;
+		n = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = (size_t)(colon - s);
+	}
+	if (n == 0 || n >= sizeof(host) ||
+	    value_uint(colon + 1, 65535, &port) < 0 || port == 0)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = 0;
+	memset(ret, 0, sizeof(*ret));
+	memset(&a4, 0, sizeof(a4));
+	memset(&a6, 0, sizeof(a6));
+	if (*s != '[' && inet_pton(AF_INET, host, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons((uint16_t)port);
+		memcpy(ret, &a4, sizeof(a4));
+		*ret_len = sizeof(a4);
+		return 0;
+	}
+	if (*s == '[' && inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons((uint16_t)port);
+		memcpy(ret, &a6, sizeof(a6));
+		*ret_len = sizeof(a6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+value_group(const char *s, unsigned int *ret_gid, bool *ret_numeric)
+{
+	unsigned long v;
+	size_t i, n = strlen(s);
+	bool digits = true;
+
+	if (n == 0 || n > 32)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			continue;
+		digits = false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        c == '_' || c == '-' || c == '.'))
+			return -EINVAL;
+	}
+	if (digits) {
+		/* (gid_t)-1 means "unchanged" to chown(2): never a group. */
+		if (value_uint(s, 0xfffffffeUL, &v) < 0)
+			return -EINVAL;
+		*ret_gid = (unsigned int)v;
+	}
+	*ret_numeric = digits;
 	return 0;
 }

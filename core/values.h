@@ -13,7 +13,7 @@
  * value_events_dest(), value_words(), value_words_alloc(),
  * value_restart_limit(),
  * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
- * value_rlimit().
+ * value_rlimit(), value_listen(), value_group().
  */
 #ifndef AGENT_INIT_VALUES_H
 #define AGENT_INIT_VALUES_H
@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* 30 days: far beyond any sensible timeout, far below any overflow. */
 #define VALUES_DURATION_MAX_MS (30ULL * 24 * 3600 * 1000)
@@ -68,5 +69,16 @@ int value_signal(const char *s, int *ret_sig);
 int value_mode(const char *s, unsigned int *ret_mode);
 /* A resource limit: a number, or infinity/unlimited as UINT64_MAX. */
 int value_rlimit(const char *s, uint64_t *ret);
+/*
+ * A listening address "IPV4:PORT" or "[IPV6]:PORT", literal (no name is
+ * looked up), port 1..65535: what `http_listen` takes.  ret gets a
+ * sockaddr_in or sockaddr_in6 and *ret_len its size.
+ */
+int
+value_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
+/* A group as `control_group` takes it: a name (letters, digits, '_',
+ * '-', '.', not all digits, at most 32 characters) or a number; a number
+ * sets *ret_gid and *ret_numeric. */
+int value_group(const char *s, unsigned int *ret_gid, bool *ret_numeric);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * control — the control socket and its clients.  See control.h.
+ * control — the control socket's server, in PID 1's loop.  See control.h;
+ * the clients (`agent-init status`, `wait-ready`, `ctl`) are in ctl.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,221 +11,251 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "control.h"
 #include "events.h"
+#include "file.h"
+#include "follow.h"
 #include "loop.h"
+#include "output.h"
 #include "recheck.h"
-#include "signals.h"
+#include "status.h"
 #include "supervisor.h"
-#include "values.h"
+#include "verbs.h"
 
-#define REPLY_MAX 16384
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59
+#endif
 
-struct client {
-	struct loop_io io;
-	struct loop_timer timer;
-	bool used;
-	bool waiting; /* wait-ready: answer at the next readiness change */
-	char req[CONTROL_REQ_MAX + 1];
-	size_t len;
+static const unsigned int limits[CL_MAX] = {
+	[CL_REQUEST] = CONTROL_MAX_CLIENTS,
+	[CL_WAITER] = CONTROL_MAX_WAITERS,
+	[CL_FOLLOWER] = CONTROL_MAX_FOLLOWERS,
 };
 
-/* Slots for both kinds: requests under way and waiters. */
-#define CONTROL_SLOTS (CONTROL_MAX_CLIENTS + CONTROL_MAX_WAITERS)
-
 static struct {
+	struct control_opts o;
 	struct loop_io io;
 	struct loop_timer accept_timer; /* accepting again after EMFILE */
 	char path[108];
 	bool listening;
-	struct client clients[CONTROL_SLOTS];
-	unsigned int nrequests, nwaiters;
+	struct client clients[CTL_NSLOTS];
+	unsigned int count[CL_MAX];
 } ctl;
 
-/* How the last run ended: {"code": N}, {"signal": "NAME"} or null. */
-static void
-last_exit_json(const struct svc *s)
+struct client *
+ctl_slot(size_t i)
 {
-	char buf[24];
-
-	/* The last run's end, also while a new run starts. */
-	if (!s->exited_once) {
-		ev_null("last_exit");
-		return;
-	}
-	ev_obj_begin("last_exit");
-	if (WIFSIGNALED(s->last_wstatus))
-		ev_str("signal",
-		    sig_name(WTERMSIG(s->last_wstatus), buf, sizeof(buf)));
-	else
-		ev_int("code", WEXITSTATUS(s->last_wstatus));
-	ev_obj_end();
+	return &ctl.clients[i];
 }
 
-/*
- * Liveness: "health" is null unless the service has `health` or
- * `watchdog` and is ready (liveness runs only then); the service's own
- * STATUS= whenever it sent one.
- */
-static void
-health_json(const struct svc *s)
+const struct control_opts *
+ctl_opts(void)
 {
-	const struct health *h = &s->health;
-
-	if (!h->running)
-		ev_null("health");
-	else if (health_ok(h))
-		ev_str("health", "healthy");
-	else {
-		ev_str("health", "unhealthy");
-		ev_str("health_reason", h->reason);
-	}
-	if (h->running && s->conf->nhealth)
-		ev_int("health_failures", h->failures);
-	if (*s->status)
-		ev_str("status_text", s->status);
-}
-
-/* Every check's last verdict and its age (netcheck/recheck.h). */
-static void
-checks_json(void)
-{
-	uint64_t now = loop_now_ms();
-	size_t i;
-
-	ev_arr_begin("checks");
-	for (i = 0; i < recheck_count(); i++) {
-		const struct check_verdict *v = recheck_get(i);
-		char check[sizeof(v->check) + sizeof(v->name) + 1];
-
-		snprintf(check, sizeof(check), "%s%s%s", v->check,
-		    *v->name ? ":" : "", v->name);
-		ev_obj_begin(NULL);
-		ev_str("check", check);
-		ev_str("target", v->target);
-		ev_str("status", v->status);
-		ev_str("code", v->code);
-		ev_int("age_ms", (long long)(now - v->at_ms));
-		ev_obj_end();
-	}
-	ev_arr_end();
-}
-
-/*
- * The answer to `status`, built with the event builder; NULL when it
- * does not fit in a reply.  When the checks are what does not fit, they
- * are left out (checks_omitted) rather than the whole answer: status
- * --quiet is a HEALTHCHECK.
- */
-static const char *
-status_json_with(bool checks, size_t *ret_len)
-{
-	size_t i, n = sup_count();
-
-	json_begin(REPLY_MAX);
-	ev_bool("ready", sup_ready());
-	ev_bool("healthy", sup_healthy());
-	ev_str("phase", sup_running() ? "running" : "stopping");
-	ev_arr_begin("services");
-	for (i = 0; i < n; i++) {
-		const struct svc *s = sup_service(i);
-
-		ev_obj_begin(NULL);
-		ev_str("name", s->name);
-		ev_str("state", svc_state_name(s->state));
-		ev_int("pid", svc_alive(s) ? (int)s->pid : 0);
-		ev_bool("ready", s->state == SVC_READY);
-		ev_bool("main", s->main);
-		ev_bool("required", s->required);
-		ev_int("attempt", s->attempt);
-		ev_int("restarts", s->restarts);
-		last_exit_json(s);
-		if (s->state == SVC_FAILED)
-			ev_str("reason", s->reason);
-		/* The cause (and preset hint) of its last end. */
-		crash_emit(&s->crash);
-		health_json(s);
-		ev_obj_end();
-	}
-	ev_arr_end();
-	if (checks)
-		checks_json();
-	else {
-		ev_arr_begin("checks");
-		ev_arr_end();
-		ev_bool("checks_omitted", true);
-	}
-	return json_end(ret_len);
-}
-
-static const char *
-status_json(size_t *ret_len)
-{
-	const char *j = status_json_with(true, ret_len);
-
-	return j ? j : status_json_with(false, ret_len);
+	return &ctl.o;
 }
 
 static void
-drop(struct client *c)
+set_class(struct client *c, enum cls to)
+{
+	ctl.count[c->cls]--;
+	ctl.count[to]++;
+	c->cls = to;
+}
+
+void
+ctl_drop(struct client *c)
 {
 	loop_timer_cancel(&c->timer);
+	if (c->cls == CL_WAITER && c->wfor == W_CHECKS)
+		recheck_forget(c); /* it went away: never call back */
+	if (c->f) {
+		follow_service(c->f)->out.followers--;
+		follow_free(c->f);
+		c->f = NULL;
+	}
 	if (c->io.fd >= 0) {
 		loop_io_del(&c->io);
 		close(c->io.fd);
 	}
-	if (c->used && c->waiting)
-		ctl.nwaiters--;
-	else if (c->used)
-		ctl.nrequests--;
 	c->io.fd = -1;
-	c->used = false;
-	c->waiting = false;
+	if (c->cls != CL_FREE)
+		set_class(c, CL_FREE);
 }
 
-static void
-reply(struct client *c, const char *s, size_t n)
+void
+ctl_reply(struct client *c, const char *s, size_t n)
 {
 	(void)send(c->io.fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	drop(c);
+	ctl_drop(c);
 }
 
-/* {"error": MSG}: our own short messages always fit. */
-static const char *
-error_json(const char *msg, size_t *ret_len)
-{
-	const char *j;
-
-	json_begin(REPLY_MAX);
-	ev_str("error", msg);
-	j = json_end(ret_len);
-	return j ? j : "{}\n";
-}
-
-static void
-reply_error(struct client *c, const char *msg)
+void
+ctl_reply_json(struct client *c)
 {
 	const char *j;
 	size_t n;
 
-	j = error_json(msg, &n);
-	reply(c, j, n);
+	if (!(j = json_end(&n))) {
+		ctl_reply_error(c, "failed", "the answer is too large");
+		return;
+	}
+	ctl_reply(c, j, n);
 }
+
+void
+ctl_reply_json_linger(struct client *c)
+{
+	const char *j;
+	size_t n;
+
+	if (!(j = json_end(&n)) || ctl.count[CL_WAITER] >= limits[CL_WAITER]) {
+		if (j)
+			ctl_reply(c, j, n);
+		else
+			ctl_reply_error(c, "failed", "the answer is too large");
+		return;
+	}
+	(void)send(c->io.fd, j, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	set_class(c, CL_WAITER);
+	c->wfor = W_GONE;
+	c->until = loop_now_ms() + CONTROL_LINGER_MS;
+	(void)loop_io_mod(&c->io, EPOLLRDHUP);
+	loop_timer_arm(&c->timer, c->until);
+}
+
+/* The process still runs: neither gone nor a zombie (/proc/PID/stat). */
+static bool
+peer_runs(pid_t pid)
+{
+	char path[40], *text, *p;
+	size_t len;
+	bool runs;
+
+	if (pid <= 0) /* not in our PID namespace: our end is not its end */
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (file_read(path, FILE_PLANTED, 4096, 0, &text, &len) < 0)
+		return false;
+	p = strrchr(text, ')');
+	runs = p && p[1] == ' ' && p[2] && p[2] != 'Z' && p[2] != 'X';
+	free(text);
+	return runs;
+}
+
+/*
+ * A client told `shutdown` hung up, or its time is up.  It may close
+ * before it exits (and the kernel kills what is left in our namespace
+ * when we exit): wait on, looking every 10 ms, until its process is gone
+ * too, or until c->until.
+ */
+static void
+linger_check(struct client *c)
+{
+	uint64_t now = loop_now_ms(), next = now + 10;
+
+	if (c->io.fd >= 0) {
+		loop_io_del(&c->io);
+		close(c->io.fd);
+		c->io.fd = -1;
+	}
+	if (now < c->until && peer_runs(c->cred.pid))
+		loop_timer_arm(&c->timer, next < c->until ? next : c->until);
+	else
+		ctl_drop(c);
+}
+
+/* {"error": MSG, "code": CODE}: our own short messages always fit. */
+static const char *
+error_json(const char *code, const char *msg, size_t *ret_len)
+{
+	const char *j;
+
+	json_begin(STATUS_MAX);
+	ev_str("error", msg);
+	ev_str("code", code);
+	j = json_end(ret_len);
+	if (!j) {
+		*ret_len = 3;
+		return "{}\n";
+	}
+	return j;
+}
+
+void
+ctl_reply_error(struct client *c, const char *code, const char *msg)
+{
+	const char *j;
+	size_t n;
+
+	j = error_json(code, msg, &n);
+	ctl_reply(c, j, n);
+}
+
+/* --- the `control` event ------------------------------------------------ */
+
+void
+ctl_event(const struct client *c, const char *verb, const char *service,
+    const char *result)
+{
+	ev_begin("control");
+	ev_str("verb", verb);
+	if (service)
+		ev_str("service", service);
+	else
+		ev_null("service");
+	ev_int("peer_uid", (long long)c->cred.uid);
+	ev_int("peer_pid", (long long)c->cred.pid);
+	ev_str("result", result);
+	ev_emit();
+}
+
+/* --- who may ask ---------------------------------------------------------- */
+
+static bool
+in_group(int fd, gid_t primary)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+	size_t i;
+
+	if (primary == ctl.o.group)
+		return true;
+	/* The peer's supplementary groups (Linux 4.13); without them, the
+	 * primary group alone counts. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == ctl.o.group)
+			return true;
+	return false;
+}
+
+static bool
+peer_allowed(int fd, struct ucred *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret, &len) < 0)
+		return false;
+	if (ret->uid == 0 || ret->uid == geteuid())
+		return true;
+	return ctl.o.group_set && in_group(fd, ret->gid);
+}
+
+/* --- reads ------------------------------------------------------------------ */
 
 /* {"ready": READY[, "reason": WHY]}, copied out of the builder: it is
  * sent to every waiting client. */
 static const char *
 ready_json(bool ready, const char *why)
 {
-	static char answer[REPLY_MAX];
+	static char answer[1024];
 	const char *j;
 	size_t n;
 
-	json_begin(sizeof(answer));
+	json_begin(sizeof(answer) - 1);
 	ev_bool("ready", ready);
 	if (why)
 		ev_str("reason", why);
@@ -270,41 +300,122 @@ wait_answer(void)
 	return ready_json(false, reason);
 }
 
+/* Park c until something happens: it may only hang up meanwhile. */
+bool
+ctl_park(struct client *c, enum cls cls)
+{
+	if (ctl.count[cls] >= limits[cls]) {
+		ctl_reply_error(c, "too_many",
+		    cls == CL_FOLLOWER ? "too many log followers"
+		                       : "too many waiting clients");
+		return false;
+	}
+	set_class(c, cls);
+	loop_timer_cancel(&c->timer);
+	(void)loop_io_mod(&c->io, EPOLLRDHUP);
+	return true;
+}
+
+static void
+do_wait_ready(struct client *c)
+{
+	const char *w = wait_answer();
+
+	if (w)
+		ctl_reply(c, w, strlen(w));
+	else if (ctl_park(c, CL_WAITER))
+		c->wfor = W_READY;
+}
+
+/* --- one request ------------------------------------------------------------ */
+
+#define MAX_WORDS 5
+
+static size_t
+split(char *line, char **w)
+{
+	size_t n = 0;
+	char *save = NULL, *t;
+
+	for (t = strtok_r(line, " ", &save); t && n < MAX_WORDS;
+	     t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	return t ? MAX_WORDS + 1 : n;
+}
+
+static bool
+is(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* A read: an event only with -v. */
+static void
+read_event(const struct client *c, const char *verb, const char *service)
+{
+	if (ctl.o.verbose)
+		ctl_event(c, verb, service, "ok");
+}
+
+static void
+do_status(struct client *c)
+{
+	const char *j;
+	size_t n;
+
+	if ((j = status_json(false, &n)))
+		ctl_reply(c, j, n);
+	else
+		ctl_reply_error(c, "failed", "status too large");
+}
+
+static void
+dispatch(struct client *c, char **w, size_t n)
+{
+	if (n == 1 && is(w[0], "status")) {
+		read_event(c, "status", NULL);
+		do_status(c);
+	} else if (n == 1 && is(w[0], "wait-ready")) {
+		read_event(c, "wait-ready", NULL);
+		do_wait_ready(c);
+	} else if (n == 2 && is(w[0], "state")) {
+		verb_state(c, w[1]);
+	} else if (n == 4 && is(w[0], "logs")) {
+		read_event(c, "logs", w[1]);
+		verb_logs(c, w[1], w[2], w[3]);
+	} else if (n == 2 &&
+	    (is(w[0], "start") || is(w[0], "stop") || is(w[0], "restart"))) {
+		verb_act(c, w[0], w[1]);
+	} else if ((n == 3 || n == 4) && is(w[0], "signal")) {
+		verb_signal(c, w[1], w[2], n == 4 ? w[3] : NULL);
+	} else if (n == 1 && is(w[0], "checks")) {
+		verb_checks(c);
+	} else
+		ctl_reply_error(c, "bad_request",
+		    "unknown request (status, wait-ready, state, start, stop, "
+		    "restart, signal, logs, checks)");
+}
+
 static void
 answer(struct client *c)
 {
-	char *nl = memchr(c->req, '\n', c->len);
-	const char *w;
+	char *nl = memchr(c->req, '\n', c->len), *w[MAX_WORDS + 1];
 	size_t n;
 
 	if (!nl) {
 		if (c->len >= CONTROL_REQ_MAX)
-			reply_error(c, "request too long");
+			ctl_reply_error(c, "bad_request", "request too long");
 		return;
 	}
 	*nl = 0;
 	if (nl > c->req && nl[-1] == '\r')
 		nl[-1] = 0;
-	if (strcmp(c->req, "status") == 0) {
-		if ((w = status_json(&n)))
-			reply(c, w, n);
-		else
-			reply_error(c, "status too large");
-	} else if (strcmp(c->req, "wait-ready") == 0) {
-		if ((w = wait_answer()))
-			reply(c, w, strlen(w));
-		else if (ctl.nwaiters >= CONTROL_MAX_WAITERS)
-			reply_error(c, "too many wait-ready clients");
-		else {
-			/* From the requests' count to the waiters'. */
-			ctl.nrequests--;
-			ctl.nwaiters++;
-			c->waiting = true;
-			loop_timer_cancel(&c->timer);
-			(void)loop_io_mod(&c->io, EPOLLRDHUP);
-		}
-	} else
-		reply_error(c, "unknown request (status, wait-ready)");
+	n = split(c->req, w);
+	if (n == 0 || n > MAX_WORDS) {
+		ctl_reply_error(c, "bad_request", "bad request");
+		return;
+	}
+	dispatch(c, w, n);
 }
 
 static void
@@ -313,10 +424,21 @@ on_client(struct loop_io *io, uint32_t revents)
 	struct client *c = io->data;
 	ssize_t n;
 
-	if (c->waiting) {
-		/* The only thing a waiter can do is hang up. */
+	if (c->cls == CL_FOLLOWER) {
 		if (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-			drop(c);
+			ctl_drop(c);
+		else if (revents & EPOLLOUT)
+			verbs_pump(c);
+		return;
+	}
+	if (c->cls == CL_WAITER) {
+		/* The only thing a waiter can do is hang up. */
+		if (!(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return;
+		if (c->wfor == W_GONE)
+			linger_check(c);
+		else
+			ctl_drop(c);
 		return;
 	}
 	n = recv(io->fd, c->req + c->len, CONTROL_REQ_MAX - c->len,
@@ -324,7 +446,7 @@ on_client(struct loop_io *io, uint32_t revents)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		drop(c);
+		ctl_drop(c);
 		return;
 	}
 	c->len += (size_t)n;
@@ -337,20 +459,13 @@ on_client_timer(struct loop_timer *t)
 {
 	struct client *c = t->data;
 
-	if (c->used && !c->waiting)
-		reply_error(c, "no request within 2 s");
+	if (c->cls == CL_REQUEST)
+		ctl_reply_error(c, "bad_request", "no request within 2 s");
+	else if (c->cls == CL_WAITER && c->wfor == W_GONE)
+		linger_check(c);
 }
 
-static bool
-peer_allowed(int fd)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
-		return false;
-	return cr.uid == 0 || cr.uid == geteuid();
-}
+/* --- accepting ------------------------------------------------------------- */
 
 static void
 on_accept_timer(struct loop_timer *t)
@@ -374,6 +489,46 @@ pause_accepting(void)
 	    loop_now_ms() + CONTROL_ACCEPT_PAUSE_MS);
 }
 
+static struct client *
+free_slot(void)
+{
+	size_t i;
+
+	if (ctl.count[CL_REQUEST] >= CONTROL_MAX_CLIENTS)
+		return NULL;
+	for (i = 0; i < CTL_NSLOTS; i++)
+		if (ctl.clients[i].cls == CL_FREE)
+			return &ctl.clients[i];
+	return NULL;
+}
+
+static void
+take(struct client *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->cls = CL_FREE;
+	set_class(c, CL_REQUEST);
+	c->io.fd = fd;
+	c->io.events = EPOLLIN | EPOLLRDHUP;
+	c->io.cb = on_client;
+	c->io.data = c;
+	c->timer.cb = on_client_timer;
+	c->timer.data = c;
+	if (!peer_allowed(fd, &c->cred)) {
+		ctl_reply_error(c, "denied",
+		    ctl.o.group_set
+		        ? "permission denied: not root, our uid or a member "
+		          "of control_group"
+		        : "permission denied: not root or our uid");
+		return;
+	}
+	if (loop_io_add(&c->io) < 0) {
+		ctl_drop(c);
+		return;
+	}
+	loop_timer_arm(&c->timer, loop_now_ms() + CONTROL_REQ_TIMEOUT_MS);
+}
+
 static void
 on_accept(struct loop_io *io, uint32_t revents)
 {
@@ -382,8 +537,7 @@ on_accept(struct loop_io *io, uint32_t revents)
 	(void)revents;
 	/* A bounded number per wake-up, so a flood cannot starve the loop. */
 	for (i = 0; i < CONTROL_MAX_CLIENTS; i++) {
-		struct client *c = NULL;
-		int k;
+		struct client *c;
 
 		fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -392,41 +546,19 @@ on_accept(struct loop_io *io, uint32_t revents)
 				pause_accepting();
 			return;
 		}
-		for (k = 0; k < CONTROL_SLOTS && !c &&
-		     ctl.nrequests < CONTROL_MAX_CLIENTS;
-		     k++)
-			if (!ctl.clients[k].used)
-				c = &ctl.clients[k];
-		if (!c) {
+		if (!(c = free_slot())) {
 			size_t n;
-			const char *busy = error_json("busy", &n);
+			const char *busy = error_json("busy", "busy", &n);
 
 			(void)send(fd, busy, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 			close(fd);
 			continue;
 		}
-		memset(c, 0, sizeof(*c));
-		c->used = true;
-		ctl.nrequests++;
-		c->io.fd = fd;
-		c->io.events = EPOLLIN | EPOLLRDHUP;
-		c->io.cb = on_client;
-		c->io.data = c;
-		c->timer.cb = on_client_timer;
-		c->timer.data = c;
-		if (!peer_allowed(fd)) {
-			reply_error(c,
-			    "permission denied: not root or our uid");
-			continue;
-		}
-		if (loop_io_add(&c->io) < 0) {
-			drop(c);
-			continue;
-		}
-		loop_timer_arm(&c->timer,
-		    loop_now_ms() + CONTROL_REQ_TIMEOUT_MS);
+		take(c, fd);
 	}
 }
+
+/* --- the socket ------------------------------------------------------------ */
 
 static void
 warn(const char *path, const char *what, int err)
@@ -471,16 +603,78 @@ safe_dir(const char *dir)
 	return 0;
 }
 
+/* A new socket at path, or -errno (with its warning). */
+static int
+open_socket(const char *path, struct sockaddr_un *un)
+{
+	struct stat st;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		warn(path, "socket", errno);
+		return -errno;
+	}
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path, path, strlen(path));
+	/*
+	 * A stale socket from an earlier run (same container restarted) is
+	 * in the way: remove it, but only if it is a socket — never a file
+	 * someone put there — and only if nothing answers on it (a
+	 * non-blocking connect to a unix socket answers at once).
+	 */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (connect(fd, (struct sockaddr *)un, sizeof(*un)) == 0 ||
+		    errno == EAGAIN) {
+			close(fd);
+			warn(path, "in use by another agent-init", EADDRINUSE);
+			return -EADDRINUSE;
+		}
+		(void)unlink(path);
+		close(fd);
+		return open_socket(path, un);
+	}
+	return fd;
+}
+
+/*
+ * Bind with the mode set by the umask (fchmod does not apply to a
+ * socket's file): 0600, or 0660 with its group set to control_group.
+ * A group that cannot be set leaves it 0600, with a warning.
+ */
+static int
+bind_socket(int fd, const char *path, const struct sockaddr_un *un)
+{
+	mode_t old = umask(ctl.o.group_set ? 0117 : 0177);
+	int r = bind(fd, (const struct sockaddr *)un, sizeof(*un));
+	int e = errno;
+
+	(void)umask(old);
+	if (r < 0) {
+		warn(path, "bind", e);
+		return -e;
+	}
+	if (ctl.o.group_set && lchown(path, (uid_t)-1, ctl.o.group) < 0) {
+		e = errno;
+		(void)chmod(path, 0600);
+		warn(path, "control_group: cannot give the socket its group",
+		    e);
+	}
+	return 0;
+}
+
 int
-control_listen(const char *path)
+control_listen(const struct control_opts *o)
 {
 	struct sockaddr_un un;
 	char dir[108], *slash;
-	struct stat st;
+	const char *path = o->path;
 	int fd, i;
 
-	for (i = 0; i < CONTROL_SLOTS; i++)
+	ctl.o = *o;
+	for (i = 0; i < (int)CTL_NSLOTS; i++)
 		ctl.clients[i].io.fd = -1;
+	output_on_log(verbs_on_log);
 	if (!path || !*path)
 		return 0;
 	if (strlen(path) >= sizeof(un.sun_path)) {
@@ -499,49 +693,11 @@ control_listen(const char *path)
 		warn(dir, "unsafe directory for the control socket", -i);
 		return i;
 	}
-	/*
-	 * A stale socket from an earlier run (same container restarted) is
-	 * in the way: remove it, but only if it is a socket — never a file
-	 * someone put there.
-	 */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		warn(path, "socket", errno);
-		return -errno;
-	}
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	memcpy(un.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		/* Live if someone accepts (a non-blocking connect to a unix
-		 * socket answers at once). */
-		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0 ||
-		    errno == EAGAIN) {
-			close(fd);
-			warn(path, "in use by another agent-init", EADDRINUSE);
-			return -EADDRINUSE;
-		}
-		(void)unlink(path);
+	if ((fd = open_socket(path, &un)) < 0)
+		return fd;
+	if ((i = bind_socket(fd, path, &un)) < 0) {
 		close(fd);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-		if (fd < 0) {
-			warn(path, "socket", errno);
-			return -errno;
-		}
-	}
-	/* fchmod does not apply to a socket's file: set the mode at bind. */
-	{
-		mode_t old = umask(0177);
-		int r = bind(fd, (struct sockaddr *)&un, sizeof(un));
-		int e = errno;
-
-		(void)umask(old);
-		if (r < 0) {
-			close(fd);
-			warn(path, "bind", e);
-			return -e;
-		}
+		return i;
 	}
 	if (listen(fd, CONTROL_MAX_CLIENTS) < 0) {
 		int e = errno;
@@ -570,23 +726,48 @@ void
 control_notify(void)
 {
 	const char *w = wait_answer();
-	int i;
+	size_t i;
 
 	if (!w)
 		return;
-	for (i = 0; i < CONTROL_SLOTS; i++)
-		if (ctl.clients[i].used && ctl.clients[i].waiting)
-			reply(&ctl.clients[i], w, strlen(w));
+	for (i = 0; i < CTL_NSLOTS; i++) {
+		struct client *c = &ctl.clients[i];
+
+		if (c->cls == CL_WAITER && c->wfor == W_READY)
+			ctl_reply(c, w, strlen(w));
+	}
+}
+
+static bool
+lingering(void)
+{
+	size_t i;
+
+	for (i = 0; i < CTL_NSLOTS; i++)
+		if (ctl.clients[i].cls == CL_WAITER &&
+		    ctl.clients[i].wfor == W_GONE)
+			return true;
+	return false;
+}
+
+void
+control_linger(void)
+{
+	/* Each such client's timer drops it; the deadline guards the loop. */
+	uint64_t end = loop_now_ms() + CONTROL_LINGER_MS;
+
+	while (lingering() && loop_now_ms() < end)
+		(void)loop_run_once();
 }
 
 void
 control_close(void)
 {
-	int i;
+	size_t i;
 
-	for (i = 0; i < CONTROL_SLOTS; i++)
-		if (ctl.clients[i].used)
-			drop(&ctl.clients[i]);
+	for (i = 0; i < CTL_NSLOTS; i++)
+		if (ctl.clients[i].cls != CL_FREE)
+			ctl_drop(&ctl.clients[i]);
 	if (ctl.listening) {
 		loop_timer_cancel(&ctl.accept_timer);
 		loop_io_del(&ctl.io);
@@ -594,159 +775,4 @@ control_close(void)
 		(void)unlink(ctl.path);
 		ctl.listening = false;
 	}
-}
-
-/* ---- the client side: a short-lived ordinary process ---- */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-client_connect(const char *path, uint64_t deadline, bool retry, char *err,
-    size_t cap)
-{
-	struct sockaddr_un un;
-	int fd;
-
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
-	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			break;
-		if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
-			return fd;
-		close(fd);
-		if (!retry || now_ms() >= deadline ||
-		    (errno != ENOENT && errno != ECONNREFUSED))
-			break;
-		/* wait-ready may run before PID 1 created the socket. */
-		(void)poll(NULL, 0, 50);
-	}
-	snprintf(err, cap, "cannot connect to %s: %s", path, strerror(errno));
-	return -1;
-}
-
-/* Send req, read one reply line into buf until deadline; 0 or -1. */
-static int
-client_ask(int fd, const char *req, uint64_t deadline, char *buf, size_t cap,
-    char *err, size_t errcap)
-{
-	size_t len = 0;
-
-	/* A refused peer may be sent its error and closed before our
-	 * request is out: the reply is still there to read. */
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 && errno != EPIPE &&
-	    errno != ECONNRESET) {
-		snprintf(err, errcap, "send: %s", strerror(errno));
-		return -1;
-	}
-	while (len < cap - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t now = now_ms();
-		ssize_t n;
-		int r;
-
-		if (now >= deadline) {
-			snprintf(err, errcap, "timed out");
-			return -1;
-		}
-		r = poll(&p, 1, (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf, '\n', len))
-			break;
-	}
-	buf[len] = 0;
-	if (len == 0) {
-		snprintf(err, errcap, "no reply");
-		return -1;
-	}
-	return 0;
-}
-
-static const char client_usage[] =
-    "usage: agent-init status [--socket PATH] [--quiet]\n"
-    "       agent-init wait-ready [--socket PATH] [--timeout DURATION]\n";
-
-int
-control_client_main(const char *cmd, int argc, char **argv)
-{
-	const char *path = getenv("AGENT_INIT_CONTROL_SOCKET");
-	bool quiet = false, wait = strcmp(cmd, "wait-ready") == 0;
-	uint64_t timeout = wait ? 60000 : 5000, deadline;
-	static char buf[REPLY_MAX];
-	char err[256];
-	int i, fd, r;
-
-	if (!path || !*path)
-		path = CONTROL_DEFAULT_PATH;
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
-			path = argv[++i];
-		else if (strncmp(argv[i], "--socket=", 9) == 0)
-			path = argv[i] + 9;
-		else if (!wait &&
-		    (strcmp(argv[i], "--quiet") == 0 ||
-		        strcmp(argv[i], "-q") == 0))
-			quiet = true;
-		else if (wait && strcmp(argv[i], "--timeout") == 0 &&
-		    i + 1 < argc &&
-		    value_duration_ms(argv[i + 1], &timeout) == 0)
-			i++;
-		else if (wait && strncmp(argv[i], "--timeout=", 10) == 0 &&
-		    value_duration_ms(argv[i] + 10, &timeout) == 0)
-			;
-		else {
-			fprintf(stderr, "agent-init: %s: bad argument '%s'\n%s",
-			    cmd, argv[i], client_usage);
-			return 64;
-		}
-	}
-	deadline = now_ms() + timeout;
-	/* "busy": every request slot is taken for a moment (clients that
-	 * have not sent their request yet); ask again, within the deadline. */
-	do {
-		fd = client_connect(path, deadline, wait, err, sizeof(err));
-		if (fd < 0) {
-			fprintf(stderr, "agent-init %s: %s\n", cmd, err);
-			return 1;
-		}
-		r = client_ask(fd, wait ? "wait-ready\n" : "status\n", deadline,
-		    buf, sizeof(buf), err, sizeof(err));
-		close(fd);
-		if (r < 0) {
-			fprintf(stderr, "agent-init %s: %s\n", cmd, err);
-			return 1;
-		}
-	} while (strcmp(buf, "{\"error\":\"busy\"}\n") == 0 &&
-	    now_ms() + 50 < deadline && poll(NULL, 0, 50) == 0);
-	if (strstr(buf, "\"error\"")) {
-		fprintf(stderr, "agent-init %s: %s", cmd, buf);
-		return 1;
-	}
-	if (!quiet)
-		fputs(buf, stdout);
-	/* status: 0 iff every service is ready now; wait-ready: iff the
-	 * sandbox became ready. */
-	if (strncmp(buf, "{\"ready\":true", 13) != 0)
-		return 1;
-	if (!wait && !strstr(buf, "\"healthy\":true"))
-		return 1;
-	return 0;
 }

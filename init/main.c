@@ -34,11 +34,13 @@
 #include "check.h"
 #include "config.h"
 #include "control.h"
+#include "ctl.h"
 #include "dockerd.h"
 #include "output.h"
 #include "events.h"
 #include "gate.h"
 #include "host.h"
+#include "httpd.h"
 #include "loop.h"
 #include "oomwatch.h"
 #include "pidswatch.h"
@@ -90,6 +92,10 @@ static const char usage[] =
     "                [--hosts FILE] [--timeout D] [HOST:PORT...]\n"
     "       agent-init status [--socket PATH] [--quiet]\n"
     "       agent-init wait-ready [--socket PATH] [--timeout D]\n"
+    "       agent-init ctl [--socket PATH] [--json] start|stop|restart "
+    "SERVICE\n"
+    "       agent-init ctl ... signal [--group] SIGNAL SERVICE | logs [-n N] "
+    "[-f] SERVICE | checks\n"
     "       agent-init version | --version | help | --help\n"
     "\n"
     "Runs COMMAND as PID 1 of a sandbox: reaps every process, forwards\n"
@@ -130,6 +136,9 @@ static struct {
 	char exit_early_reason[320];
 	struct svc *svcs; /* the file's, --dockerd's and the command's */
 	size_t nsvcs;
+	struct checks_opts co; /* the startup checks, and `ctl checks` */
+	struct control_opts ctl;
+	bool group_from_env; /* control_group: a bad one exits 64, not 78 */
 } g;
 
 static void
@@ -338,6 +347,68 @@ env_error(const char *name, const char *val, const char *expected)
 	exit(EXIT_USAGE);
 }
 
+/* AGENT_INIT_CONTROL_GROUP and AGENT_INIT_HTTP_LISTEN ("" turns off). */
+static void
+apply_env_control(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned int gid;
+	bool num;
+	const char *v;
+
+	if ((v = getenv("AGENT_INIT_CONTROL_GROUP"))) {
+		if (*v && value_group(v, &gid, &num) < 0)
+			env_error("AGENT_INIT_CONTROL_GROUP", v,
+			    "a group name or number");
+		snprintf(g.cfg.control_group, sizeof(g.cfg.control_group), "%s",
+		    v);
+		g.group_from_env = true;
+	}
+	if ((v = getenv("AGENT_INIT_HTTP_LISTEN"))) {
+		if ((*v && value_listen(v, &ss, &len) < 0) ||
+		    strlen(v) >= sizeof(g.cfg.http_listen))
+			env_error("AGENT_INIT_HTTP_LISTEN", v,
+			    "an address and port (127.0.0.1:8080, [::1]:8080)");
+		snprintf(g.cfg.http_listen, sizeof(g.cfg.http_listen), "%s", v);
+	}
+}
+
+/*
+ * control_group: a number, or a name from the image's /etc/group (as a
+ * service's `group`); an unknown name is a configuration error.
+ */
+static void
+resolve_control_group(void)
+{
+	const char *name = g.cfg.control_group;
+	unsigned int gid;
+	bool num;
+	gid_t found = 0;
+	int r;
+
+	if (!*name)
+		return;
+	(void)value_group(name, &gid, &num);
+	if (num) {
+		g.ctl.group = (gid_t)gid;
+		g.ctl.group_set = true;
+		return;
+	}
+	r = sandbox_lookup_group("/etc/group", name, &found);
+	if (r < 0) {
+		fprintf(stderr,
+		    "agent-init: control_group: %s '%s' in "
+		    "/etc/group: %s\n",
+		    r == -ENOENT ? "no group" : "cannot look up", name,
+		    r == -ENOENT ? "use a group of the image, or a number"
+		                 : strerror(-r));
+		exit(g.group_from_env ? EXIT_USAGE : EXIT_CONFIG);
+	}
+	g.ctl.group = found;
+	g.ctl.group_set = true;
+}
+
 /*
  * AGENT_INIT_<KEY> for the [init] keys that have no option of their own
  * (SPEC section 2): the environment wins over the file.
@@ -378,6 +449,7 @@ apply_env(void)
 			env_error("AGENT_INIT_PIDS_WATCH", v,
 			    "a duration or off");
 	}
+	apply_env_control();
 	if (getenv("AGENT_INIT_CONTROL_SOCKET") || g.cfg.control_socket_set)
 		g.control_path = g.cfg.control_socket;
 	else if (getpid() == 1)
@@ -442,9 +514,9 @@ setup(int argc, char **argv)
 		exit(netcheck_main(g.a.sub_argc, g.a.sub_argv));
 	if (g.a.mode == ARGS_SUBCOMMAND &&
 	    (strcmp(g.a.subcommand, "status") == 0 ||
-	        strcmp(g.a.subcommand, "wait-ready") == 0))
-		exit(control_client_main(g.a.subcommand, g.a.sub_argc,
-		    g.a.sub_argv));
+	        strcmp(g.a.subcommand, "wait-ready") == 0 ||
+	        strcmp(g.a.subcommand, "ctl") == 0))
+		exit(ctl_main(g.a.subcommand, g.a.sub_argc, g.a.sub_argv));
 	if ((what = unsupported(&g.a))) {
 		fprintf(stderr,
 		    "agent-init: %s is not implemented in "
@@ -462,6 +534,7 @@ setup(int argc, char **argv)
 	}
 	apply_env();
 	gates_need_checks();
+	resolve_control_group();
 	g.boot_ms = loop_now_ms();
 	g.pid1 = getpid() == 1;
 	/*
@@ -740,9 +813,21 @@ on_rechecked(void)
  * `enforce` the services start once the verdicts are in.
  */
 static void
+checks_options(void)
+{
+	memset(&g.co, 0, sizeof(g.co));
+	g.co.cfg = &g.cfg;
+	g.co.timeout_ms =
+	    g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
+	g.co.dockerd = g.a.dockerd;
+	g.co.events = true;
+	g.co.background = true;
+	g.co.on_done = on_checks_done;
+}
+
+static void
 run_checks(void)
 {
-	struct checks_opts co;
 	struct recheck_opts ro;
 
 	memset(&ro, 0, sizeof(ro));
@@ -751,14 +836,7 @@ run_checks(void)
 	ro.dockerd = g.a.dockerd;
 	ro.on_verdicts = on_rechecked;
 	recheck_init(&ro);
-	memset(&co, 0, sizeof(co));
-	co.cfg = &g.cfg;
-	co.timeout_ms = g.cfg.check_timeout_ms ? g.cfg.check_timeout_ms : 2000;
-	co.dockerd = g.a.dockerd;
-	co.events = true;
-	co.background = true;
-	co.on_done = on_checks_done;
-	(void)checks_start(&co);
+	(void)checks_start(&g.co);
 }
 
 /* HOST:PORT with a port from 1 to 65535 ([v6]:PORT for IPv6). */
@@ -900,8 +978,15 @@ main(int argc, char **argv)
 	    !g.a.no_checks && g.cfg.checks != CHECKS_OFF ? &gate_hooks : NULL;
 	sup_init(&so);
 	/* The control socket: configured, else the default path as PID 1
-	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
-	(void)control_listen(g.control_path);
+	 * (a container), where HEALTHCHECK's `agent-init status` finds it;
+	 * `ctl checks` runs the configured checks again. */
+	checks_options();
+	g.ctl.path = g.control_path;
+	g.ctl.verbose = g.a.verbose;
+	g.ctl.checks = &g.co;
+	(void)control_listen(&g.ctl);
+	/* The HTTP probe endpoint, only where the operator said. */
+	(void)httpd_listen(g.cfg.http_listen);
 	output_init();
 	/* Before any service starts: its count is where the watch begins. */
 	oomwatch_init(g.pid1);
@@ -945,8 +1030,11 @@ main(int argc, char **argv)
 		oomwatch_pass();
 	}
 
+	/* A client told `shutdown` (ctl stop of main) exits before we do. */
+	control_linger();
 	status = g.exit_early ? g.exit_early : sup_exit_status();
 	control_close();
+	httpd_close();
 	finish_output(status,
 	    g.exit_early ? g.exit_early_reason : sup_exit_reason());
 	return status;

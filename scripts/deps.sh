@@ -13,7 +13,7 @@ strace runsc
 tini dumb-init catatonit hyperfine s6 runit supervisor
 docker.io dnsmasq tinyproxy iptables nftables curl runsc
 gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db
-systemd"
+systemd podman docker-compose"
 
 missing=""
 for p in $PKGS; do

@@ -27,6 +27,13 @@ backoff_init(struct backoff *b, uint64_t first_ms, uint64_t cap_ms,
 	b->rng = seed;
 }
 
+void
+backoff_reset(struct backoff *b)
+{
+	backoff_init(b, b->first_ms, b->cap_ms, b->reset_after_ms,
+	    b->max_restarts, b->window_ms, b->rng);
+}
+
 /*
  * splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom number
  * generators", OOPSLA 2014): one add and two multiplies per number, good

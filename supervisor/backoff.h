@@ -8,7 +8,8 @@
  * uptime of reset_after_ms or more starts over at first_ms.  More than
  * max_restarts restarts within the trailing window_ms gives up.
  *
- * Public API: backoff_init(), backoff_next(), backoff_jitter().
+ * Public API: backoff_init(), backoff_reset(), backoff_next(),
+ * backoff_jitter().
  */
 #ifndef AGENT_INIT_BACKOFF_H
 #define AGENT_INIT_BACKOFF_H
@@ -47,6 +48,9 @@ struct backoff {
 void backoff_init(struct backoff *b, uint64_t first_ms, uint64_t cap_ms,
     uint64_t reset_after_ms, unsigned int max_restarts, uint64_t window_ms,
     uint64_t seed);
+/* Forget the restarts so far and start over at first_ms (the same
+ * configuration and jitter sequence): an operator's `ctl start`. */
+void backoff_reset(struct backoff *b);
 /* The service exited at NOW_MS after running UPTIME_MS.  Returns 0 with
  * the jittered delay before its restart, or -EDQUOT when this restart
  * would be one more than max_restarts within window_ms: give up. */

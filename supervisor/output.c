@@ -29,6 +29,7 @@ static struct sink *sinks[2];
 static bool sinks_ok[2];
 static bool sinks_opened;
 static struct out_stream *paused;
+static void (*log_cb)(struct svc_out *o);
 /* Streams not yet at end-of-file: the shutdown waits for them. */
 static unsigned int nopen;
 static void (*idle_cb)(void);
@@ -78,6 +79,8 @@ output_setup(struct svc_out *o, const char *name, enum output_mode mode,
 	o->name = name;
 	o->name_len = strlen(name);
 	o->mode = mode;
+	/* Allocated at its first line: a quiet service costs nothing. */
+	logring_init(&o->log, mode == OUTPUT_RAW ? 0 : OUTPUT_LOG_RING);
 	/* Longer names (none pass the config) take the line-by-line path. */
 	if (o->name_len + 2 + OUTPUT_BLOCK <= sizeof(o->prefix)) {
 		memcpy(o->prefix, name, o->name_len);
@@ -386,7 +389,7 @@ relay_fast(struct out_stream *st, size_t off)
 {
 	struct svc_out *o = st->owner;
 	struct sink *k = sinks[st->which - 1];
-	size_t pl = o->prefix_len, room, used = 0, lines = 0;
+	size_t pl = o->prefix_len, room, used = 0, lines = 0, start = off;
 	char *q = sink_space(k, OUTPUT_BUF_SIZE, &room);
 	/* Where the last lines start, for the tail. */
 	uint32_t ring[OUTPUT_TAIL_RING];
@@ -418,6 +421,12 @@ relay_fast(struct out_stream *st, size_t off)
 	}
 	sink_commit(k, used);
 	tail_add_lines(o, st->buf, ring, lines, off);
+	if (lines) {
+		/* One copy of the whole batch, no work per line. */
+		(void)logring_put(&o->log, st->which, st->buf + start,
+		    off - start, lines);
+		o->log_new = true;
+	}
 	return off;
 }
 
@@ -494,6 +503,8 @@ relay(struct out_stream *st, const char *line, size_t n, bool more)
 	st->continued = more;
 	if (!more || n == OUTPUT_LINE_MAX)
 		tail_add(o, line, n);
+	(void)logring_put_line(&o->log, st->which, line, n);
+	o->log_new = true;
 	if (o->on_line && o->line_watch) {
 		/* The line may make the service ready: out with it first,
 		 * so that `service_ready` never comes before its line. */
@@ -630,6 +641,11 @@ pump_batched(struct out_stream *st)
 	pump(st);
 	if (k && sinks_ok[st->which - 1])
 		sink_uncork(k);
+	/* Followers hear once per wake-up, not once per line. */
+	if (st->owner->log_new && st->owner->followers && log_cb) {
+		st->owner->log_new = false;
+		log_cb(st->owner);
+	}
 }
 
 static void
@@ -724,4 +740,10 @@ output_notice(const char *name, const char *text)
 		line[n - 1] = '\n';
 	}
 	(void)sink_write(sinks[1], line, (size_t)n);
+}
+
+void
+output_on_log(void (*cb)(struct svc_out *o))
+{
+	log_cb = cb;
 }

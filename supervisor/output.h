@@ -21,11 +21,18 @@
  * Every relayed line also goes into the service's cause ring (cause.h),
  * where the run's cause is looked for when it ends.
  *
+ * Besides the tail (this run's last lines, for events), every relayed
+ * line also goes to the service's log ring (core/logring.h): its recent
+ * output across runs, OUTPUT_LOG_RING bytes at most, for `agent-init ctl
+ * logs`.  Readers of the ring (followers) are told through
+ * output_on_log() when a service with followers has new lines; they
+ * read at their own pace and never hold the relay back.
+ *
  * Public API: output_init(), output_setup(), output_open(),
  * output_after_fork(), output_drain(), output_close(), output_busy(),
  * output_pending(), output_tail_json(), output_tail_text(),
  * output_open_streams(), output_on_idle(), output_on_input(),
- * output_notice().
+ * output_notice(), output_on_log().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H
@@ -35,6 +42,7 @@
 
 #include "cause.h"
 #include "config.h"
+#include "logring.h"
 #include "loop.h"
 
 #define OUTPUT_LINE_MAX ((size_t)16 * 1024)
@@ -49,6 +57,8 @@
  * the line it copies.
  */
 #define OUTPUT_BLOCK 16
+/* A service's log ring: twice the largest batch (one read buffer). */
+#define OUTPUT_LOG_RING ((size_t)2 * (OUTPUT_BUF_SIZE + LOGRING_HDR))
 
 struct svc_out;
 
@@ -86,6 +96,11 @@ struct svc_out {
 	    bool cont);
 	bool line_watch;
 	void *data;
+	/* Recent output across runs, for `ctl logs`; followers > 0: tell
+	 * output_on_log()'s callback when it grows. */
+	struct logring log;
+	unsigned int followers;
+	bool log_new; /* lines since the followers were last told */
 };
 
 /* Our own stdout and stderr as non-blocking sinks. */
@@ -116,5 +131,8 @@ void output_on_idle(void (*cb)(void));
 void output_notice(const char *name, const char *text);
 /* cb runs with the service's data whenever one of its pipes is readable. */
 void output_on_input(void (*cb)(void *data));
+/* cb runs after new lines went to the log ring of a service that has
+ * followers (o->followers > 0). */
+void output_on_log(void (*cb)(struct svc_out *o));
 
 #endif

@@ -37,6 +37,9 @@ enum svc_event {
 	SVC_EV_WATCHDOG, /* WATCHDOG=1 on its notify socket */
 	SVC_EV_WATCHDOG_TIMEOUT, /* health: no WATCHDOG=1 in time, trigger */
 	SVC_EV_EXTEND_TIMEOUT, /* EXTEND_TIMEOUT_USEC on its notify socket */
+	SVC_EV_HOLD, /* an operator: stop it, and keep it stopped */
+	SVC_EV_RELEASE, /* an operator: start it (again) */
+	SVC_EV_RESTART, /* an operator: stop it and start it again */
 	SVC_EV_MAX
 };
 
@@ -49,6 +52,7 @@ struct svc_input {
 	const char *dep; /* dep_failed */
 	bool dep_failed; /* dep_failed: failed, else ended */
 	uint64_t extend_ms; /* extend_timeout */
+	const char *note; /* hold: why */
 	int ret; /* out: start: 0 or -errno */
 };
 
@@ -62,6 +66,7 @@ static const char *const state_names[SVC_STATE_MAX] = {
 	[SVC_BACKOFF] = "backoff",
 	[SVC_EXITED] = "exited",
 	[SVC_FAILED] = "failed",
+	[SVC_STOPPED] = "stopped",
 };
 
 const char *
@@ -228,6 +233,11 @@ transition(struct svc *s, enum svc_state to, enum svc_event cause)
 	case SVC_FAILED:
 		emit_failed(s);
 		break;
+	case SVC_STOPPED:
+		/* What is after it waits for it to be ready again. */
+		s->was_ready = false;
+		snprintf(s->reason, sizeof(s->reason), "%s", s->stop_note);
+		break;
 	case SVC_WAITING:
 	case SVC_SPAWNED:
 	case SVC_STOPPING:
@@ -304,9 +314,9 @@ new_run(struct svc *s)
 		s->before_start(s->before_start_data, s->attempt);
 }
 
-/* start (WAITING), and restart_due once the old run is gone: spawn. */
+/* Fork and exec a new run: SPAWNED, or FAILED when it cannot even fork. */
 static void
-act_spawn(struct svc *s, struct svc_input *in)
+spawn_run(struct svc *s, struct svc_input *in)
 {
 	new_run(s);
 	if ((in->ret = launch_prepare(s)) < 0 ||
@@ -320,14 +330,44 @@ act_spawn(struct svc *s, struct svc_input *in)
 	transition(s, SVC_SPAWNED, SVC_EV_START);
 }
 
+/*
+ * The previous run (its group, its output) must be gone before the next
+ * one starts; until then, look again in 10 ms (bounded: see
+ * launch_old_run_gone()).
+ */
+static bool
+old_run_gone(struct svc *s)
+{
+	if (launch_old_run_gone(s))
+		return true;
+	loop_timer_arm(&s->restart_timer, loop_now_ms() + 10);
+	return false;
+}
+
+/* start (WAITING): spawn, once a previous run (before a stop) is gone. */
+static void
+act_spawn(struct svc *s, struct svc_input *in)
+{
+	if (s->attempt > 0 && !old_run_gone(s))
+		return;
+	spawn_run(s, in);
+}
+
+/* restart_due (BACKOFF): the same, after the delay. */
 static void
 act_again(struct svc *s, struct svc_input *in)
 {
-	if (!launch_old_run_gone(s)) {
-		loop_timer_arm(&s->restart_timer, loop_now_ms() + 10);
-		return;
-	}
-	act_spawn(s, in);
+	if (old_run_gone(s))
+		spawn_run(s, in);
+}
+
+/* restart_due (WAITING): the supervisor decides whether it starts now. */
+static void
+act_retry(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (s->on_change)
+		s->on_change(s);
 }
 
 static void
@@ -417,6 +457,19 @@ begin_stop(struct svc *s, enum svc_why why, int sig, uint64_t deadline_ms,
 	transition(s, SVC_STOPPING, cause);
 }
 
+/* Its own stop signal and stop_timeout (the single command's: TERM, 5 s). */
+static int
+own_stop_signal(const struct svc *s)
+{
+	return s->conf ? s->conf->stop_signal : SIGTERM;
+}
+
+static uint64_t
+own_kill_deadline(const struct svc *s)
+{
+	return loop_now_ms() + (s->conf ? s->conf->stop_timeout_ms : 5000);
+}
+
 /* ready_timeout: a start that did not become ready is a failed start. */
 static void
 act_stop_unready(struct svc *s, struct svc_input *in)
@@ -445,8 +498,8 @@ static void
 act_stop_spent(struct svc *s, struct svc_input *in)
 {
 	(void)in;
-	begin_stop(s, SVC_WHY_MAX_RUNTIME, s->conf->stop_signal,
-	    loop_now_ms() + s->conf->stop_timeout_ms, SVC_EV_MAX_RUNTIME);
+	begin_stop(s, SVC_WHY_MAX_RUNTIME, own_stop_signal(s),
+	    own_kill_deadline(s), SVC_EV_MAX_RUNTIME);
 }
 
 static void
@@ -496,6 +549,91 @@ act_kill_all(struct svc *s, struct svc_input *in)
 	(void)svc_signal(s, SIGKILL, true);
 }
 
+/* --- an operator's verbs -------------------------------------------------- */
+
+static void
+take_note(struct svc *s, const struct svc_input *in)
+{
+	snprintf(s->stop_note, sizeof(s->stop_note), "%s",
+	    in->note && *in->note ? in->note : "stopped by an operator");
+}
+
+/* hold (WAITING, BACKOFF): nothing runs, so it is stopped at once. */
+static void
+act_held(struct svc *s, struct svc_input *in)
+{
+	take_note(s, in);
+	loop_timer_cancel(&s->restart_timer);
+	s->why = SVC_WHY_OPERATOR;
+	transition(s, SVC_STOPPED, SVC_EV_HOLD);
+}
+
+/* hold (SPAWNED, STARTING, READY, STOPPING): its own stop, for good. */
+static void
+act_halt(struct svc *s, struct svc_input *in)
+{
+	if (s->state == SVC_STOPPING) {
+		if (s->why == SVC_WHY_SHUTDOWN)
+			return;
+		take_note(s, in);
+		s->why = SVC_WHY_OPERATOR;
+		return;
+	}
+	take_note(s, in);
+	begin_stop(s, SVC_WHY_OPERATOR, own_stop_signal(s),
+	    own_kill_deadline(s), SVC_EV_HOLD);
+}
+
+/* release (STOPPING): an operator's stop under way becomes a restart. */
+static void
+act_resume(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (s->why == SVC_WHY_OPERATOR)
+		s->why = SVC_WHY_RESTART;
+}
+
+/* release, restart (STOPPED, EXITED, FAILED): waiting to start again. */
+static void
+act_rerun(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	loop_timer_cancel(&s->restart_timer);
+	backoff_reset(&s->bo);
+	s->why = SVC_WHY_NONE;
+	s->reason[0] = 0;
+	s->stop_note[0] = 0;
+	s->fail_status = 0;
+	transition(s, SVC_WAITING, SVC_EV_RELEASE);
+}
+
+/* restart (SPAWNED, STARTING, READY): stop, then start once gone. */
+static void
+act_cycle(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	begin_stop(s, SVC_WHY_RESTART, own_stop_signal(s), own_kill_deadline(s),
+	    SVC_EV_RESTART);
+}
+
+/* restart (STOPPING): started again once gone, unless the shutdown
+ * stops it. */
+static void
+act_recycle(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (s->why != SVC_WHY_SHUTDOWN)
+		s->why = SVC_WHY_RESTART;
+}
+
+/* restart (BACKOFF): the delay is skipped. */
+static void
+act_now(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	loop_timer_arm(&s->restart_timer, loop_now_ms());
+}
+
 /* After the exit: restart (BACKOFF), give up (FAILED), or EXITED. */
 static enum svc_state
 after_exit(struct svc *s)
@@ -509,6 +647,15 @@ after_exit(struct svc *s)
 
 	if (s->why == SVC_WHY_SHUTDOWN || s->why == SVC_WHY_MAX_RUNTIME)
 		return SVC_EXITED;
+	if (s->why == SVC_WHY_OPERATOR)
+		return SVC_STOPPED;
+	if (s->why == SVC_WHY_RESTART) {
+		/* An operator's: no delay, and outside the budget. */
+		s->restarts++;
+		s->delay_ms = 0;
+		loop_timer_arm(&s->restart_timer, now);
+		return SVC_BACKOFF;
+	}
 	/* `restart` is about the exits a service chooses; this stop was
 	 * ours, made to restart it. */
 	if (!unhealthy &&
@@ -571,6 +718,20 @@ sick(struct svc *s, enum svc_event cause)
 		return; /* a lone command has no liveness */
 	if (s->conf->on_unhealthy == UNHEALTHY_IGNORE) {
 		transition(s, SVC_READY, cause);
+		return;
+	}
+	if (s->conf->on_unhealthy == UNHEALTHY_STOP) {
+		char note[160];
+
+		/* service_unhealthy (action stop), then the operator's stop:
+		 * what is after it first, a main service ends the sandbox. */
+		transition(s, SVC_READY, cause);
+		snprintf(note, sizeof(note), "unhealthy: %.140s",
+		    s->health.reason);
+		if (s->hold)
+			(void)s->hold(s, note);
+		else
+			svc_hold(s, note);
 		return;
 	}
 	snprintf(s->reason, sizeof(s->reason), "unhealthy: %.240s",
@@ -636,50 +797,63 @@ typedef void action(struct svc *s, struct svc_input *in);
  * The table of service.h, cell by cell.  Each row lists the events in
  * the order of enum svc_event: start, dep_failed, exec_ok, exec_failed,
  * notify_ready, probe_passed, ready_timeout, max_runtime, stop,
- * kill_timeout, exit, restart_due; health_failed, health_passed,
- * watchdog, watchdog_timeout, extend_timeout.  A cell is never empty (the
- * unit test checks every one).
+* kill_timeout, exit, restart_due; health_failed, health_passed,
+ * watchdog, watchdog_timeout, extend_timeout; hold, release, restart.  A
+ * cell is never empty (the unit test checks every one).
  */
-_Static_assert(SVC_EV_MAX == 17 && SVC_STATE_MAX == 8,
+_Static_assert(SVC_EV_MAX == 20 && SVC_STATE_MAX == 9,
     "a new event or state needs its column or row in the table");
 /* clang-format off */
 static action *const actions[SVC_STATE_MAX][SVC_EV_MAX] = {
 	[SVC_WAITING] = {
 		act_spawn, act_nodep, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_end, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_end, act_nop, act_nop, act_retry,
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_held, act_nop, act_nop },
 	[SVC_SPAWNED] = {
 		act_nop, act_nop, act_run, act_cant, act_note, act_nop,
 		act_stop_unready, act_stop_spent, act_stop, act_nop,
 		act_exited, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_extend },
+		act_nop, act_nop, act_nop, act_nop, act_extend,
+		act_halt, act_nop, act_cycle },
 	[SVC_STARTING] = {
 		act_nop, act_nop, act_nop, act_nop, act_note, act_next,
 		act_stop_unready, act_stop_spent, act_stop, act_nop,
 		act_exited, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_extend },
+		act_nop, act_nop, act_nop, act_nop, act_extend,
+		act_halt, act_nop, act_cycle },
 	[SVC_READY] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
 		act_nop, act_stop_spent, act_stop, act_nop, act_exited,
 		act_nop,
-		act_sick, act_well, act_ping, act_sick_watchdog, act_nop },
+		act_sick, act_well, act_ping, act_sick_watchdog, act_nop,
+		act_halt, act_nop, act_cycle },
 	[SVC_STOPPING] = {
 		act_nop, act_nop, act_nop, act_cant, act_nop, act_nop,
 		act_nop, act_budget, act_join, act_kill_all, act_exited,
 		act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_halt, act_resume, act_recycle },
 	[SVC_BACKOFF] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
 		act_nop, act_nop, act_end, act_nop, act_nop, act_again,
-		act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_held, act_nop, act_now },
 	[SVC_EXITED] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_rerun, act_rerun },
 	[SVC_FAILED] = {
 		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
 		act_nop, act_nop, act_nop, act_nop, act_reap, act_nop,
-		act_nop, act_nop, act_nop, act_nop, act_nop },
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_rerun, act_rerun },
+	[SVC_STOPPED] = {
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_rerun, act_rerun },
 };
 /* clang-format on */
 
@@ -904,6 +1078,26 @@ svc_fail_dependency(struct svc *s, const char *dep, bool dep_failed)
 	dispatch(s, SVC_EV_DEP_FAILED, &in);
 }
 
+void
+svc_hold(struct svc *s, const char *note)
+{
+	struct svc_input in = { .note = note };
+
+	dispatch(s, SVC_EV_HOLD, &in);
+}
+
+void
+svc_release(struct svc *s)
+{
+	dispatch(s, SVC_EV_RELEASE, &(struct svc_input){ 0 });
+}
+
+void
+svc_restart(struct svc *s)
+{
+	dispatch(s, SVC_EV_RESTART, &(struct svc_input){ 0 });
+}
+
 bool
 svc_alive(const struct svc *s)
 {
@@ -985,6 +1179,10 @@ svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 		break;
 	case SVC_BACKOFF:
 		snprintf(buf, cap, "restarting (attempt %u)", s->attempt + 1);
+		break;
+	case SVC_STOPPED:
+		/* The note says it: "stopped by ctl stop (uid 0, pid 7)". */
+		snprintf(buf, cap, "%s", s->reason);
 		break;
 	default:
 		snprintf(buf, cap, "%s", svc_state_name(s->state));

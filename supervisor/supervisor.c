@@ -41,6 +41,9 @@ struct held {
 	bool open;
 	struct loop_timer timer; /* check_wait is over */
 	char why[256];
+	/* An operator's stop waits for what is after it (sup_hold()). */
+	bool hold_pending;
+	char hold_note[160];
 };
 
 enum sup_phase {
@@ -77,6 +80,9 @@ static struct {
 	bool *changed; /* per service: changed meanwhile (sup.cap of them) */
 	bool ready_file_made;
 	bool change_again;
+	/* An operator's stop waits for what is after it (dependents first). */
+	/* Scratch marks for the operator's verbs, one per service. */
+	bool *mark;
 	char exit_reason[320];
 } sup;
 
@@ -407,6 +413,13 @@ ended(const struct svc *s)
 	return s->state == SVC_EXITED || s->state == SVC_FAILED;
 }
 
+/* Nothing runs, for the shutdown's order: ended, or stopped. */
+static bool
+down(const struct svc *s)
+{
+	return ended(s) || s->state == SVC_STOPPED;
+}
+
 /* The shutdown has asked it already (a stop for a reason of its own,
  * ready_timeout or max_runtime, still gets the shutdown's, in order). */
 static bool
@@ -432,13 +445,13 @@ stop_pass(void)
 		uint64_t kill_at;
 		bool blocked = false;
 
-		if (stop_asked(s) || ended(s))
+		if (stop_asked(s) || down(s))
 			continue;
 		for (j = 0; j < sup.n; j++)
 			if (j != i && is_after(sup.svcs[j], s) &&
 			    (svc_alive(sup.svcs[j]) ||
 			        (!stop_asked(sup.svcs[j]) &&
-			            !ended(sup.svcs[j]))))
+			            !down(sup.svcs[j]))))
 				blocked = true;
 		if (blocked)
 			continue;
@@ -645,6 +658,8 @@ start_eligible(void)
 		for (j = 0; j < sup.n; j++) {
 			const struct svc *d = sup.svcs[j];
 
+			/* A stopped service satisfies nothing until it is
+			 * started and ready again (its was_ready is cleared). */
 			if (j == i || !is_after(s, d) || d->was_ready)
 				continue;
 			can = false;
@@ -707,12 +722,14 @@ sup_report_dropped(uint64_t lines)
 	if (lines)
 		write_termination_log(sup.termination_svc, lines);
 }
+static void hold_pass(void);
 
 static void
 on_service_change_once(struct svc *s)
 {
 	size_t i;
 
+	hold_pass();
 	start_eligible();
 	if (!sup.ready_sent && sup.phase == SUP_RUNNING) {
 		for (i = 0; i < sup.n; i++)
@@ -831,9 +848,13 @@ sup_add(struct svc *s)
 			return -ENOMEM;
 		memset(h + sup.cap, 0, (cap - sup.cap) * sizeof(*h));
 		sup.held = h;
+		if (!(c = realloc(sup.mark, cap * sizeof(*c))))
+			return -ENOMEM;
+		sup.mark = c;
 		sup.cap = cap;
 	}
 	s->on_change = on_service_change;
+	s->hold = sup_hold;
 	sup.svcs[sup.n++] = s;
 	return 0;
 }
@@ -928,9 +949,16 @@ sup_ready(void)
 	return sup.ready_sent;
 }
 
+/* Not ready, and nothing will change that: nothing on its way up, and
+ * nothing an operator stopped (a `ctl start` could still make it). */
 bool
 sup_stalled(void)
 {
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i]->state == SVC_STOPPED)
+			return false;
 	return !sup.ready_sent && sup.phase == SUP_RUNNING && sup.n > 0 &&
 	    !any_coming();
 }
@@ -1019,4 +1047,208 @@ sup_exit_crash(void)
 	if (sup.gave_up)
 		return &sup.gave_up->crash;
 	return m && m->attempt ? &m->crash : NULL;
+}
+
+/* --- an operator's stop, start and restart -------------------------------- */
+
+/* The scratch marks, all false, for one of the verbs below. */
+static bool *
+clear_marks(void)
+{
+	memset(sup.mark, 0, sup.n * sizeof(*sup.mark));
+	return sup.mark;
+}
+
+static size_t
+index_of(const struct svc *s)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (sup.svcs[i] == s)
+			return i;
+	return sup.n;
+}
+
+/* Mark i and every service after it, directly or not. */
+static void
+mark_dependents(size_t i, bool *mark)
+{
+	size_t j;
+
+	if (mark[i])
+		return;
+	mark[i] = true;
+	for (j = 0; j < sup.n; j++)
+		if (j != i && is_after(sup.svcs[j], sup.svcs[i]))
+			mark_dependents(j, mark);
+}
+
+/* Mark i and every stopped service it is after, directly or not. */
+static void
+mark_stopped_dependencies(size_t i, bool *mark)
+{
+	size_t j;
+
+	if (mark[i])
+		return;
+	mark[i] = true;
+	for (j = 0; j < sup.n; j++)
+		if (j != i && is_after(sup.svcs[i], sup.svcs[j]) &&
+		    (sup.svcs[j]->state == SVC_STOPPED ||
+		        sup.held[j].hold_pending))
+			mark_stopped_dependencies(j, mark);
+}
+
+/*
+ * Hold every service whose stop is pending once nothing after it runs
+ * any more (dependents first, as in the shutdown).  A dependent that is
+ * still stopping holds its dependencies back.
+ */
+static void
+hold_pass(void)
+{
+	size_t i, j;
+
+	if (sup.phase != SUP_RUNNING)
+		return;
+	for (i = sup.n; i-- > 0;) {
+		bool blocked = false;
+
+		if (!sup.held[i].hold_pending)
+			continue;
+		for (j = 0; j < sup.n && !blocked; j++)
+			if (j != i && is_after(sup.svcs[j], sup.svcs[i]) &&
+			    (svc_alive(sup.svcs[j]) ||
+			        sup.held[j].hold_pending))
+				blocked = true;
+		if (blocked)
+			continue;
+		sup.held[i].hold_pending = false;
+		svc_hold(sup.svcs[i], sup.held[i].hold_note);
+	}
+}
+
+/* The main service is s or after it, directly or not. */
+static bool
+reaches_main(size_t k, bool *mark)
+{
+	size_t i;
+
+	mark_dependents(k, mark);
+	for (i = 0; i < sup.n; i++)
+		if (mark[i] && sup.svcs[i]->main)
+			return true;
+	return false;
+}
+
+bool
+sup_hold_ends_sandbox(struct svc *s)
+{
+	bool *mark = clear_marks();
+	size_t k = index_of(s);
+
+	return k < sup.n && sup.phase == SUP_RUNNING && reaches_main(k, mark);
+}
+
+int
+sup_hold(struct svc *s, const char *note)
+{
+	bool *mark = clear_marks();
+	size_t i, k = index_of(s);
+	char reason[200];
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	if (reaches_main(k, mark)) {
+		if (s->main)
+			snprintf(reason, sizeof(reason),
+			    "main service stopped (%s)", note);
+		else
+			snprintf(reason, sizeof(reason),
+			    "service %s stopped (%s), and main is after it",
+			    s->name, note);
+		sup_shutdown(reason, 0);
+		return SUP_HOLD_SHUTDOWN;
+	}
+	if (s->state == SVC_STOPPED || ended(s))
+		return -EALREADY;
+	for (i = 0; i < sup.n; i++) {
+		if (!mark[i] || down(sup.svcs[i]))
+			continue;
+		sup.held[i].hold_pending = true;
+		if (i == k)
+			snprintf(sup.held[i].hold_note,
+			    sizeof(sup.held[i].hold_note), "%s", note);
+		else
+			snprintf(sup.held[i].hold_note,
+			    sizeof(sup.held[i].hold_note),
+			    "stopped with %s, which it is after (%.100s)",
+			    s->name, note);
+	}
+	on_service_change(NULL);
+	return 0;
+}
+
+int
+sup_release(struct svc *s)
+{
+	bool *mark = clear_marks();
+	size_t i, k = index_of(s);
+	bool any = false;
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	mark_stopped_dependencies(k, mark);
+	for (i = 0; i < sup.n; i++) {
+		struct svc *x = sup.svcs[i];
+
+		if (!mark[i])
+			continue;
+		sup.held[i].hold_pending = false;
+		if (i != k && x->state != SVC_STOPPED)
+			continue;
+		if (x->state == SVC_STOPPED || x->state == SVC_EXITED ||
+		    x->state == SVC_FAILED ||
+		    (x->state == SVC_STOPPING && x->why == SVC_WHY_OPERATOR))
+			any = true;
+		svc_release(x);
+	}
+	on_service_change(NULL);
+	return any ? 0 : -EALREADY;
+}
+
+int
+sup_restart(struct svc *s)
+{
+	size_t k = index_of(s);
+
+	if (k == sup.n)
+		return -ENOENT;
+	if (sup.phase != SUP_RUNNING)
+		return -ESHUTDOWN;
+	if (s->state == SVC_STOPPED || s->state == SVC_EXITED ||
+	    s->state == SVC_FAILED)
+		return sup_release(s);
+	if (s->state == SVC_WAITING)
+		return -EALREADY;
+	sup.held[k].hold_pending = false;
+	svc_restart(s);
+	on_service_change(NULL);
+	return 0;
+}
+
+struct svc *
+sup_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sup.n; i++)
+		if (strcmp(sup.svcs[i]->name, name) == 0)
+			return sup.svcs[i];
+	return NULL;
 }

@@ -27,11 +27,23 @@
  * where budget = stop_timeout and reserve = min(1 s, stop_timeout / 4), so
  * the whole shutdown fits in stop_timeout.
  *
+ * An operator's stop (sup_hold(): `agent-init ctl stop`, and
+ * `on_unhealthy = stop`) stops the service and everything after it,
+ * directly or not, dependents first, as the shutdown does; each ends
+ * STOPPED and stays so, across other services' restarts, until an
+ * operator's start (sup_release()), which also starts the stopped
+ * services it is after.  A stop that reaches the main service (main
+ * itself, or a service main is after) is the sandbox's shutdown, as if
+ * main had exited.  A stopped required service never gives up: no exit
+ * 70.  While a service is stopped the sandbox is not healthy.
+ *
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_checks_changed(), sup_children(),
  * sup_running(), sup_done(), sup_ready(), sup_healthy(), sup_stalled(),
  * sup_exit_deadline_ms(), sup_report_dropped(), sup_exit_status(),
- * sup_exit_reason(), sup_exit_crash(), sup_count(), sup_service().
+ * sup_exit_reason(), sup_exit_crash(), sup_count(), sup_service(),
+ * sup_find(), sup_hold(), sup_hold_ends_sandbox(), sup_release(),
+ * sup_restart().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H
@@ -87,5 +99,23 @@ const char *sup_exit_reason(void);
 const struct svc_crash *sup_exit_crash(void);
 size_t sup_count(void);
 struct svc *sup_service(size_t i);
+struct svc *sup_find(const char *name);
+
+/* sup_hold() began the shutdown (the stop reached the main service). */
+#define SUP_HOLD_SHUTDOWN 1
+/*
+ * An operator's stop of s, dependents first; note says who and why
+ * (shown as the reason while stopped).  0: under way; SUP_HOLD_SHUTDOWN;
+ * -EALREADY: stopped or ended already; -ESHUTDOWN: shutting down.
+ */
+int sup_hold(struct svc *s, const char *note);
+/* Whether sup_hold(s) would be the shutdown (it reaches main). */
+bool sup_hold_ends_sandbox(struct svc *s);
+/* An operator's start of s and of the stopped services it is after.
+ * 0, -EALREADY (running or starting already), -ESHUTDOWN. */
+int sup_release(struct svc *s);
+/* An operator's restart (a start when it is not running).  0,
+ * -EALREADY (waiting to start), -ESHUTDOWN. */
+int sup_restart(struct svc *s);
 
 #endif

@@ -1,20 +1,23 @@
 /*
- * Fuzz target: requests on the control socket (init/control.c), served by
- * the real code in the real loop: control_listen() on a socket in a fresh
- * temporary directory, a client connects, the input is sent in pieces,
- * the loop runs after each piece, and the reply is read back.  Anyone who
- * can reach the socket (root or our uid) can send these bytes.
+ * Fuzz target: requests on the control socket (init/control.c and
+ * init/verbs.c), served by the real code in the real loop:
+ * control_listen() on a socket in a fresh temporary directory, a client
+ * connects, the input is sent in pieces, the loop runs after each piece,
+ * and the reply is read back.  Anyone who can reach the socket (root or
+ * our uid, or control_group) can send these bytes.
  *
- * The supervisor is replaced by a few fake services whose names, failure
- * reasons, causes, health reasons and STATUS= texts also come from the
- * input (a reason quotes what a service or the kernel said, STATUS= is
- * the service's own), so the JSON replies meet arbitrary bytes; the
- * checks' last verdicts (netcheck/recheck.c) likewise, with targets and
- * codes from the input (a target is what the configuration says).
+ * The supervisor and the checks are replaced by fakes: a few services
+ * whose names, failure reasons, causes, health reasons and STATUS= texts
+ * also come from the input (a reason quotes what a service or the kernel
+ * said, STATUS= is the service's own), so the JSON replies meet arbitrary
+ * bytes; the checks' last verdicts (netcheck/recheck.c) likewise, with
+ * targets and codes from the input; the verbs that act answer with what
+ * the flags say and never signal anything.  A `logs` request gets the
+ * real follower over an empty ring.
  *
  * Input: flags, piece size, name/reason length L, L bytes, then the
- * request bytes.  Checked: at most one reply, one line, one valid JSON
- * object; and no client slot is left in use once the client is gone.
+ * request bytes.  Checked: at most one reply line, valid JSON; and no
+ * client slot is left in use once the client is gone.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -26,7 +29,12 @@
 #include <unistd.h>
 
 #include "../../init/control.c"
+#include "../../init/verbs.c"
+#include "../../init/follow.c"
+#include "../../init/status.c"
 #include "../../core/events.c"
+#include "../../core/file.c"
+#include "../../core/logring.c"
 #include "../../core/loop.c"
 #include "../../core/signals.c"
 #include "../../core/sink.c"
@@ -101,8 +109,8 @@ const char *
 svc_state_name(enum svc_state st)
 {
 	static const char *const n[SVC_STATE_MAX] = { "waiting", "starting",
-		"starting", "ready", "stopping", "backoff", "exited",
-		"failed" };
+		"starting", "ready", "stopping", "backoff", "exited", "failed",
+		"stopped" };
 
 	return st < SVC_STATE_MAX ? n[st] : "?";
 }
@@ -127,6 +135,82 @@ recheck_get(size_t i)
 	return i < nfake_checks ? &fake_checks[i] : NULL;
 }
 
+/* `ctl checks`: its run is over at once, or too many wait (flags). */
+int
+recheck_now(const char *name, void (*done)(void *data), void *data)
+{
+	(void)name;
+	if (f_verb == -EALREADY)
+		return -EBUSY;
+	if (done)
+		done(data);
+	return 0;
+}
+
+void
+recheck_forget(void *data)
+{
+	(void)data;
+}
+
+struct svc *
+sup_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nfake; i++)
+		if (strcmp(fake[i].name, name) == 0)
+			return &fake[i];
+	return NULL;
+}
+
+/* The verbs that act: whatever the flags say, never a signal. */
+static int f_verb;
+
+int
+sup_hold(struct svc *s, const char *note)
+{
+	(void)s;
+	(void)note;
+	return f_verb;
+}
+
+bool
+sup_hold_ends_sandbox(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN;
+}
+
+int
+sup_release(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN ? 0 : f_verb;
+}
+
+int
+sup_restart(struct svc *s)
+{
+	(void)s;
+	return f_verb == SUP_HOLD_SHUTDOWN ? 0 : f_verb;
+}
+
+bool
+svc_signal(struct svc *s, int sig, bool group)
+{
+	(void)sig;
+	(void)group;
+	return s->pid > 0 && f_verb == 0;
+}
+
+void
+output_on_log(void (*cb)(struct svc_out *o))
+{
+	(void)cb;
+}
+}
+
 /* ---- the harness ---- */
 
 static char sock_dir[] = "/tmp/agent-init-fuzz-XXXXXX";
@@ -148,8 +232,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (!mkdtemp(sock_dir) || loop_init() < 0)
 		abort();
 	snprintf(sock_path, sizeof(sock_path), "%s/control.sock", sock_dir);
-	if (control_listen(sock_path) < 0)
-		abort();
+	{
+		static struct checks_opts co = { .timeout_ms = 1000 };
+		struct control_opts o = { .path = sock_path, .checks = &co };
+
+		if (control_listen(&o) < 0)
+			abort();
+	}
 	atexit(remove_socket);
 	return 0;
 }
@@ -164,6 +253,12 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 	f_stalled = flags & 4;
 	f_healthy = flags & 8;
 	nfake = (flags >> 4) % (NFAKE + 1);
+	{
+		static const int verbs[] = { 0, -EALREADY, -ESHUTDOWN,
+			SUP_HOLD_SHUTDOWN };
+
+		f_verb = verbs[(flags >> 2) & 3];
+	}
 	for (i = 0; i < NFAKE; i++) {
 		struct svc *s = &fake[i];
 		size_t nl =
@@ -202,6 +297,8 @@ setup_fake(uint8_t flags, const uint8_t *text, size_t len)
 		s->pid = (pid_t)(i * 7);
 		s->has_exited = (flags >> 7) & 1;
 		s->wstatus = i == 1 ? 0x0009 : 0x0300; /* SIGKILL; exit 3 */
+		s->exited_once = s->has_exited;
+		s->last_wstatus = s->wstatus;
 		s->attempt = (unsigned)i;
 	}
 	nfake_checks = (flags >> 2) & 3;
@@ -246,20 +343,33 @@ serve(void)
 	}
 }
 
+/*
+ * Slots in use.  A client told `shutdown` that hung up stays until its
+ * process is gone (control_linger()): here that process is us, so such
+ * a slot, its socket closed and its wait bounded, is let go now.
+ */
 static size_t
 slots_used(void)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < CONTROL_SLOTS; i++)
-		n += ctl.clients[i].used;
+	for (i = 0; i < CTL_NSLOTS; i++) {
+		struct client *c = &ctl.clients[i];
+
+		if (c->cls == CL_WAITER && c->wfor == W_GONE) {
+			assert(c->io.fd < 0 && c->timer.armed &&
+			    c->until <= loop_now_ms() + CONTROL_LINGER_MS);
+			ctl_drop(c);
+		}
+		n += c->cls != CL_FREE;
+	}
 	return n;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char rep[REPLY_MAX * 2];
+	static char rep[STATUS_MAX * 2];
 	struct sockaddr_un un;
 	size_t off, piece, tl, rlen = 0;
 	ssize_t n;
@@ -306,7 +416,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	assert(rep[rlen - 1] == '\n');
 	assert(memchr(rep, '\n', rlen) == rep + rlen - 1);
-	assert(rlen <= REPLY_MAX);
+	assert(rlen <= STATUS_MAX);
 	assert(json_object_valid(rep, rlen - 1));
 	return 0;
 }

@@ -30,6 +30,7 @@
 #include "../../core/loop.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../core/logring.c"
 #include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 

@@ -373,7 +373,7 @@ command = {H}/svcact wait
                 assert reply["services"][0]["name"] == "a", reply
                 ok += 1
             else:
-                assert reply == {"error": "busy"}, reply
+                assert reply == {"error": "busy", "code": "busy"}, reply
                 busy += 1
         assert ok + busy == 100 and ok >= 32, (ok, busy)
     finally:

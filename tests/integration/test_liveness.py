@@ -353,3 +353,32 @@ def test_health_probe_kinds_that_cannot_fail(tmp_path, value, what):
     assert r.stderr.startswith("%s:3: health: '%s': " % (conf, value)), \
         r.stderr
     assert what in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_unhealthy_stop_is_the_operators_stop(run, tmp_path, sockdir):
+    # on_unhealthy = stop: service_unhealthy (action stop), then the same
+    # stop as `ctl stop`: the service ends `stopped`, is not restarted
+    # whatever `restart` says, and `ctl start` brings it back.
+    sock = os.path.join(sockdir, "ctl.sock")
+    r = start(run, tmp_path, "[init]\ncontrol_socket = %s\n" % sock +
+              HTTP_HEALTH.replace("health_failures = 2",
+                                  "health_failures = 1\n"
+                                  "on_unhealthy = stop\nrestart = always") +
+              "[service main]\ncommand = /bin/sleep 600\nmain = yes\n")
+    r.wait_event("ready")
+    pid = service_pid(r, "web")
+    os.kill(pid, signal.SIGSTOP)
+    bad = r.wait_event("service_unhealthy", service="web")
+    assert bad["action"] == "stop", bad
+    r.wait_event("service_exit", service="web")
+    poll(lambda: service_status(sock, "web")["state"] == "stopped",
+         what="web stopped", diag=r.diag)
+    web = service_status(sock, "web")
+    assert web["reason"].startswith("unhealthy: "), web
+    assert_never(r, "service_start", 0.8, service="web", attempt=2)
+    assert status(sock, "--quiet").returncode == 1
+    p = agent(["ctl", "--socket", sock, "start", "web"])
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    poll(lambda: status(sock, "--quiet").returncode == 0,
+         what="healthy again after ctl start", diag=r.diag)
+    stop(r, 143)  # main is a plain sleep: SIGTERM ends it

@@ -142,6 +142,14 @@ test_help_version_subcommands(void **state)
 	assert_int_equal(PARSE(&a, "netcheck", "--json"), 0);
 	assert_int_equal(a.mode, ARGS_SUBCOMMAND);
 	assert_string_equal(a.subcommand, "netcheck");
+	assert_int_equal(PARSE(&a, "ctl", "stop", "db"), 0);
+	assert_int_equal(a.mode, ARGS_SUBCOMMAND);
+	assert_string_equal(a.subcommand, "ctl");
+	assert_int_equal(a.sub_argc, 2);
+	assert_string_equal(a.sub_argv[0], "stop");
+	/* A program called ctl runs after --. */
+	assert_int_equal(PARSE(&a, "--", "ctl"), 0);
+	assert_int_equal(a.mode, ARGS_RUN);
 }
 
 static void

@@ -274,6 +274,29 @@ test_seed(void **state)
 	assert_true(differ > 16);
 }
 
+/* An operator's start: the delays and the restart window start over. */
+static void
+test_reset(void **state)
+{
+	struct backoff b;
+	uint64_t d;
+
+	(void)state;
+	backoff_init(&b, 100, 800, 0, 2, 60000, 1);
+	assert_int_equal(backoff_next(&b, 0, 0, &d), 0);
+	assert_int_equal(backoff_next(&b, 1, 0, &d), 0);
+	assert_int_equal(backoff_next(&b, 2, 0, &d), -EDQUOT);
+	backoff_reset(&b);
+	assert_int_equal(b.next_ms, 100);
+	assert_int_equal(b.ring_count, 0);
+	assert_int_equal(b.max_restarts, 2);
+	assert_int_equal(b.window_ms, 60000);
+	assert_int_equal(backoff_next(&b, 3, 0, &d), 0);
+	assert_true(d >= 80 && d <= 120);
+	assert_int_equal(backoff_next(&b, 4, 0, &d), 0);
+	assert_int_equal(backoff_next(&b, 5, 0, &d), -EDQUOT);
+}
+
 int
 main(void)
 {
@@ -289,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_limit_unlimited),
 		cmocka_unit_test(test_limit_slots),
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_reset),
 	};
 
 	return cmocka_run_group_tests_name("backoff", tests, NULL, NULL);

@@ -212,6 +212,14 @@ test_errors(void **state)
 		{ "[init]\noutput = fancy\n", 2, "output" },
 		{ "[init]\nchecks = maybe\n", 2, "checks" },
 		{ "[init]\nready_file = relative\n", 2, "absolute path" },
+		{ "[init]\ncontrol_group = wheel users\n", 2,
+		    "control_group: 'wheel users' is not a group" },
+		{ "[init]\ncontrol_group = 4294967295\n", 2, "control_group" },
+		{ "[init]\nhttp_listen = 8080\n", 2,
+		    "http_listen: '8080' is not an address and port" },
+		{ "[init]\nhttp_listen = localhost:8080\n", 2, "http_listen" },
+		{ "[init]\nhttp_listen = ::1:8080\n", 2, "http_listen" },
+		{ "[init]\nhttp_listen = 127.0.0.1:0\n", 2, "http_listen" },
 		{ "\n\n[init]\nbogus = 1\n", 4, "unknown key 'bogus'" },
 		{ "[init]\n[nope]\n", 2, "unknown section [nope]" },
 		{ "key = value\n", 1, "outside of any section" },
@@ -356,6 +364,30 @@ test_errors(void **state)
 			    cases[i].text);
 		assert_error(cases[i].line, cases[i].what);
 	}
+}
+
+/* The control plane's [init] keys. */
+static void
+test_control_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(load("[init]\ncontrol_group = agents\n"
+	                      "http_listen = 127.0.0.1:8081\n",
+	                     &c),
+	    0);
+	assert_string_equal(c.control_group, "agents");
+	assert_string_equal(c.http_listen, "127.0.0.1:8081");
+	assert_int_equal(load("[init]\ncontrol_group = 1000\n"
+	                      "http_listen = [::]:9090\n",
+	                     &c),
+	    0);
+	assert_string_equal(c.control_group, "1000");
+	assert_string_equal(c.http_listen, "[::]:9090");
+	/* Empty: off (the default). */
+	assert_int_equal(load("[init]\ncontrol_group =\nhttp_listen =\n", &c),
+	    0);
+	assert_string_equal(c.control_group, "");
+	assert_string_equal(c.http_listen, "");
 }
 
 static void
@@ -612,6 +644,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_control_keys, cleanup),
 		cmocka_unit_test_teardown(test_good, cleanup),
 		cmocka_unit_test_teardown(test_liveness, cleanup),
 		cmocka_unit_test_teardown(test_errors, cleanup),

@@ -19,6 +19,7 @@
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/backoff.c"
+#include "../../core/logring.c"
 #include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"

@@ -18,6 +18,7 @@
 #include "../../core/events.c"
 #include "../../core/loop.c"
 #include "../../core/sink.c"
+#include "../../core/logring.c"
 #include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 
@@ -195,6 +196,51 @@ assert_tail(const struct svc_out *o, const struct bytes *pieces,
 			    tail_line(o, (unsigned int)(i - first)), p);
 }
 
+/*
+ * The log ring holds the newest lines and pieces, whole, each with a
+ * newline: a suffix of them all (as the reference cuts them), starting at
+ * a line.
+ */
+static void
+assert_log(struct svc_out *o, const struct bytes *in)
+{
+	struct bytes all = { 0 }, got = { 0 };
+	struct logring_cur c;
+	struct logring_chunk ch;
+	static char buf[8192];
+	size_t pos = 0, i;
+	uint64_t nl = 0;
+
+	while (pos < in->n) {
+		const char *e = memchr(in->p + pos, '\n', in->n - pos);
+		size_t n = e ? (size_t)(e - (in->p + pos)) : in->n - pos;
+		size_t adv = e ? n + 1 : n;
+
+		if (n > OUTPUT_LINE_MAX)
+			n = adv = OUTPUT_LINE_MAX;
+		put(&all, in->p + pos, n);
+		put(&all, "\n", 1);
+		pos += adv;
+	}
+	logring_seek_last(&o->log, UINT64_MAX, &c);
+	while (logring_read(&o->log, &c, buf, sizeof(buf), &ch)) {
+		assert_int_equal(ch.skipped, 0);
+		assert_int_equal(ch.stream, 1);
+		put(&got, buf, ch.n);
+	}
+	for (i = 0; i < got.n; i++)
+		nl += got.p[i] == '\n';
+	assert_int_equal(nl, logring_lines(&o->log));
+	assert_true(got.n > 0 && got.n <= all.n);
+	assert_true(got.n == all.n || all.p[all.n - got.n - 1] == '\n');
+	assert_memory_equal(got.p, all.p + all.n - got.n, got.n);
+	/* Full: at least half the ring's bytes are lines. */
+	assert_true(got.n > OUTPUT_LOG_RING / 4 || got.n == all.n);
+	logring_free(&o->log);
+	free(all.p);
+	free(got.p);
+}
+
 static void
 check(const char *name, unsigned int tail_lines, size_t qcap, size_t total,
     bool partial_end)
@@ -208,6 +254,7 @@ check(const char *name, unsigned int tail_lines, size_t qcap, size_t total,
 	assert_int_equal(got.n, want.n);
 	assert_memory_equal(got.p, want.p, want.n);
 	assert_tail(&o, &pieces, tail_lines);
+	assert_log(&o, &in);
 	free(o.tail);
 	free(o.cause.buf);
 	free(o.s[0].buf);
@@ -273,6 +320,7 @@ test_relay_short_lines(void **state)
 	assert_tail(&o, &pieces, 3);
 	assert_string_equal(tail_line(&o, 2),
 	    "99999012345678901234567890123456789012345678");
+	assert_log(&o, &in);
 	free(o.tail);
 	free(o.cause.buf);
 	free(o.s[0].buf);

@@ -21,6 +21,7 @@
 #include "../../core/signals.c"
 #include "../../core/sink.c"
 #include "../../core/values.c"
+#include "../../core/logring.c"
 #include "../../supervisor/cause.c"
 #include "../../supervisor/output.c"
 #include "../../core/resolvconf.c"

@@ -484,6 +484,11 @@ to_state(struct svc *s, enum svc_state st)
 		report_err.err = ENOENT;
 		on_exec_report(&s->exec_io, EPOLLIN);
 		break;
+	case SVC_STOPPED:
+		to_state(s, SVC_READY);
+		svc_hold(s, "ctl stop");
+		assert_true(svc_on_exit(s, s->pid, SIGTERM));
+		break;
 	case SVC_STATE_MAX:
 		fail();
 	}
@@ -515,6 +520,9 @@ input_for(enum svc_event ev)
 		break;
 	case SVC_EV_EXTEND_TIMEOUT:
 		in.extend_ms = 120000; /* beyond the 60 s ready_timeout */
+		break;
+	case SVC_EV_HOLD:
+		in.note = "stopped by ctl stop (uid 0)";
 		break;
 	default:
 		break;
@@ -558,6 +566,9 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_START] = TO(SVC_SPAWNED, ""),
 		[SVC_EV_DEP_FAILED] = TO(SVC_FAILED, "service_failed"),
 		[SVC_EV_STOP] = TO(SVC_EXITED, ""),
+		/* Never ran: the supervisor is asked again (test_retry). */
+		[SVC_EV_RESTART_DUE] = TO(SVC_WAITING, ""),
+		[SVC_EV_HOLD] = TO(SVC_STOPPED, ""),
 	},
 	[SVC_SPAWNED] = {
 		[SVC_EV_EXEC_OK] = TO(SVC_STARTING, "service_start"),
@@ -568,6 +579,8 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_STOP] = TO(SVC_STOPPING, ""),
 		[SVC_EV_EXIT] = TO(SVC_BACKOFF, "service_exit service_restart"),
 		[SVC_EV_EXTEND_TIMEOUT] = EXTENDS,
+		[SVC_EV_HOLD] = TO(SVC_STOPPING, ""),
+		[SVC_EV_RESTART] = TO(SVC_STOPPING, ""),
 	},
 	[SVC_STARTING] = {
 		[SVC_EV_NOTIFY_READY] = NOTE_ONLY,
@@ -577,6 +590,8 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_STOP] = TO(SVC_STOPPING, ""),
 		[SVC_EV_EXIT] = TO(SVC_BACKOFF, "service_exit service_restart"),
 		[SVC_EV_EXTEND_TIMEOUT] = EXTENDS,
+		[SVC_EV_HOLD] = TO(SVC_STOPPING, ""),
+		[SVC_EV_RESTART] = TO(SVC_STOPPING, ""),
 	},
 	/* Liveness: on_unhealthy = restart (the default) stops it; a round
 	 * that passes again says so (it only comes after failures); a
@@ -589,9 +604,12 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 		[SVC_EV_HEALTH_PASSED] = TO(SVC_READY, "service_healthy"),
 		[SVC_EV_WATCHDOG_TIMEOUT] =
 		    TO(SVC_STOPPING, "service_unhealthy"),
+		[SVC_EV_HOLD] = TO(SVC_STOPPING, ""),
+		[SVC_EV_RESTART] = TO(SVC_STOPPING, ""),
 	},
-	/* Stopping for the shutdown: max_runtime and another stop change
-	 * nothing then (test_join and test_budget: the other reasons). */
+	/* Stopping for the shutdown: max_runtime, another stop and the
+	 * operator's verbs change nothing then (test_join, test_budget and
+	 * test_operator_*: the other reasons). */
 	[SVC_STOPPING] = {
 		[SVC_EV_EXEC_FAILED] = TO(SVC_FAILED, "service_failed"),
 		[SVC_EV_KILL_TIMEOUT] = TO(SVC_STOPPING, ""),
@@ -600,13 +618,23 @@ static const struct cell expect[SVC_STATE_MAX][SVC_EV_MAX] = {
 	[SVC_BACKOFF] = {
 		[SVC_EV_STOP] = TO(SVC_EXITED, ""),
 		[SVC_EV_RESTART_DUE] = TO(SVC_SPAWNED, ""),
+		[SVC_EV_HOLD] = TO(SVC_STOPPED, ""),
+		/* The restart comes now: only its timer moves. */
+		[SVC_EV_RESTART] = TO(SVC_BACKOFF, ""),
 	},
 	[SVC_EXITED] = {
-		[SVC_EV_START] = { 0 },
+		[SVC_EV_RELEASE] = TO(SVC_WAITING, ""),
+		[SVC_EV_RESTART] = TO(SVC_WAITING, ""),
 	},
 	/* The child of the failed exec is reaped, quietly. */
 	[SVC_FAILED] = {
 		[SVC_EV_EXIT] = TO(SVC_FAILED, ""),
+		[SVC_EV_RELEASE] = TO(SVC_WAITING, ""),
+		[SVC_EV_RESTART] = TO(SVC_WAITING, ""),
+	},
+	[SVC_STOPPED] = {
+		[SVC_EV_RELEASE] = TO(SVC_WAITING, ""),
+		[SVC_EV_RESTART] = TO(SVC_WAITING, ""),
 	},
 };
 /* clang-format on */
@@ -615,7 +643,7 @@ static const char *const ev_names[SVC_EV_MAX] = { "start", "dep_failed",
 	"exec_ok", "exec_failed", "notify_ready", "probe_passed",
 	"ready_timeout", "max_runtime", "stop", "kill_timeout", "exit",
 	"restart_due", "health_failed", "health_passed", "watchdog",
-	"watchdog_timeout", "extend_timeout" };
+	"watchdog_timeout", "extend_timeout", "hold", "release", "restart" };
 
 static void
 test_every_cell(void **state)
@@ -1227,6 +1255,27 @@ test_no_liveness_schedules_nothing(void **state)
 	assert_true(svc_healthy(s));
 }
 
+/* on_unhealthy = stop: service_unhealthy (action stop), then the same
+ * stop as `ctl stop`: STOPPED for good after the exit, never restarted. */
+static void
+test_unhealthy_stops(void **state)
+{
+	struct svc *s = healthy_service(1, UNHEALTHY_STOP);
+	pid_t pid = s->pid;
+
+	(void)state;
+	s->restart = RESTART_ALWAYS;
+	check_fails(s);
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_int_equal(s->why, SVC_WHY_OPERATOR);
+	assert_string_equal(evlog, "service_unhealthy");
+	assert_int_equal(kills[0][1], SIGTERM);
+	assert_true(svc_on_exit(s, pid, SIGTERM));
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_false(s->restart_timer.armed);
+	assert_non_null(strstr(s->reason, "unhealthy: health probe"));
+}
+
 static void
 test_unhealthy_restarts(void **state)
 {
@@ -1601,6 +1650,205 @@ test_status_in_pending_reason(void **state)
 	drop(s);
 }
 
+/* --- an operator's stop, start and restart ------------------------------- */
+
+/* ctl stop: its own stop signal, and STOPPED after the exit, for good. */
+static void
+test_operator_stop(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	s->restart = RESTART_ALWAYS;
+	s->required = true;
+	to_state(s, SVC_READY);
+	assert_true(s->was_ready);
+	svc_hold(s, "stopped by ctl stop (uid 0, pid 7)");
+	assert_int_equal(s->state, SVC_STOPPING);
+	assert_int_equal(s->why, SVC_WHY_OPERATOR);
+	/* Its stop signal, then SIGCONT for a process that was stopped. */
+	assert_int_equal(nkills, 2);
+	assert_int_equal(kills[0][0], -s->pid);
+	assert_int_equal(kills[0][1], SIGTERM);
+	assert_int_equal(kills[1][1], SIGCONT);
+	assert_int_equal(s->kill_timer.deadline_ms, fake_ms + 5000);
+	/* Killed by its stop signal: neither a restart nor a give-up, even
+	 * for a required service with restart = always. */
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_string_equal(evlog, "service_exit");
+	assert_string_equal(svc_state_name(s->state), "stopped");
+	assert_string_equal(s->reason, "stopped by ctl stop (uid 0, pid 7)");
+	assert_false(s->was_ready);
+	assert_false(s->restart_timer.armed);
+	assert_false(svc_alive(s));
+	/* Another stop, a late timer: nothing. */
+	svc_hold(s, "again");
+	s->restart_timer.cb(&s->restart_timer);
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_string_equal(s->reason, "stopped by ctl stop (uid 0, pid 7)");
+}
+
+/* An operator's stop wins over a restart after ready_timeout; the
+ * shutdown's stop is never turned into a hold. */
+static void
+test_operator_stop_while_stopping(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	to_state(s, SVC_STARTING);
+	s->ready_timer.cb(&s->ready_timer);
+	assert_int_equal(s->why, SVC_WHY_READY_TIMEOUT);
+	svc_hold(s, "unhealthy");
+	assert_int_equal(s->why, SVC_WHY_OPERATOR);
+	assert_int_equal(nkills, 2); /* TERM, CONT; no second stop signal */
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_string_equal(s->reason, "unhealthy");
+
+	s = fresh();
+	to_state(s, SVC_STOPPING); /* by the shutdown */
+	svc_hold(s, "too late");
+	svc_release(s);
+	svc_restart(s);
+	assert_int_equal(s->why, SVC_WHY_SHUTDOWN);
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_EXITED);
+}
+
+/* WAITING and BACKOFF have nothing running: STOPPED at once. */
+static void
+test_operator_stop_not_running(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	svc_hold(s, "before it started");
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_int_equal(s->attempt, 0);
+	assert_int_equal(nkills, 0);
+	assert_string_equal(evlog, "");
+
+	s = fresh();
+	to_state(s, SVC_BACKOFF);
+	assert_true(s->restart_timer.armed);
+	svc_hold(s, "in backoff");
+	assert_int_equal(s->state, SVC_STOPPED);
+	assert_false(s->restart_timer.armed);
+	assert_string_equal(s->reason, "in backoff");
+}
+
+/* ctl start during an operator's stop: it starts again once gone. */
+static void
+test_start_while_being_stopped(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	to_state(s, SVC_READY);
+	svc_hold(s, "ctl stop");
+	svc_release(s);
+	assert_int_equal(s->why, SVC_WHY_RESTART);
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_BACKOFF);
+	assert_string_equal(evlog, "service_exit service_restart");
+	assert_int_equal(s->delay_ms, 0);
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms);
+	kill_ret = -1;
+	s->restart_timer.cb(&s->restart_timer);
+	assert_int_equal(s->state, SVC_SPAWNED);
+	drop(s);
+}
+
+/* ctl restart: stop, start at once, never counted toward giving up. */
+static void
+test_operator_restart(void **state)
+{
+	struct svc *s = fresh();
+	int i;
+
+	(void)state;
+	s->restart = RESTART_NEVER;
+	backoff_init(&s->bo, 1000, 1000, 30000, 1, 60000, 1);
+	to_state(s, SVC_READY);
+	for (i = 0; i < 5; i++) {
+		svc_restart(s);
+		assert_int_equal(s->state, SVC_STOPPING);
+		assert_int_equal(s->why, SVC_WHY_RESTART);
+		assert_true(svc_on_exit(s, s->pid, SIGTERM));
+		assert_int_equal(s->state, SVC_BACKOFF);
+		assert_int_equal(s->delay_ms, 0);
+		kill_ret = -1;
+		s->restart_timer.cb(&s->restart_timer);
+		assert_int_equal(s->state, SVC_SPAWNED);
+		report = 0;
+		on_exec_report(&s->exec_io, EPOLLIN);
+		s->probe.done(s->probe.data);
+		assert_int_equal(s->state, SVC_READY);
+	}
+	assert_int_equal(s->attempt, 6);
+	assert_int_equal(s->restarts, 5);
+	/* In backoff: the delay is skipped. */
+	s = fresh();
+	to_state(s, SVC_BACKOFF);
+	fake_ms += 7;
+	svc_restart(s);
+	assert_int_equal(s->state, SVC_BACKOFF);
+	assert_int_equal(s->restart_timer.deadline_ms, fake_ms);
+}
+
+/*
+ * ctl start of a stopped (or ended, or failed) service: WAITING with a
+ * fresh restart budget; the start waits until the previous run's group
+ * is gone, as a restart does, and asks the supervisor again meanwhile.
+ */
+static void
+test_start_after_stop(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	to_state(s, SVC_STOPPED);
+	svc_release(s);
+	assert_int_equal(s->state, SVC_WAITING);
+	assert_int_equal(s->why, SVC_WHY_NONE);
+	assert_string_equal(s->reason, "");
+	kill_ret = 0; /* the old group still answers */
+	assert_int_equal(svc_start(s), 0);
+	assert_int_equal(s->state, SVC_WAITING);
+	assert_true(s->restart_timer.armed);
+	kill_ret = -1;
+	changes = 0;
+	s->restart_timer.cb(&s->restart_timer);
+	assert_int_equal(s->state, SVC_WAITING);
+	assert_int_equal(changes, 1); /* the supervisor decides */
+	assert_int_equal(svc_start(s), 0);
+	assert_int_equal(s->state, SVC_SPAWNED);
+	assert_int_equal(s->attempt, 2);
+	drop(s);
+	/* A service that gave up gets its whole budget again. */
+	s = fresh();
+	backoff_init(&s->bo, 0, 0, 30000, 1, 60000, 1);
+	to_state(s, SVC_READY);
+	assert_true(svc_on_exit(s, s->pid, 1 << 8));
+	kill_ret = -1;
+	s->restart_timer.cb(&s->restart_timer);
+	report = 0;
+	on_exec_report(&s->exec_io, EPOLLIN);
+	assert_true(svc_on_exit(s, s->pid, 1 << 8));
+	assert_int_equal(s->state, SVC_FAILED);
+	svc_restart(s);
+	assert_int_equal(s->state, SVC_WAITING);
+	assert_int_equal(s->bo.ring_count, 0);
+	assert_int_equal(svc_start(s), 0);
+	report = 0;
+	on_exec_report(&s->exec_io, EPOLLIN);
+	assert_true(svc_on_exit(s, s->pid, 1 << 8));
+	assert_int_equal(s->state, SVC_BACKOFF);
+	drop(s);
+}
+
 int
 main(void)
 {
@@ -1626,6 +1874,13 @@ main(void)
 		cmocka_unit_test(test_start_that_cannot_fork),
 		cmocka_unit_test(test_kill_timeout),
 		cmocka_unit_test(test_before_start_hook),
+		cmocka_unit_test(test_operator_stop),
+		cmocka_unit_test(test_unhealthy_stops),
+		cmocka_unit_test(test_operator_stop_while_stopping),
+		cmocka_unit_test(test_operator_stop_not_running),
+		cmocka_unit_test(test_start_while_being_stopped),
+		cmocka_unit_test(test_operator_restart),
+		cmocka_unit_test(test_start_after_stop),
 		cmocka_unit_test(test_no_liveness_schedules_nothing),
 		cmocka_unit_test(test_unhealthy_restarts),
 		cmocka_unit_test(test_unhealthy_ignore_reports_only),

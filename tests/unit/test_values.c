@@ -3,6 +3,7 @@
  * restart limits, backoff ranges, environment entries, signals, modes and
  * resource limits.
  */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -381,6 +382,66 @@ test_rlimit(void **state)
 	assert_int_equal(v, 7);
 }
 
+static void
+test_listen(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	static const char *const bad[] = { "", "8080", ":8080", "127.0.0.1",
+		"127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x",
+		"localhost:80", "::1:80", "[::1]80", "[::1]:", "[127.0.0.1]:80",
+		"[::1:80", "1.2.3:80", "1.2.3.4.5:80", "[]:80", " 127.0.0.1:80",
+		"127.0.0.1:80 " };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(value_listen("127.0.0.1:8080", &ss, &len), 0);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(a4->sin_family, AF_INET);
+	assert_int_equal(ntohs(a4->sin_port), 8080);
+	assert_int_equal(ntohl(a4->sin_addr.s_addr), 0x7f000001);
+	assert_int_equal(value_listen("0.0.0.0:1", &ss, &len), 0);
+	assert_int_equal(value_listen("[::1]:65535", &ss, &len), 0);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_int_equal(a6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(a6->sin6_port), 65535);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+	assert_int_equal(a6->sin6_scope_id, 0);
+	assert_int_equal(value_listen("[::]:80", &ss, &len), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (value_listen(bad[i], &ss, &len) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
+static void
+test_group(void **state)
+{
+	unsigned int gid = 7;
+	bool num = true;
+
+	(void)state;
+	assert_int_equal(value_group("agents", &gid, &num), 0);
+	assert_false(num);
+	assert_int_equal(gid, 7); /* untouched for a name */
+	assert_int_equal(value_group("docker-users.1_x", &gid, &num), 0);
+	assert_int_equal(value_group("1000", &gid, &num), 0);
+	assert_true(num);
+	assert_int_equal(gid, 1000);
+	assert_int_equal(value_group("0", &gid, &num), 0);
+	assert_int_equal(gid, 0);
+	assert_int_equal(value_group("4294967294", &gid, &num), 0);
+	assert_int_equal(value_group("4294967295", &gid, &num), -EINVAL);
+	assert_int_equal(value_group("", &gid, &num), -EINVAL);
+	assert_int_equal(value_group("a b", &gid, &num), -EINVAL);
+	assert_int_equal(value_group("a:b", &gid, &num), -EINVAL);
+	assert_int_equal(value_group("x/../y", &gid, &num), -EINVAL);
+	assert_int_equal(
+	    value_group("abcdefghijabcdefghijabcdefghijabc", &gid, &num),
+	    -EINVAL);
+}
+
 int
 main(void)
 {
@@ -397,6 +458,8 @@ main(void)
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_rlimit),
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_group),
 	};
 
 	return cmocka_run_group_tests_name("values", tests, NULL, NULL);
