@@ -135,6 +135,9 @@ recheck_get(size_t i)
 	return i < nfake_checks ? &fake_checks[i] : NULL;
 }
 
+/* The verbs that act: whatever the flags say, never a signal. */
+static int f_verb;
+
 /* `ctl checks`: its run is over at once, or too many wait (flags). */
 int
 recheck_now(const char *name, void (*done)(void *data), void *data)
@@ -163,9 +166,6 @@ sup_find(const char *name)
 			return &fake[i];
 	return NULL;
 }
-
-/* The verbs that act: whatever the flags say, never a signal. */
-static int f_verb;
 
 int
 sup_hold(struct svc *s, const char *note)
@@ -208,7 +208,6 @@ void
 output_on_log(void (*cb)(struct svc_out *o))
 {
 	(void)cb;
-}
 }
 
 /* ---- the harness ---- */

@@ -94,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				assert(pc.port >= 1 && pc.port <= 65535);
 		}
 		if (config_health_parse(s, &pc) == NULL) {
-			char d[CONFIG_VALUE_MAX * 2 + 32];
+			char d[CONFIG_LINE_MAX * 2 + 32];
 
 			/* Only what can fail is a health probe. */
 			assert(pc.kind != PROBE_STARTED &&
