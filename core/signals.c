@@ -121,14 +121,27 @@ on_signalfd(struct loop_io *io, uint32_t revents)
 			sig_cb(&si[i]);
 }
 
-static void
-blocked_set(sigset_t *set)
+bool
+signals_is_fault(int sig)
 {
 	size_t i;
 
-	sigfillset(set);
 	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
-		sigdelset(set, fault_signals[i]);
+		if (fault_signals[i] == sig)
+			return true;
+	return false;
+}
+
+/*
+ * Everything, the fault signals too: see signals.h for why a real fault
+ * still ends us.  (catatonit and tini leave them unblocked, so a SIGSEGV
+ * sent with kill() kills them when they are not PID 1 and is dropped when
+ * they are; dumb-init blocks them and forwards them, as we do.)
+ */
+static void
+blocked_set(sigset_t *set)
+{
+	sigfillset(set);
 }
 
 int

@@ -90,12 +90,22 @@ static const char usage[] =
     "                           (services from a file) or json\n"
     "      --no-checks          skip startup checks\n"
     "  -v, --verbose            more events (every orphan reaped)\n"
+    "  -e, --remap-exit CODE    exit 0 when the main service ends with CODE\n"
+    "                           (tini; repeatable)\n"
+    "  -r, --rewrite FROM:TO    the main service gets TO for FROM; TO 0\n"
+    "                           drops it (dumb-init; repeatable)\n"
+    "  -p, --pdeathsig SIGNAL   SIGNAL to us when our parent dies, handled\n"
+    "                           as if received (tini)\n"
+    "  -s, -w, --single-child   tini's and dumb-init's: accepted (-w: -v)\n"
     "  -h, --help               this text\n"
     "  -V, --version            versions of agent-init and its libraries\n"
     "\n"
     "exit status: the command's; 128+N if it was killed by signal N;\n"
     "126/127 if it cannot be executed / is not found; 64 bad command line;\n"
-    "78 bad configuration.\n";
+    "78 bad configuration; 0 for a status given with -e.\n"
+    "\n"
+    "tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP and TINI_VERBOSITY are\n"
+    "read too (below AGENT_INIT_*).\n";
 
 static struct {
 	struct args a;
@@ -112,6 +122,8 @@ static struct {
 	char exit_early_reason[320];
 	struct svc svcs[CONFIG_MAX_SERVICES + 2];
 	size_t nsvcs;
+	bool single; /* a lone command: the drop-in for tini */
+	pid_t ppid; /* our parent at start, for -p */
 } g;
 
 static void
@@ -184,13 +196,64 @@ ensure_stdio(void)
 		close(fd);
 }
 
+/*
+ * What a received signal means (SPEC section 13; README "Signals"):
+ * SIGTERM starts the shutdown, and so does SIGINT with services from a
+ * file, the first time; with a lone command SIGINT is the command's (as
+ * with tini: Ctrl-C goes to the program, whose exit then ends us).  A
+ * fault signal the kernel queued without forcing it (a memory error
+ * reported "action optional") is about us, not for the service.  Every
+ * other signal, SIGQUIT (JVM thread dumps) and fault signals sent with
+ * kill() included, is forwarded to the main service.
+ */
+enum sig_action { SIGACT_SHUTDOWN, SIGACT_FORWARD, SIGACT_IGNORE };
+
+static enum sig_action
+sig_action(int sig, int32_t code)
+{
+	if (signals_is_fault(sig) && code > 0)
+		return SIGACT_IGNORE;
+	if ((sig == SIGTERM || (sig == SIGINT && !g.single)) && sup_running())
+		return SIGACT_SHUTDOWN;
+	return SIGACT_FORWARD;
+}
+
+/* sent: the signal the main service got, 0 if its map dropped it, or
+ * -errno. */
+static void
+emit_signal(const struct signalfd_siginfo *si, enum sig_action act, int sent)
+{
+	int sig = (int)si->ssi_signo;
+	char buf[24];
+
+	ev_begin("signal");
+	ev_str("signal", sig_name(sig, buf, sizeof(buf)));
+	ev_str("action",
+	    act == SIGACT_SHUTDOWN ? "shutdown"
+	        : sent > 0         ? "forwarded"
+	                           : "ignored");
+	/* A rewrite (-r, signal_map) says what was delivered instead. */
+	if (act == SIGACT_FORWARD && sent > 0 && sent != sig)
+		ev_str("delivered", sig_name(sent, buf, sizeof(buf)));
+	else if (act == SIGACT_FORWARD && sent == 0)
+		ev_null("delivered");
+	if (g.a.verbose)
+		ev_int("from_pid", (long long)si->ssi_pid);
+	ev_emit();
+}
+
+/*
+ * The signal is delivered first and its events written after (SPEC 13):
+ * the child's handler never waits for our lines.  A second stop signal
+ * goes to the main service like any other signal (a second Ctrl-C often
+ * means "hurry up" to a program that handles the first one gracefully).
+ */
 static void
 on_signal(const struct signalfd_siginfo *si)
 {
-	int sig = (int)si->ssi_signo;
-	const char *action, *ev_sig;
-	char buf[24];
-	bool stop = false;
+	int sig = (int)si->ssi_signo, sent = -ESRCH;
+	enum sig_action act;
+	char reason[48], buf[24];
 
 	if (sig == SIGCHLD) {
 		g.reap_needed = true;
@@ -199,29 +262,16 @@ on_signal(const struct signalfd_siginfo *si)
 	/* Our own write to a closed pipe: the sink already knows. */
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
 		return;
-	/*
-	 * The first stop signal starts the shutdown; later ones go to the
-	 * main service like any other signal (a second Ctrl-C often means
-	 * "hurry up" to a program that handles the first one gracefully).
-	 */
-	if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) &&
-	    sup_running()) {
-		stop = true;
-		action = "shutdown";
-	} else
-		action = sup_forward(sig) ? "forwarded" : "ignored";
-	ev_sig = sig_name(sig, buf, sizeof(buf));
-	ev_begin("signal");
-	ev_str("signal", ev_sig);
-	ev_str("action", action);
-	if (g.a.verbose)
-		ev_int("from_pid", (long long)si->ssi_pid);
-	ev_emit();
-	if (stop) {
-		char reason[48];
-
-		snprintf(reason, sizeof(reason), "%s received", ev_sig);
-		sup_shutdown(reason, sig);
+	act = sig_action(sig, si->ssi_code);
+	if (act == SIGACT_SHUTDOWN)
+		(void)sup_shutdown_begin(sig);
+	else if (act == SIGACT_FORWARD)
+		sent = sup_forward(sig);
+	emit_signal(si, act, sent);
+	if (act == SIGACT_SHUTDOWN) {
+		snprintf(reason, sizeof(reason), "%s received",
+		    sig_name(sig, buf, sizeof(buf)));
+		sup_shutdown_announce(reason);
 	}
 }
 
@@ -360,6 +410,28 @@ apply_env(void)
 		g.control_path = CONTROL_DEFAULT_PATH;
 }
 
+/*
+ * -p SIGNAL (tini): the kernel sends us SIGNAL when our parent dies, and
+ * it arrives like any signal received (SIGTERM: the shutdown).  A parent
+ * that died before we asked cannot send it any more: then we send it to
+ * ourselves.  (As PID 1 our parent is outside the namespace, getppid()
+ * says 0, and that race cannot be seen.)
+ */
+static void
+set_pdeathsig(void)
+{
+	if (!g.a.pdeathsig)
+		return;
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)g.a.pdeathsig, 0, 0, 0) <
+	    0) {
+		fprintf(stderr, "agent-init: -p %d: %s\n", g.a.pdeathsig,
+		    strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	if (g.ppid && getppid() != g.ppid)
+		(void)kill(getpid(), g.a.pdeathsig);
+}
+
 /* Setup: every failure here ends the program with a status and a line. */
 static void
 setup(int argc, char **argv)
@@ -368,6 +440,7 @@ setup(int argc, char **argv)
 	const char *what;
 	int r;
 
+	g.ppid = getppid();
 	if (signals_block() < 0) {
 		perror("agent-init: cannot block signals");
 		exit(EXIT_FAILURE);
@@ -430,6 +503,7 @@ setup(int argc, char **argv)
 	cloexec_inherited_fds();
 	if (!g.pid1)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	set_pdeathsig();
 	if ((r = signals_init(on_signal)) < 0) {
 		fprintf(stderr, "agent-init: cannot create the signalfd: %s\n",
 		    strerror(-r));
@@ -555,6 +629,23 @@ add_services(void)
 	    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 	(void)sup_add(s);
 	g.nsvcs++;
+	g.single = !g.cfg.nservices && !g.a.dockerd;
+}
+
+/* -r FROM:TO is the main service's signal_map, under its own pairs. */
+static void
+apply_rewrite(void)
+{
+	struct value_sigmap m;
+	size_t i;
+
+	for (i = 0; i < g.nsvcs; i++) {
+		if (!g.svcs[i].main)
+			continue;
+		m = g.a.rewrite;
+		value_sigmap_merge(&m, &g.svcs[i].sigmap);
+		g.svcs[i].sigmap = m;
+	}
 }
 
 #define EXIT_CHECKS 69
@@ -713,12 +804,14 @@ main(int argc, char **argv)
 	so.termination_log = g.cfg.termination_log;
 	so.notify_socket = getenv("NOTIFY_SOCKET");
 	so.on_readiness = control_notify;
+	so.remap_exit = &g.a.remap_exit;
 	sup_init(&so);
 	/* The control socket: configured, else the default path as PID 1
 	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
 	(void)control_listen(g.control_path);
 	output_init();
 	add_services();
+	apply_rewrite();
 	/*
 	 * Fork first, then take the fingerprint while the children exec: the
 	 * services' own events are only written from the loop, so the order

@@ -404,6 +404,7 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 		if (!argv)
 			s->argv = s->argvbuf;
 		s->restart = conf->restart;
+		s->sigmap = conf->signal_map;
 		if (sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) <
 		    0)
 			return -EINVAL;
@@ -575,18 +576,16 @@ svc_alive(const struct svc *s)
 	        s->state == SVC_STOPPING);
 }
 
-/*
- * Send sig to the service's process, or to its whole process group.
- * Returns false when there is no process to signal.
- */
-bool
+int
 svc_signal(struct svc *s, int sig, bool group)
 {
 	if (!svc_alive(s))
-		return false;
+		return -ESRCH;
+	if (sig != SIGKILL && (sig = value_sigmap_apply(&s->sigmap, sig)) == 0)
+		return 0;
 	if (group && kill(-s->pid, sig) == 0)
-		return true;
-	return kill(s->pid, sig) == 0;
+		return sig;
+	return kill(s->pid, sig) == 0 ? sig : -errno;
 }
 
 void
@@ -612,8 +611,7 @@ svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
 static void
 after_exit(struct svc *s)
 {
-	bool failed = s->probe_timed_out || !WIFEXITED(s->wstatus) ||
-	    WEXITSTATUS(s->wstatus) != 0;
+	bool failed = s->probe_timed_out || !svc_exit_ok(s);
 	bool again;
 	uint64_t delay, now = loop_now_ms();
 
@@ -694,7 +692,10 @@ svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 	/* kill_group: what is left of the group gets the stop signal now
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
-		(void)kill(-s->pgid, s->conf->stop_signal);
+		int sig = value_sigmap_apply(&s->sigmap, s->conf->stop_signal);
+
+		if (sig)
+			(void)kill(-s->pgid, sig);
 		loop_timer_arm(&s->group_timer,
 		    loop_now_ms() + s->conf->stop_timeout_ms);
 	}
@@ -712,6 +713,18 @@ svc_exit_status(const struct svc *s)
 	if (WIFSIGNALED(s->wstatus))
 		return 128 + WTERMSIG(s->wstatus);
 	return WEXITSTATUS(s->wstatus);
+}
+
+bool
+svc_exit_ok(const struct svc *s)
+{
+	int code;
+
+	if (!s->has_exited || !WIFEXITED(s->wstatus))
+		return false;
+	code = WEXITSTATUS(s->wstatus);
+	return code == 0 ||
+	    (s->conf && value_codes_has(&s->conf->success_codes, code));
 }
 
 const char *

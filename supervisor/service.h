@@ -23,8 +23,8 @@
  * `after` while it restarts (SPEC section 6).
  *
  * Public API: svc_init(), svc_start(), svc_stop(), svc_signal(),
- * svc_on_exit(), svc_exit_status(), svc_alive(), svc_pending_reason(),
- * svc_state_name().
+ * svc_on_exit(), svc_exit_status(), svc_exit_ok(), svc_alive(),
+ * svc_pending_reason(), svc_state_name().
  */
 #ifndef AGENT_INIT_SERVICE_H
 #define AGENT_INIT_SERVICE_H
@@ -61,6 +61,9 @@ struct svc {
 	bool signal_group; /* forwarded signals go to the group (-g) */
 	bool inherit_stdin;
 	bool stop_with_received; /* stop with the signal that asked (tini) */
+	/* What a signal sent to it becomes: its signal_map (for the main
+	 * service over -r); SIGKILL is never rewritten. */
+	struct value_sigmap sigmap;
 	enum restart_policy restart;
 	enum svc_state state;
 	bool was_ready;
@@ -114,10 +117,17 @@ int svc_init(struct svc *s, const struct service_conf *conf, char **argv,
     enum output_mode mode, uint64_t seed);
 int svc_start(struct svc *s);
 void svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms);
-bool svc_signal(struct svc *s, int sig, bool group);
+/*
+ * Send sig, after the service's signal_map, to its process or its process
+ * group: the signal sent, 0 when the map drops it, -ESRCH when there is
+ * no process.
+ */
+int svc_signal(struct svc *s, int sig, bool group);
 /* True when pid belonged to this service (its process or a probe). */
 bool svc_on_exit(struct svc *s, pid_t pid, int wstatus);
 int svc_exit_status(const struct svc *s);
+/* It exited with 0 or one of its success_exit_codes: no failure. */
+bool svc_exit_ok(const struct svc *s);
 bool svc_alive(const struct svc *s);
 /* Why it is not ready yet, for `waiting` events. */
 const char *svc_pending_reason(const struct svc *s, char *buf, size_t cap);
