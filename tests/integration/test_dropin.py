@@ -195,7 +195,7 @@ def test_remap_exit_from_environment_list(run):
     assert r.wait() == 0, r.diag()
 
 
-def test_remap_exit_never_hides_a_required_service(run, tmp_path):
+def test_remap_exit_never_hides_a_required_service(run, pid1, tmp_path):
     # 70 is agent-init's own status, not the main service's.
     conf = write_conf(tmp_path / "r.conf", """\
 [service dep]
@@ -203,7 +203,8 @@ command = {H}/exitwith 1
 required = yes
 restart = never
 """)
-    r = run(["-e", "70", "-c", conf, "--", helper("sigrec"), "-T", "60"])
+    r = run(["-e", "70", "-c", conf, "--", helper("sigrec"), "-T", "60"],
+            pid1=pid1)
     assert r.wait() == 70, r.diag()
 
 
@@ -214,7 +215,7 @@ def test_remap_exit_bad_value_is_64(bad):
     assert "-e" in p.stderr and "exit code" in p.stderr, p.stderr
 
 
-def test_success_exit_codes_are_no_failure(run, tmp_path):
+def test_success_exit_codes_are_no_failure(run, pid1, tmp_path):
     # on-failure restarts a failed exit; 3 is declared a success: the
     # service ends for good, `exited` (never `failed`), and a required
     # one does not take the sandbox down.
@@ -231,7 +232,7 @@ max_restarts = 2/1m
 backoff = 10ms..10ms
 """)
     r = run(["--output", "raw", "-c", conf, "--", helper("sigrec"), "-T",
-             "60"])
+             "60"], pid1=pid1)
     r.wait_line(re.compile(r"ready pid=\d+"))
     r.wait_event("service_failed", service="bad3")
     r.wait_event("service_exit", service="ok3", code=3)
@@ -361,9 +362,9 @@ def test_rewrite_never_changes_agent_inits_own_action(run, pid1):
     assert "SIGQUIT" in r.lines() and "SIGTERM" not in r.lines(), r.diag()
 
 
-def test_rewrite_term_to_zero_still_shuts_down(run):
+def test_rewrite_term_to_zero_still_shuts_down(run, pid1):
     r, _ = start_sigrec(run, ["-r", "TERM:0", "--stop-timeout", "500ms",
-                              "--", helper("sigrec"), "-x", "5"])
+                              "--", helper("sigrec"), "-x", "5"], pid1=pid1)
     r.kill(signal.SIGTERM)
     assert r.wait() == 137, r.diag()
     assert "SIGTERM" not in r.lines(), r.diag()
@@ -461,13 +462,13 @@ def test_agent_init_group_wins_over_tini(run):
 
 
 @pytest.mark.parametrize("how", ["env", "flag-w"])
-def test_tini_verbosity_and_w_report_reaped_orphans(run, how):
+def test_tini_verbosity_and_w_report_reaped_orphans(run, pid1, how):
     env, args = {}, []
     if how == "env":
         env = {"TINI_VERBOSITY": "2"}
     else:
         args = ["-w"]
-    r = run(args + ["--", helper("orphans"), "5"], env=env)
+    r = run(args + ["--", helper("orphans"), "5"], env=env, pid1=pid1)
     assert r.wait() == 0, r.diag()
     assert len(named(r.events(), "reaped")) == 5, r.diag()
 
