@@ -9,8 +9,10 @@
  *   loop_init        one epoll, one timerfd
  *   events_open      where the event lines go
  *   signals_init     the signalfd joins the loop
- *   host_read/emit   the `environment` fingerprint
- *   sup_*            the services: start, supervise, shut down
+ *   sup_*            the services: start (the forks first), supervise,
+ *                    shut down
+ *   host_read/emit   the `environment` fingerprint, while the children exec
+ *   control_listen   the control socket
  *   the loop         until the supervisor says it is done
  *
  * Two phases, as in catatonit: during setup a bad argument ends the
@@ -806,22 +808,16 @@ main(int argc, char **argv)
 	so.on_readiness = control_notify;
 	so.remap_exit = &g.a.remap_exit;
 	sup_init(&so);
-	/* The control socket: configured, else the default path as PID 1
-	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
-	(void)control_listen(g.control_path);
 	output_init();
 	add_services();
 	apply_rewrite();
 	/*
-	 * Fork first, then take the fingerprint while the children exec: the
-	 * services' own events are only written from the loop, so the order
-	 * of the lines is still start, environment, service_start.
-	 */
-	/*
 	 * Fork first unless `enforce` makes the services wait for the
-	 * checks, then take the fingerprint while the children exec: their
-	 * events are only written from the loop, so the lines still come in
-	 * the order of SPEC section 4: start, environment, service_start.
+	 * checks, then take the fingerprint and make the control socket while
+	 * the children exec (issue 15: a lone command's start-up is as short
+	 * as tini's): their events are only written from the loop, so the
+	 * lines still come in the order of SPEC section 4: start,
+	 * environment, service_start.
 	 */
 	g.checks_on = !g.a.no_checks && g.cfg.checks != CHECKS_OFF;
 	g.checks_gate = g.checks_on && g.cfg.checks == CHECKS_ENFORCE;
@@ -836,6 +832,9 @@ main(int argc, char **argv)
 		host_read(&f, g.pid1);
 		host_emit(&f);
 	}
+	/* The control socket: configured, else the default path as PID 1
+	 * (a container), where HEALTHCHECK's `agent-init status` finds it. */
+	(void)control_listen(g.control_path);
 	if (g.checks_on)
 		run_checks();
 
