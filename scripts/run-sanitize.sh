@@ -56,12 +56,16 @@ for mode in "${modes[@]}"; do
 		WRAP
 		;;
 	valgrind)
+		# --vgdb=no: valgrind's gdbserver FIFOs are named after the pid
+		# in /tmp (/tmp/vgdb-pipe-...-1-by-...), the same for every PID 1
+		# of every namespace: two runs at once on one machine unlink each
+		# other's and each reports "could not unlink".
 		bin=$PWD/build/valgrind/agent-init
 		cat >"$wrap" <<-WRAP
 		#!/bin/sh
 		log=\$(mktemp -u "$dir/reports/memcheck.XXXXXXXX")
 		echo "\$*" >"$dir/runs/\$(basename "\$log")"
-		exec valgrind -q --tool=memcheck --error-exitcode=99 \\
+		exec valgrind -q --vgdb=no --tool=memcheck --error-exitcode=99 \\
 			--leak-check=full --show-leak-kinds=definite,indirect \\
 			--errors-for-leak-kinds=definite,indirect \\
 			--log-file="\$log" "$bin" "\$@"

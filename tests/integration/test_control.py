@@ -44,6 +44,26 @@ def client(args, env=None):
                             env=clean_env(env))
 
 
+def wait_connected(p):
+    """Until the client p holds a socket (it has connected): a client
+    under valgrind can take longer to start than a service takes to fail,
+    and one that comes after the end finds no socket and waits for it."""
+    def connected():
+        try:
+            fds = os.listdir("/proc/%d/fd" % p.pid)
+        except FileNotFoundError:
+            return True  # it ended: finish() says how
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (p.pid, fd)).startswith(
+                        "socket:"):
+                    return True
+            except OSError:
+                pass
+        return False
+    poll(connected, what="the client connected")
+
+
 def finish(p, timeout=20):
     try:
         out, err = p.communicate(timeout=timeout)
@@ -118,12 +138,14 @@ def test_status_before_and_after_ready(run, tmp_path, sockdir):
 
 def test_status_unhealthy_while_restarting(run, tmp_path, sockdir):
     # Once ready, a service that crashes is in backoff: not healthy (exit
-    # 1) though the sandbox was ready; healthy again once it is back.
+    # 1) though the sandbox was ready; healthy again once it is back.  (The
+    # backoff leaves the `status` client time to start, even under
+    # valgrind on a loaded machine.)
     crash = tmp_path / "crash"
     r, sock = control_run(run, tmp_path, sockdir, """\
 [service flaky]
 command = {H}/svcact gate:%s rm:%s x:1
-backoff = 2s..2s
+backoff = 5s..5s
 """ % (crash, crash))
     r.wait_event("ready")
     assert status(sock, "-q").returncode == 0
@@ -207,6 +229,7 @@ after = db
 """ % gate)
     w = client(["wait-ready", "--socket", sock, "--timeout", "30s"])
     try:
+        wait_connected(w)
         time.sleep(0.5)
         assert w.poll() is None
         touch(gate)
