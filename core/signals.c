@@ -115,10 +115,18 @@ on_signalfd(struct loop_io *io, uint32_t revents)
 	size_t i;
 
 	(void)revents;
-	/* Drain it fully: several signals may be pending. */
-	while ((n = read(io->fd, si, sizeof(si))) > 0)
+	/*
+	 * Several signals may be pending: read until a short read says the
+	 * queue is empty (the fd is level-triggered, so one that comes later
+	 * wakes the loop again).  No read that only says EAGAIN: after a
+	 * forward, the child that got the signal may be waiting for this CPU.
+	 */
+	while ((n = read(io->fd, si, sizeof(si))) > 0) {
 		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
 			sig_cb(&si[i]);
+		if ((size_t)n < sizeof(si))
+			break;
+	}
 }
 
 bool
