@@ -265,10 +265,15 @@ on_signal(const struct signalfd_siginfo *si)
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
 		return;
 	act = sig_action(sig, si->ssi_code);
+	if (act == SIGACT_FORWARD) {
+		sent = sup_forward(sig);
+		/* A lone command's Ctrl-C before there is a command to take
+		 * it (`enforce` checks still running) is ours: stop. */
+		if (sent == -ESRCH && sig == SIGINT && sup_running())
+			act = SIGACT_SHUTDOWN;
+	}
 	if (act == SIGACT_SHUTDOWN)
 		(void)sup_shutdown_begin(sig);
-	else if (act == SIGACT_FORWARD)
-		sent = sup_forward(sig);
 	emit_signal(si, act, sent);
 	if (act == SIGACT_SHUTDOWN) {
 		snprintf(reason, sizeof(reason), "%s received",
