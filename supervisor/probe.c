@@ -325,8 +325,14 @@ probe_try(struct probe *p)
 			retry(p, "%s does not exist yet", p->conf->target);
 		break;
 	case PROBE_LOG:
-		snprintf(p->detail, sizeof(p->detail),
-		    "no output line contains '%.100s' yet", p->conf->target);
+		/* Once: a second `log:` probe waits for a line of its own. */
+		if (p->line_seen) {
+			p->line_seen = false;
+			pass(p);
+		} else
+			snprintf(p->detail, sizeof(p->detail),
+			    "no output line contains '%.100s' yet",
+			    p->conf->target);
 		break;
 	case PROBE_NOTIFY:
 		if (p->notified)
@@ -350,7 +356,7 @@ void
 probe_start(struct probe *p, const struct probe_conf *c,
     void (*done)(void *data), void *data)
 {
-	bool notified = p->notified;
+	bool notified = p->notified, line_seen = p->line_seen;
 
 	probe_stop(p);
 	memset(p, 0, sizeof(*p));
@@ -360,6 +366,7 @@ probe_start(struct probe *p, const struct probe_conf *c,
 	p->data = data;
 	p->active = true;
 	p->notified = notified;
+	p->line_seen = line_seen;
 	p->interval_ms = PROBE_FIRST_MS;
 	p->timer.cb = on_probe_timer;
 	p->timer.data = p;
@@ -393,6 +400,19 @@ probe_on_line(struct probe *p, const char *line, size_t n)
 	tl = strlen(p->conf->target);
 	if (tl <= n && memmem(line, n, p->conf->target, tl))
 		pass(p);
+}
+
+void
+probe_early_line(struct probe *p, const struct probe_conf *c, const char *line,
+    size_t n)
+{
+	size_t tl;
+
+	if (p->active || c->kind != PROBE_LOG)
+		return;
+	tl = strlen(c->target);
+	if (tl <= n && memmem(line, n, c->target, tl))
+		p->line_seen = true;
 }
 
 void

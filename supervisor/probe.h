@@ -41,6 +41,7 @@ struct probe {
 	bool active;
 	bool passed;
 	bool notified; /* notify: READY=1 arrived (maybe before we looked) */
+	bool line_seen; /* log: the line came (maybe before we looked) */
 	uint64_t interval_ms;
 	struct loop_io io;
 	struct loop_timer timer;
@@ -79,6 +80,13 @@ void probe_start(struct probe *p, const struct probe_conf *c,
     void (*done)(void *data), void *data);
 void probe_stop(struct probe *p);
 void probe_on_line(struct probe *p, const char *line, size_t n);
+/*
+ * A line of output before the probe c started (the service's first lines
+ * can be read before the report that its exec succeeded): kept, if it is
+ * what the log probe c waits for, for when it starts.
+ */
+void probe_early_line(struct probe *p, const struct probe_conf *c,
+    const char *line, size_t n);
 /* True when pid was this probe's exec child. */
 bool probe_on_exit(struct probe *p, pid_t pid, int wstatus);
 /* The service got READY=1. */

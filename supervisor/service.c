@@ -159,7 +159,12 @@ on_line(void *data, const char *line, size_t n)
 {
 	struct svc *s = data;
 
-	probe_on_line(&s->probe, line, n);
+	/* Read before the exec report: the first probe has not started. */
+	if (!s->probe.active && s->probe_index == 0 && s->conf &&
+	    s->conf->nready)
+		probe_early_line(&s->probe, &s->conf->ready[0], line, n);
+	else
+		probe_on_line(&s->probe, line, n);
 }
 
 static void
@@ -487,6 +492,12 @@ svc_start(struct svc *s)
 			return r;
 		}
 	s->probe.notified = false;
+	/* A `log:` first probe watches from the fork on: a fast service's
+	 * line may be read before the report that its exec succeeded. */
+	s->probe.line_seen = false;
+	s->probe_index = 0;
+	s->out.line_watch =
+	    s->conf && s->conf->nready && s->conf->ready[0].kind == PROBE_LOG;
 	if (s->stale_pidfile && s->attempt > 1) {
 		char why[200];
 

@@ -126,6 +126,53 @@ test_tail(void **state)
 	free(o.s[1].buf);
 }
 
+static int passes;
+
+static void
+count_pass(void *data)
+{
+	(void)data;
+	passes++;
+}
+
+/*
+ * A `log:` line read before its probe started (before the exec report)
+ * makes that probe pass as soon as it starts; once only, and only for a
+ * line that holds the text.
+ */
+static void
+test_log_line_before_start(void **state)
+{
+	static struct probe p;
+	struct probe_conf up, other, file;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.io.fd = -1;
+	assert_null(config_probe_parse("log:up", &up));
+	assert_null(config_probe_parse("log:listening", &other));
+	assert_null(config_probe_parse("file:/nonexistent/x", &file));
+	passes = 0;
+	probe_early_line(&p, &up, "starting", 8);
+	assert_false(p.line_seen);
+	probe_early_line(&p, &file, "up", 2); /* not a log probe */
+	assert_false(p.line_seen);
+	probe_early_line(&p, &up, "it is up now", 12);
+	assert_true(p.line_seen);
+	probe_start(&p, &up, count_pass, NULL);
+	assert_int_equal(passes, 1);
+	/* The next log probe waits for a line of its own. */
+	probe_start(&p, &other, count_pass, NULL);
+	assert_int_equal(passes, 1);
+	assert_true(p.active);
+	/* A running probe takes lines itself; early lines are ignored. */
+	probe_early_line(&p, &other, "listening", 9);
+	assert_false(p.line_seen);
+	probe_on_line(&p, "now listening", 13);
+	assert_int_equal(passes, 2);
+	probe_stop(&p);
+}
+
 int
 main(void)
 {
@@ -134,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_notify_parse),
 		cmocka_unit_test(test_probe_values),
 		cmocka_unit_test(test_tail),
+		cmocka_unit_test(test_log_line_before_start),
 	};
 
 	return cmocka_run_group_tests_name("probe", tests, NULL, NULL);
