@@ -107,7 +107,7 @@ trap 'exit 130' INT TERM HUP
 # --- build the helpers ------------------------------------------------------------
 mkdir -p "$B"
 : >"$LOG"
-for p in sigpong orphans benchdrv; do
+for p in sigpong orphans benchdrv idle; do
 	musl-gcc -static -O2 -Wall -Wextra -Werror \
 		-isystem "$ROOT/build/deps/kernel-headers" \
 		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
@@ -246,7 +246,8 @@ done
 log "shutdown: $STOP_PASSES passes x $STOP_ROUNDS fresh inits per init, interleaved"
 cat >"$B/stop.conf" <<EOF
 [service side]
-command = /bin/sleep 60
+command = $B/idle
+ready = log:idle
 [service main]
 command = $B/sigpong $B/fifo term
 after = side
@@ -434,8 +435,8 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
    exit.  Every init's stdout is a pipe a \`cat\` drains, as under docker;
    agent-init writes its events there (\`--no-checks\`, default
    \`--events stdout\`).  *With a config*: \`agent-init -c\` with two
-   services, \`side\` (\`sleep 60\`) and \`main\` (sigpong) after it, so
-   \`main\` gets its stop signal first; the peers' columns hold their lone
+   services, \`side\` (\`idle\`, ready when it said so) and \`main\`
+   (sigpong) after it, so \`main\` gets its stop signal first; the peers' columns hold their lone
    command figures.  ${STOP_PASSES} passes × ${STOP_ROUNDS} inits per init,
    interleaved; median and p99 over the pooled samples.
 7. **Start-up as PID 1**: \`benchdrv reap\` times clone → exit of
