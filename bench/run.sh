@@ -462,3 +462,5 @@ log "wrote $RESULTS"
 # section to $RESULTS, now that the file above is written.
 AGENT_INIT=$AGENT_INIT "$ROOT/bench/supervisor.sh"
 AGENT_INIT=$AGENT_INIT "$ROOT/bench/netcheck.sh"
+# The release binaries' sizes and what each part costs (issue 18).
+/usr/bin/python3 "$ROOT/scripts/size-report.py" --write "$RESULTS" >/dev/null

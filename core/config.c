@@ -294,6 +294,24 @@ get_bool(struct parse *p, const char *key, const char *value, bool *ret)
 		bad_value(p, key, value, "a boolean (yes/no)");
 }
 
+int
+config_parse_checks(const char *s, enum checks_mode *ret)
+{
+	static const char *const modes[] = {
+		[CHECKS_WARN] = "warn",
+		[CHECKS_ENFORCE] = "enforce",
+		[CHECKS_OFF] = "off",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(s, modes[i]) == 0) {
+			*ret = (enum checks_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int
 output_mode(const char *v)
 {
@@ -354,13 +372,7 @@ init_key(struct parse *p, const char *key, const char *value)
 		c->stop_timeout_set = true;
 	} else if (strcmp(key, "checks") == 0) {
 		c->checks_set = true;
-		if (strcmp(value, "warn") == 0)
-			c->checks = CHECKS_WARN;
-		else if (strcmp(value, "enforce") == 0)
-			c->checks = CHECKS_ENFORCE;
-		else if (strcmp(value, "off") == 0)
-			c->checks = CHECKS_OFF;
-		else
+		if (config_parse_checks(value, &c->checks) < 0)
 			bad_value(p, key, value, "warn, enforce or off");
 	} else if (strcmp(key, "check_timeout") == 0) {
 		get_duration(p, key, value, &c->check_timeout_ms, false);

@@ -15,7 +15,8 @@
  * prints it and exits 78 (EX_CONFIG) before starting anything.
  *
  * Public API: config_load(), config_service(), config_probe_parse(),
- * config_service_defaults(), config_validate(), config_set_policy_check().
+ * config_service_defaults(), config_validate(), config_set_policy_check(),
+ * config_parse_checks().
  */
 #ifndef AGENT_INIT_CONFIG_H
 #define AGENT_INIT_CONFIG_H
@@ -148,7 +149,8 @@ struct config {
 
 /*
  * A checker for `seccomp = /PATH` policy files (the sandbox's parser, one
- * layer up): 0, or -1 with a message.  Without one, paths are not read.
+ * layer up): 0, or -errno with a message.  Without one, paths are not
+ * read.
  */
 typedef int (
     *config_policy_check_fn)(const char *path, char *err, size_t errcap);
@@ -160,6 +162,9 @@ int config_load(const char *path, struct config *ret, char *err, size_t errcap);
 /* The service NAME, or NULL. */
 const struct service_conf *
 config_service(const struct config *c, const char *name);
+/* `checks`: warn, enforce or off (the key, and AGENT_INIT_CHECKS); 0 or
+ * -EINVAL. */
+int config_parse_checks(const char *s, enum checks_mode *ret);
 /* Parse one `ready =` value; NULL or a static message on error. */
 const char *config_probe_parse(const char *s, struct probe_conf *ret);
 /*

@@ -23,6 +23,8 @@
 static struct {
 	char buf[EV_LINE_MAX];
 	size_t len;
+	size_t limit; /* sizeof(buf), or less for json_begin() */
+	bool cut; /* a field or part of a string did not fit */
 	int depth;
 	bool need_comma[EV_DEPTH_MAX + 1];
 	char closer[EV_DEPTH_MAX + 1];
@@ -314,7 +316,7 @@ events_dropped(void)
 static size_t
 room(void)
 {
-	size_t limit = sizeof(ev.buf) - EV_RESERVE;
+	size_t limit = ev.limit > EV_RESERVE ? ev.limit - EV_RESERVE : 0;
 
 	return ev.len >= limit ? 0 : limit - ev.len;
 }
@@ -338,10 +340,11 @@ put_key(const char *key, size_t need)
 	    (ev.need_comma[ev.depth] ? 1 : 0) + need + (key ? klen + 3 : 0);
 
 	/* Nothing goes into a container whose opening did not fit. */
-	if (ev.depth > 0 && !ev.closer[ev.depth])
+	if ((ev.depth > 0 && !ev.closer[ev.depth]) || total > room() ||
+	    klen > 128) {
+		ev.cut = true;
 		return false;
-	if (total > room() || klen > 128)
-		return false;
+	}
 	if (ev.need_comma[ev.depth])
 		put_raw(",", 1);
 	ev.need_comma[ev.depth] = true;
@@ -353,6 +356,16 @@ put_key(const char *key, size_t need)
 	return true;
 }
 
+static void
+start(size_t limit)
+{
+	ev.len = 0;
+	ev.limit = limit;
+	ev.cut = false;
+	ev.depth = 0;
+	memset(ev.need_comma, 0, sizeof(ev.need_comma));
+}
+
 void
 ev_begin(const char *name)
 {
@@ -362,9 +375,7 @@ ev_begin(const char *name)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	tslen = ev_format_ts(tsbuf, sizeof(tsbuf), ts.tv_sec, ts.tv_nsec);
-	ev.len = 0;
-	ev.depth = 0;
-	memset(ev.need_comma, 0, sizeof(ev.need_comma));
+	start(sizeof(ev.buf));
 	put_raw("{\"agent_init\":\"", 15);
 	put_raw(name, strlen(name));
 	put_raw("\",\"ts\":\"", 8);
@@ -387,6 +398,8 @@ ev_strn(const char *key, const char *val, size_t n)
 	put_raw("\"", 1);
 	w = json_escape(ev.buf + ev.len, room() - 1, val, n, &used);
 	ev.len += w;
+	if (used < n)
+		ev.cut = true;
 	put_raw("\"", 1);
 }
 
@@ -449,8 +462,10 @@ open_container(const char *key, char opener, char closer)
 {
 	bool ok;
 
-	if (ev.depth >= EV_DEPTH_MAX)
+	if (ev.depth >= EV_DEPTH_MAX) {
+		ev.cut = true;
 		return;
+	}
 	ok = put_key(key, 2);
 	if (ok)
 		put_raw(&opener, 1);
@@ -499,12 +514,35 @@ ev_arr_end(void)
 	close_container();
 }
 
-void
-ev_emit(void)
+static void
+finish(void)
 {
 	while (ev.depth > 0)
 		close_container();
 	put_raw("}\n", 2);
+}
+
+void
+ev_emit(void)
+{
+	finish();
 	if (ev_sink_open)
 		sink_write(&ev_sink, ev.buf, ev.len);
+}
+
+void
+json_begin(size_t max_len)
+{
+	start(max_len < sizeof(ev.buf) ? max_len : sizeof(ev.buf));
+	put_raw("{", 1);
+}
+
+const char *
+json_end(size_t *ret_len)
+{
+	finish();
+	/* EV_RESERVE leaves room after the closers for a NUL. */
+	ev.buf[ev.len] = 0;
+	*ret_len = ev.len;
+	return ev.cut ? NULL : ev.buf;
 }

@@ -12,8 +12,22 @@
  * value that does not fit is cut at a character boundary, and a field that
  * does not fit at all is left out, but the line always stays valid JSON.
  *
+ * The same builder makes the JSON objects that are not events (the
+ * control socket's answers), so that there is one way to build and escape
+ * JSON: json_begin() starts a bare object of at most max_len bytes, the
+ * ev_* calls add fields, json_end() closes it and gives the line (with
+ * its newline, NUL-terminated) without writing it, or NULL when something
+ * did not fit.
+ * The line stays valid until the next ev_begin() or json_begin().
+ *
  * json_escape() is pure (no syscalls, no logging) so that it can be unit
  * tested and fuzzed directly.
+ *
+ * Public API: events_open(), events_flush(), events_dropped(),
+ * events_room(), events_on_drain(), ev_begin(), ev_str(), ev_strn(),
+ * ev_int(), ev_milli(), ev_bool(), ev_null(), ev_obj_begin(),
+ * ev_obj_end(), ev_arr_begin(), ev_arr_str(), ev_arr_end(), ev_emit(),
+ * json_begin(), json_end(), json_escape(), ev_format_ts().
  */
 #ifndef AGENT_INIT_EVENTS_H
 #define AGENT_INIT_EVENTS_H
@@ -45,6 +59,9 @@ void ev_arr_begin(const char *key);
 void ev_arr_str(const char *val);
 void ev_arr_end(void);
 void ev_emit(void);
+
+void json_begin(size_t max_len);
+const char *json_end(size_t *ret_len);
 
 size_t
 json_escape(char *dst, size_t cap, const char *src, size_t n, size_t *ret_used);

@@ -468,6 +468,8 @@ hosts_line(struct span line, const char *name, size_t nlen, bool *found,
 			return;
 	if (!*found && !span_cstr(first, r->canonical, sizeof(r->canonical)))
 		memcpy(r->canonical, name, nlen + 1);
+	if (!*found)
+		r->first_family = family;
 	*found = true;
 	if (family == AF_INET && r->naddr4 < HOSTS_MAX_ADDR)
 		memcpy(r->addr4[r->naddr4++], addr, 4);

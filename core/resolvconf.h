@@ -72,6 +72,8 @@ struct hosts_result {
 	uint8_t addr6[HOSTS_MAX_ADDR][16];
 	/* The first name on the first matching line. */
 	char canonical[RESOLV_NAME_MAX + 1];
+	/* The family of the first matching line's address. */
+	int first_family;
 };
 
 int resolvconf_parse(const char *text, size_t n, struct resolv_conf *ret);

@@ -79,34 +79,6 @@ sig_name(int sig, char *buf, unsigned long cap)
 	return buf;
 }
 
-/* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2" -> number; -1 if unknown. */
-int
-sig_from_name(const char *name)
-{
-	const char *n = name;
-	char *end;
-	size_t i;
-	long v;
-
-	if (!name || !*name)
-		return -1;
-	if (*n >= '0' && *n <= '9') {
-		v = strtol(n, &end, 10);
-		return (*end || v < 1 || v > SIGRTMAX) ? -1 : (int)v;
-	}
-	if (strncasecmp(n, "SIG", 3) == 0)
-		n += 3;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(names[i].name + 3, n) == 0)
-			return names[i].sig;
-	if (strncasecmp(n, "RTMIN+", 6) == 0) {
-		v = strtol(n + 6, &end, 10);
-		if (*end == 0 && v >= 0 && SIGRTMIN + v <= SIGRTMAX)
-			return SIGRTMIN + (int)v;
-	}
-	return -1;
-}
-
 static void
 on_signalfd(struct loop_io *io, uint32_t revents)
 {

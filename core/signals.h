@@ -21,8 +21,12 @@
  * back an empty mask.  Dispositions need no reset there: we never install
  * handlers, and signals_block() already cleared inherited SIG_IGNs.
  *
- * sig_name() and sig_from_name() translate "SIGHUP" <-> 1, "SIGRTMIN+3";
+ * sig_name() names a signal for events: 1 -> "SIGHUP", "SIGRTMIN+3".  (A
+ * name the user wrote is read by value_signal(), core/values.c.)
  * signals_is_fault() tells the fault signals.
+ *
+ * Public API: signals_block(), signals_init(), signals_child_reset(),
+ * signals_is_fault(), sig_name().
  */
 #ifndef AGENT_INIT_SIGNALS_H
 #define AGENT_INIT_SIGNALS_H
@@ -37,6 +41,5 @@ int signals_init(signals_cb cb);
 int signals_child_reset(void);
 bool signals_is_fault(int sig);
 const char *sig_name(int sig, char *buf, unsigned long cap);
-int sig_from_name(const char *name);
 
 #endif

@@ -13,8 +13,8 @@
  * value_events_dest(), value_words(), value_restart_limit(),
  * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
  * value_rlimit(), value_sigmap_add(), value_sigmap_parse(),
- * value_sigmap_apply(), value_sigmap_merge(), value_codes_add(), value_codes_parse(),
- * value_codes_has().
+ * value_sigmap_apply(), value_sigmap_merge(), value_codes_add(),
+ * value_codes_parse(), value_codes_has().
  */
 #ifndef AGENT_INIT_VALUES_H
 #define AGENT_INIT_VALUES_H

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,91 +41,56 @@ static struct {
 	struct client clients[CONTROL_MAX_CLIENTS];
 } ctl;
 
-/* A bounded JSON writer for one reply. */
-struct jbuf {
-	char b[REPLY_MAX];
-	size_t len;
-	bool full;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-jraw(struct jbuf *j, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (j->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(j->b + j->len, sizeof(j->b) - j->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(j->b) - j->len)
-		j->full = true;
-	else
-		j->len += (size_t)n;
-}
-
+/* How the last run ended: {"code": N}, {"signal": "NAME"} or null. */
 static void
-jstr(struct jbuf *j, const char *s)
+last_exit_json(const struct svc *s)
 {
-	size_t used, n;
-
-	if (j->full || sizeof(j->b) - j->len < 3) {
-		j->full = true;
-		return;
-	}
-	j->b[j->len++] = '"';
-	n = json_escape(j->b + j->len, sizeof(j->b) - j->len - 2, s, strlen(s),
-	    &used);
-	if (used < strlen(s))
-		j->full = true;
-	j->len += n;
-	j->b[j->len++] = '"';
-}
-
-static void
-status_json(struct jbuf *j)
-{
-	size_t i, n = sup_count();
 	char buf[24];
 
-	jraw(j,
-	    "{\"ready\":%s,\"healthy\":%s,\"phase\":\"%s\","
-	    "\"services\":[",
-	    sup_ready() ? "true" : "false", sup_healthy() ? "true" : "false",
-	    sup_running() ? "running" : "stopping");
+	if (!s->has_exited) {
+		ev_null("last_exit");
+		return;
+	}
+	ev_obj_begin("last_exit");
+	if (WIFSIGNALED(s->wstatus))
+		ev_str("signal",
+		    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
+	else
+		ev_int("code", WEXITSTATUS(s->wstatus));
+	ev_obj_end();
+}
+
+/* The answer to `status`, built with the event builder; NULL when it
+ * does not fit in a reply. */
+static const char *
+status_json(size_t *ret_len)
+{
+	size_t i, n = sup_count();
+
+	json_begin(REPLY_MAX);
+	ev_bool("ready", sup_ready());
+	ev_bool("healthy", sup_healthy());
+	ev_str("phase", sup_running() ? "running" : "stopping");
+	ev_arr_begin("services");
 	for (i = 0; i < n; i++) {
 		const struct svc *s = sup_service(i);
 
-		jraw(j, "%s{\"name\":", i ? "," : "");
-		jstr(j, s->name);
-		jraw(j,
-		    ",\"state\":\"%s\",\"pid\":%d,\"ready\":%s,\"main\":%s,"
-		    "\"required\":%s,\"attempt\":%u,\"restarts\":%u,"
-		    "\"last_exit\":",
-		    svc_state_name(s->state), svc_alive(s) ? (int)s->pid : 0,
-		    s->state == SVC_READY ? "true" : "false",
-		    s->main ? "true" : "false", s->required ? "true" : "false",
-		    s->attempt, s->restarts);
-		if (!s->has_exited)
-			jraw(j, "null");
-		else if (WIFSIGNALED(s->wstatus))
-			jraw(j, "{\"signal\":\"%s\"}",
-			    sig_name(WTERMSIG(s->wstatus), buf, sizeof(buf)));
-		else
-			jraw(j, "{\"code\":%d}", WEXITSTATUS(s->wstatus));
-		if (s->state == SVC_FAILED) {
-			jraw(j, ",\"reason\":");
-			jstr(j, s->reason);
-		}
-		jraw(j, "}");
+		ev_obj_begin(NULL);
+		ev_str("name", s->name);
+		ev_str("state", svc_state_name(s->state));
+		ev_int("pid", svc_alive(s) ? (int)s->pid : 0);
+		ev_bool("ready", s->state == SVC_READY);
+		ev_bool("main", s->main);
+		ev_bool("required", s->required);
+		ev_int("attempt", s->attempt);
+		ev_int("restarts", s->restarts);
+		last_exit_json(s);
+		if (s->state == SVC_FAILED)
+			ev_str("reason", s->reason);
+		ev_obj_end();
 	}
-	jraw(j, "]}\n");
-	if (j->full) {
-		j->len = 0;
-		j->full = false;
-		jraw(j, "{\"error\":\"status too large\"}\n");
-	}
+	ev_arr_end();
+	return json_end(ret_len);
 }
 
 static void
@@ -149,32 +113,60 @@ reply(struct client *c, const char *s, size_t n)
 	drop(c);
 }
 
+/* {"error": MSG}: our own short messages always fit. */
+static const char *
+error_json(const char *msg, size_t *ret_len)
+{
+	const char *j;
+
+	json_begin(REPLY_MAX);
+	ev_str("error", msg);
+	j = json_end(ret_len);
+	return j ? j : "{}\n";
+}
+
 static void
 reply_error(struct client *c, const char *msg)
 {
-	struct jbuf j;
+	const char *j;
+	size_t n;
 
-	j.len = 0;
-	j.full = false;
-	jraw(&j, "{\"error\":");
-	jstr(&j, msg);
-	jraw(&j, "}\n");
-	reply(c, j.b, j.len);
+	j = error_json(msg, &n);
+	reply(c, j, n);
+}
+
+/* {"ready": READY[, "reason": WHY]}, copied out of the builder: it is
+ * sent to every waiting client. */
+static const char *
+ready_json(bool ready, const char *why)
+{
+	static char answer[REPLY_MAX];
+	const char *j;
+	size_t n;
+
+	json_begin(sizeof(answer));
+	ev_bool("ready", ready);
+	if (why)
+		ev_str("reason", why);
+	if (!(j = json_end(&n)))
+		return "{\"ready\":false}\n"; /* cannot happen: it fits */
+	memcpy(answer, j, n);
+	answer[n] = 0;
+	return answer;
 }
 
 /* What wait-ready answers, or NULL while there is nothing to say yet. */
 static const char *
 wait_answer(void)
 {
-	static struct jbuf j;
 	const struct svc *failed = NULL;
 	char reason[400];
 	size_t i;
 
 	if (sup_ready() && sup_running())
-		return "{\"ready\":true}\n";
+		return ready_json(true, NULL);
 	if (!sup_running())
-		return "{\"ready\":false,\"reason\":\"shutting down\"}\n";
+		return ready_json(false, "shutting down");
 	for (i = 0; i < sup_count() && !failed; i++) {
 		const struct svc *s = sup_service(i);
 
@@ -194,20 +186,15 @@ wait_answer(void)
 	    failed ? failed->name : "?",
 	    failed && failed->state == SVC_FAILED ? "failed" : "ended",
 	    failed ? failed->reason : "");
-	j.len = 0;
-	j.full = false;
-	jraw(&j, "{\"ready\":false,\"reason\":");
-	jstr(&j, reason);
-	jraw(&j, "}\n");
-	return j.b;
+	return ready_json(false, reason);
 }
 
 static void
 answer(struct client *c)
 {
 	char *nl = memchr(c->req, '\n', c->len);
-	struct jbuf j;
 	const char *w;
+	size_t n;
 
 	if (!nl) {
 		if (c->len >= CONTROL_REQ_MAX)
@@ -218,10 +205,10 @@ answer(struct client *c)
 	if (nl > c->req && nl[-1] == '\r')
 		nl[-1] = 0;
 	if (strcmp(c->req, "status") == 0) {
-		j.len = 0;
-		j.full = false;
-		status_json(&j);
-		reply(c, j.b, j.len);
+		if ((w = status_json(&n)))
+			reply(c, w, n);
+		else
+			reply_error(c, "status too large");
 	} else if (strcmp(c->req, "wait-ready") == 0) {
 		if ((w = wait_answer()))
 			reply(c, w, strlen(w));
@@ -323,10 +310,10 @@ on_accept(struct loop_io *io, uint32_t revents)
 			if (!ctl.clients[k].used)
 				c = &ctl.clients[k];
 		if (!c) {
-			static const char busy[] = "{\"error\":\"busy\"}\n";
+			size_t n;
+			const char *busy = error_json("busy", &n);
 
-			(void)send(fd, busy, sizeof(busy) - 1,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			(void)send(fd, busy, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 			close(fd);
 			continue;
 		}

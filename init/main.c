@@ -61,6 +61,18 @@
 #ifndef INIH_VERSION
 #define INIH_VERSION "unknown"
 #endif
+/* The architecture the binary was built for, as uname -m names it. */
+#if defined(__x86_64__)
+#define AGENT_INIT_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define AGENT_INIT_ARCH "aarch64"
+#elif defined(__i386__)
+#define AGENT_INIT_ARCH "i386"
+#elif defined(__arm__)
+#define AGENT_INIT_ARCH "arm"
+#else
+#define AGENT_INIT_ARCH "unknown-arch"
+#endif
 
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
@@ -98,7 +110,8 @@ static const char usage[] =
     "                           drops it (dumb-init; repeatable)\n"
     "  -p, --pdeathsig SIGNAL   SIGNAL to us when our parent dies, handled\n"
     "                           as if received (tini)\n"
-    "  -s, -w, --single-child   tini's and dumb-init's: accepted (-w: -v)\n"
+    "  -s, --subreaper, -w, --warn-reap, --single-child\n"
+    "                           tini's and dumb-init's: accepted (-w: -v)\n"
     "  -h, --help               this text\n"
     "  -V, --version            versions of agent-init and its libraries\n"
     "\n"
@@ -133,9 +146,10 @@ print_version(void)
 {
 	const struct scmp_version *v = seccomp_version();
 
-	printf("agent-init %s (libseccomp %u.%u.%u, libcap-ng %s, inih %s)\n",
-	    AGENT_INIT_VERSION, v->major, v->minor, v->micro, LIBCAPNG_VERSION,
-	    INIH_VERSION);
+	printf("agent-init %s %s (libseccomp %u.%u.%u, libcap-ng %s, "
+	       "inih %s)\n",
+	    AGENT_INIT_VERSION, AGENT_INIT_ARCH, v->major, v->minor, v->micro,
+	    LIBCAPNG_VERSION, INIH_VERSION);
 }
 
 /*
@@ -396,17 +410,9 @@ apply_env(void)
 			env_error(paths[i].env, v, "an absolute path");
 		memcpy(paths[i].dst, v, strlen(v) + 1);
 	}
-	if ((v = getenv("AGENT_INIT_CHECKS"))) {
-		if (strcmp(v, "warn") == 0)
-			g.cfg.checks = CHECKS_WARN;
-		else if (strcmp(v, "enforce") == 0)
-			g.cfg.checks = CHECKS_ENFORCE;
-		else if (strcmp(v, "off") == 0)
-			g.cfg.checks = CHECKS_OFF;
-		else
-			env_error("AGENT_INIT_CHECKS", v,
-			    "warn, enforce or off");
-	}
+	if ((v = getenv("AGENT_INIT_CHECKS")) &&
+	    config_parse_checks(v, &g.cfg.checks) < 0)
+		env_error("AGENT_INIT_CHECKS", v, "warn, enforce or off");
 	if ((v = getenv("AGENT_INIT_CHECK_TIMEOUT")) &&
 	    (value_duration_ms(v, &g.cfg.check_timeout_ms) < 0 ||
 	        g.cfg.check_timeout_ms == 0))
@@ -576,7 +582,8 @@ add_dockerd(enum output_mode mode, uint64_t seed)
 	if (svc_init(s, &p.conf, p.argv, mode, seed ^ 0xd0c) < 0 ||
 	    sup_add(s) < 0)
 		exit(EXIT_FAILURE);
-	s->stale_pidfile = p.pidfile;
+	s->before_start = dockerd_before_start;
+	s->before_start_data = &p;
 	for (i = 0; i < p.nnotes && i < 8; i++)
 		s->adapted[s->nadapted++] = p.notes[i];
 	g.nsvcs++;

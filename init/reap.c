@@ -10,8 +10,6 @@
 #include "signals.h"
 #include "supervisor.h"
 
-static uint64_t orphans;
-
 static void
 report_orphan(pid_t pid, int wstatus)
 {
@@ -35,11 +33,8 @@ reap_all(unsigned int verbose)
 	for (;;) {
 		pid = waitpid(-1, &wstatus, WNOHANG);
 		if (pid > 0) {
-			if (!sup_on_exit(pid, wstatus)) {
-				orphans++;
-				if (verbose)
-					report_orphan(pid, wstatus);
-			}
+			if (!sup_on_exit(pid, wstatus) && verbose)
+				report_orphan(pid, wstatus);
 			continue;
 		}
 		if (pid == 0)
@@ -49,10 +44,4 @@ reap_all(unsigned int verbose)
 		/* ECHILD: nobody is left. */
 		return false;
 	}
-}
-
-uint64_t
-reap_orphans(void)
-{
-	return orphans;
 }

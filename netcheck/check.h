@@ -15,7 +15,7 @@
  *
  * Public API: checks_start(), checks_summary(), checks_count(),
  * checks_result(), checks_finished(), checks_facts(),
- * checks_print_table().
+ * checks_for_dockerd(), checks_print_table().
  */
 #ifndef AGENT_INIT_CHECK_H
 #define AGENT_INIT_CHECK_H

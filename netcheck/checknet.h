@@ -5,6 +5,13 @@
  * Every job owns at most one socket, registered with the loop, and ends
  * by calling check_done() exactly once; checknet_deadline() ends what is
  * still running when the run's deadline fires.
+ *
+ * Public API: checknet_init(), checknet_resolver(), checknet_proxy(),
+ * checknet_proxy_set(), checknet_tcp(), checknet_egress(),
+ * checknet_clock(), checknet_tunnel(), checknet_deadline(),
+ * checknet_progress(), checknet_port_of(); and check.c's, which the jobs
+ * call: check_new(), check_new_background(), check_done(),
+ * check_subnet().
  */
 #ifndef AGENT_INIT_CHECKNET_H
 #define AGENT_INIT_CHECKNET_H

@@ -5,11 +5,13 @@
 set -eu
 
 PKGS="make gcc clang libclang-rt-14-dev musl-tools gperf dpkg-dev
-libcmocka-dev libseccomp-dev libcap-ng-dev libinih-dev
+libcmocka-dev libseccomp-dev libcap-ng-dev
 clang-format clang-tidy cppcheck
 python3 python3-pytest valgrind util-linux iproute2 procps busybox-static libcap2-bin
+strace
 tini dumb-init catatonit hyperfine s6 runit supervisor
-docker.io dnsmasq tinyproxy iptables nftables curl"
+docker.io dnsmasq tinyproxy iptables nftables curl
+gcc-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static man-db"
 
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,8 @@
 #!/bin/sh
 # lint.sh [--fix]: the house format (.clang-format) checked without
-# rewriting, then cppcheck and clang-tidy (.clang-tidy).  Any finding fails.
+# rewriting, the layers (scripts/layers.sh), the header API lines
+# (scripts/api.py), then cppcheck and clang-tidy (.clang-tidy).  Any
+# finding fails.
 # With --fix, only reformat the sources in place.
 set -u
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ fi
 rc=0
 KH=build/deps/kernel-headers
 DEFS="-D_GNU_SOURCE -DAGENT_INIT_VERSION=\"0\" -DLIBCAPNG_VERSION=\"0\" -DINIH_VERSION=\"0\""
-INCS="-Icore -Isupervisor -Inetcheck -Iinit"
+INCS="-Icore -Isupervisor -Inetcheck -Iinit -Ibuild/deps/glibc/include"
 
 echo "lint: clang-format"
 # shellcheck disable=SC2086
@@ -23,6 +25,9 @@ clang-format --dry-run --Werror $SRCS || rc=1
 
 echo "lint: layers (includes point down: core < supervisor, netcheck < init)"
 scripts/layers.sh || rc=1
+
+echo "lint: header API lines (each header's Public API: names what it declares)"
+/usr/bin/python3 scripts/api.py || rc=1
 
 echo "lint: cppcheck"
 # shellcheck disable=SC2086

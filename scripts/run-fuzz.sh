@@ -24,7 +24,9 @@ CFLAGS=(-std=gnu11 -g -O1 -Wall -Wextra -Werror -Wshadow
 	-Icore -Isupervisor -Inetcheck -Iinit
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 	-fno-omit-frame-pointer)
-LIBS=(-lseccomp -lcap-ng -linih)
+# inih: the shipped parser's source and flags, instrumented (deps script).
+CFLAGS+=(-Ibuild/deps/fuzz/include)
+LIBS=(-Lbuild/deps/fuzz/lib -lseccomp -lcap-ng -linih)
 
 if [ $# -gt 0 ]; then
 	targets=("$@")

@@ -11,7 +11,10 @@
 # `status`, `wait-ready` and `netcheck` clients the tests start) a report
 # file of its own, then execs the binary: the process keeps its pid (PID 1
 # stays PID 1).  A run passes when pytest passes and no report file has
-# anything in it; the reports are kept under build/sanitize/.
+# anything in it; the reports are kept under build/sanitize/.  valgrind
+# runs with --vgdb=no: its gdbserver FIFOs are named after the pid, and
+# every PID 1 is pid 1, so two runs at once (in other namespaces) would
+# share /tmp/vgdb-pipe-*-1-* and report each other's files.
 #
 # --quick (what `make test` runs, to stay within a few minutes): valgrind
 # skips test_netcheck.py, which ASan still runs; `make sanitize` runs all.
@@ -56,16 +59,12 @@ for mode in "${modes[@]}"; do
 		WRAP
 		;;
 	valgrind)
-		# --vgdb=no: valgrind's gdbserver FIFOs are named after the pid
-		# in /tmp (/tmp/vgdb-pipe-...-1-by-...), the same for every PID 1
-		# of every namespace: two runs at once on one machine unlink each
-		# other's and each reports "could not unlink".
 		bin=$PWD/build/valgrind/agent-init
 		cat >"$wrap" <<-WRAP
 		#!/bin/sh
 		log=\$(mktemp -u "$dir/reports/memcheck.XXXXXXXX")
 		echo "\$*" >"$dir/runs/\$(basename "\$log")"
-		exec valgrind -q --vgdb=no --tool=memcheck --error-exitcode=99 \\
+		exec valgrind -q --tool=memcheck --error-exitcode=99 --vgdb=no \\
 			--leak-check=full --show-leak-kinds=definite,indirect \\
 			--errors-for-leak-kinds=definite,indirect \\
 			--log-file="\$log" "$bin" "\$@"

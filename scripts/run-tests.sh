@@ -61,6 +61,10 @@ counted fuzz scripts/run-fuzz.sh "${FUZZ_TEST_SECONDS:-5}"
 # The main integration scenarios under ASan+UBSan and valgrind.
 counted sanitize make -s sanitize SANITIZE_FLAGS=--quick
 
+# The aarch64 build under qemu-user: its unit tests and an integration
+# subset with the emulated binary as PID 1 (scripts/run-aarch64.sh).
+counted aarch64 make -s test-aarch64
+
 # End to end: real containers under a private dockerd (tests/e2e).  If
 # dockerd cannot start, every test of the stage fails; none is skipped.
 if [ -x build/agent-init ]; then

@@ -1,6 +1,7 @@
 /*
  * backoff — restart delays and the restart limit.  See backoff.h.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -137,7 +138,7 @@ backoff_next(struct backoff *b, uint64_t now_ms, uint64_t uptime_ms,
     uint64_t *ret_delay_ms)
 {
 	if (limit_exceeded(b, now_ms))
-		return -1;
+		return -EDQUOT;
 	*ret_delay_ms = backoff_jitter(&b->rng, advance(b, uptime_ms));
 	return 0;
 }

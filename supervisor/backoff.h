@@ -48,8 +48,8 @@ void backoff_init(struct backoff *b, uint64_t first_ms, uint64_t cap_ms,
     uint64_t reset_after_ms, unsigned int max_restarts, uint64_t window_ms,
     uint64_t seed);
 /* The service exited at NOW_MS after running UPTIME_MS.  Returns 0 with
- * the jittered delay before its restart, or -1 when this restart would be
- * one more than max_restarts within window_ms: give up. */
+ * the jittered delay before its restart, or -EDQUOT when this restart
+ * would be one more than max_restarts within window_ms: give up. */
 int backoff_next(struct backoff *b, uint64_t now_ms, uint64_t uptime_ms,
     uint64_t *ret_delay_ms);
 /* DELAY_MS moved by a random amount of at most 20% of it either way. */

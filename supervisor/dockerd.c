@@ -2,15 +2,15 @@
  * dockerd — the --dockerd preset.  See dockerd.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dockerd.h"
+#include "events.h"
+#include "file.h"
 #include "values.h"
 
 /* The value of --NAME=V, --NAME V or -S V (short), or NULL. */
@@ -47,40 +47,29 @@ note(struct dockerd_preset *p, const char *fmt, ...)
  * A pidfile left behind by a dockerd that was SIGKILLed makes the next
  * dockerd refuse to start ("pid file found, ensure docker is not
  * running") once its pid has been reused.  Remove it when the pid in it is
- * not a live dockerd.
+ * not a live dockerd: true, with the reason in why, when it was removed.
+ * The preset does it once; the service's before_start hook before each
+ * restart.
  */
-bool
-dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap)
+static bool
+clear_stale_pidfile(const char *path, char *why, size_t cap)
 {
-	char buf[32], comm[64], proc[64];
-	/* Never blocks, whatever was planted there (a FIFO, a device):
-	 * PID 1 reads this before each restart. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
+	char *text = NULL, proc[64];
+	size_t len;
 	long pid = 0;
 	bool live = false;
-	FILE *f;
-	ssize_t n;
 
-	if (fd < 0)
+	/* Never blocks, whatever was planted there (a FIFO, a device):
+	 * PID 1 reads this before each restart. */
+	if (file_read(path, FILE_PLANTED, 4096, 0, &text, &len) < 0)
 		return false;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return false;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = 0;
-		pid = strtol(buf, NULL, 10);
-	}
+	pid = strtol(text, NULL, 10);
+	free(text);
 	if (pid > 0) {
 		snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
-		f = fopen(proc, "re");
-		if (f) {
-			live = fgets(comm, sizeof(comm), f) &&
-			    strncmp(comm, "dockerd", 7) == 0;
-			(void)fclose(f);
+		if (file_read(proc, FILE_PLANTED, 4096, 0, &text, &len) == 0) {
+			live = strncmp(text, "dockerd", 7) == 0;
+			free(text);
 		}
 	}
 	if (live || unlink(path) < 0)
@@ -141,7 +130,7 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 	pidfile = arg_value(p->argv, "--pidfile", "-p");
 	p->pidfile = pidfile ? pidfile : "/var/run/docker.pid";
 	if (p->nnotes < DOCKERD_MAX_NOTES &&
-	    dockerd_clear_stale_pidfile(p->pidfile, p->notes[p->nnotes],
+	    clear_stale_pidfile(p->pidfile, p->notes[p->nnotes],
 	        sizeof(p->notes[0])))
 		p->nnotes++;
 	if (!arg_value(p->argv, "--iptables", NULL) && !facts->iptables) {
@@ -193,4 +182,20 @@ dockerd_preset(struct dockerd_preset *p, const char *extra,
 big:
 	snprintf(err, errcap, "AGENT_INIT_DOCKERD_ARGS: too many arguments");
 	return -E2BIG;
+}
+
+void
+dockerd_before_start(void *data, unsigned int attempt)
+{
+	const struct dockerd_preset *p = data;
+	char why[200];
+
+	(void)attempt; /* the preset itself handled the first start */
+	if (!clear_stale_pidfile(p->pidfile, why, sizeof(why)))
+		return;
+	ev_begin("warning");
+	ev_str("what", "pidfile");
+	ev_str("path", p->pidfile);
+	ev_str("detail", why);
+	ev_emit();
 }

@@ -13,7 +13,7 @@
  *   default route MTU below 1500  --mtu=<that MTU>
  *   a pidfile naming no live dockerd (left by a SIGKILL): removed
  *
- * Public API: dockerd_preset().
+ * Public API: dockerd_preset(), dockerd_before_start().
  */
 #ifndef AGENT_INIT_DOCKERD_H
 #define AGENT_INIT_DOCKERD_H
@@ -47,10 +47,9 @@ int dockerd_preset(struct dockerd_preset *p, const char *extra,
     const struct dockerd_facts *facts, char *err, size_t errcap);
 
 /*
- * Remove the pidfile at path if the pid in it is not a running dockerd;
- * true (with the reason in why) when it was removed.  The preset does it
- * once; the service before each restart.
+ * The service's before_start hook (data: the struct dockerd_preset):
+ * before a restart, a stale pidfile is removed, with a `warning` event.
  */
-bool dockerd_clear_stale_pidfile(const char *path, char *why, size_t cap);
+void dockerd_before_start(void *data, unsigned int attempt);
 
 #endif

@@ -18,8 +18,9 @@
  * stderr, as under tini, and its tail stays empty.
  *
  * Public API: output_init(), output_setup(), output_open(),
- * output_after_fork(), output_drain(), output_close(), output_tail_json(),
- * output_tail_text(), output_flush().
+ * output_after_fork(), output_drain(), output_close(), output_busy(),
+ * output_pending(), output_tail_json(), output_tail_text(),
+ * output_open_streams(), output_on_idle(), output_flush().
  */
 #ifndef AGENT_INIT_OUTPUT_H
 #define AGENT_INIT_OUTPUT_H

@@ -15,9 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "probe.h"
+#include "resolvconf.h"
 #include "spawn.h"
 #include "values.h"
+
+/* The unit tests point it at a file of their own. */
+static const char *hosts_path = "/etc/hosts";
 
 #define PROBE_FIRST_MS 10
 #define PROBE_MAX_MS 500
@@ -92,50 +97,60 @@ http_status(const char *buf, size_t n)
 	return code;
 }
 
-/* /etc/hosts, for the name of a tcp or http probe; 0 or -ENOENT. */
+/*
+ * NAME's address in hosts(5) TEXT, through the one hosts parser
+ * (core/resolvconf.c): the first line that names it wins, as in libc.  0,
+ * or -ENOENT.  Pure, so that it can be fuzzed.
+ */
 static int
-hosts_lookup(const char *name, struct sockaddr_storage *ss)
+hosts_pick(const char *text, size_t len, const char *name,
+    struct sockaddr_storage *ss)
 {
-	char line[512];
-	FILE *f = fopen("/etc/hosts", "re");
-	int r = -ENOENT;
+	struct sockaddr_in *a4 = (void *)ss;
+	struct sockaddr_in6 *a6 = (void *)ss;
+	struct hosts_result hr;
 
-	if (!f)
-		return r;
-	while (r != 0 && fgets(line, sizeof(line), f)) {
-		char *save = NULL, *addr, *w;
-		char *hash = strchr(line, '#');
-
-		if (hash)
-			*hash = 0;
-		addr = strtok_r(line, " \t\r\n", &save);
-		if (!addr)
-			continue;
-		while ((w = strtok_r(NULL, " \t\r\n", &save)))
-			if (strcasecmp(w, name) == 0) {
-				struct sockaddr_in *a4 = (void *)ss;
-				struct sockaddr_in6 *a6 = (void *)ss;
-
-				if (inet_pton(AF_INET, addr, &a4->sin_addr) ==
-				    1) {
-					a4->sin_family = AF_INET;
-					r = 0;
-				} else if (inet_pton(AF_INET6, addr,
-				               &a6->sin6_addr) == 1) {
-					a6->sin6_family = AF_INET6;
-					r = 0;
-				}
-				break;
-			}
+	if (hosts_lookup(text, len, name, &hr) < 0)
+		return -ENOENT;
+	if (hr.first_family == AF_INET6 || hr.naddr4 == 0) {
+		a6->sin6_family = AF_INET6;
+		memcpy(&a6->sin6_addr, hr.addr6[0], 16);
+	} else {
+		a4->sin_family = AF_INET;
+		memcpy(&a4->sin_addr, hr.addr4[0], 4);
 	}
-	(void)fclose(f);
+	return 0;
+}
+
+/*
+ * /etc/hosts for the name of a tcp or http probe, read as file_read()
+ * reads a planted file: a service may have put a FIFO or a device there,
+ * and PID 1 must not wait on it.  0, or -errno (-ENOENT: not there).
+ */
+#define PROBE_HOSTS_MAX ((size_t)1 << 20)
+
+static int
+hosts_addr(const char *name, struct sockaddr_storage *ss)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = file_read(hosts_path, FILE_PLANTED, PROBE_HOSTS_MAX, 0, &text,
+	    &len);
+
+	if (r < 0)
+		return r;
+	r = hosts_pick(text, len, name, ss);
+	free(text);
 	return r;
 }
 
+/* Where a probe connects; 0, or -errno when the name has no address. */
 static int
 target_addr(const struct probe_conf *c, struct sockaddr_storage *ss,
     socklen_t *len)
 {
+	int r;
+
 	struct sockaddr_in *a4 = (void *)ss;
 	struct sockaddr_in6 *a6 = (void *)ss;
 	struct sockaddr_un *un = (void *)ss;
@@ -156,8 +171,8 @@ target_addr(const struct probe_conf *c, struct sockaddr_storage *ss,
 	else if (strcasecmp(c->target, "localhost") == 0) {
 		a4->sin_family = AF_INET;
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	} else if (hosts_lookup(c->target, ss) < 0)
-		return -ENOENT;
+	} else if ((r = hosts_addr(c->target, ss)) < 0)
+		return r;
 	if (ss->ss_family == AF_INET) {
 		a4->sin_port = htons((uint16_t)c->port);
 		*len = sizeof(*a4);
@@ -232,11 +247,19 @@ try_connect(struct probe *p)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd;
+	char why[CONFIG_VALUE_MAX + 80];
+	int fd, r;
 
-	if (target_addr(p->conf, &ss, &len) < 0) {
-		retry(p, "cannot resolve '%s' without DNS (use an IP address)",
-		    p->conf->target);
+	if ((r = target_addr(p->conf, &ss, &len)) < 0) {
+		if (r == -ENOENT)
+			snprintf(why, sizeof(why),
+			    "'%s' without DNS (use an "
+			    "IP address)",
+			    p->conf->target);
+		else
+			snprintf(why, sizeof(why), "'%s': %s: %s",
+			    p->conf->target, hosts_path, file_error(r));
+		retry(p, "cannot resolve %s", why);
 		return;
 	}
 	fd =

@@ -21,8 +21,8 @@
  * /etc/hosts: a probe never waits on DNS.
  *
  * Public API: probe_start(), probe_stop(), probe_on_line(),
- * probe_on_exit(), notify_open(), notify_close(), notify_parse(),
- * http_status().
+ * probe_early_line(), probe_on_exit(), probe_notified(), notify_open(),
+ * notify_close(), notify_parse(), http_status().
  */
 #ifndef AGENT_INIT_PROBE_H
 #define AGENT_INIT_PROBE_H

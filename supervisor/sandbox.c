@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "sandbox.h"
 
 #ifndef PR_CAP_AMBIENT
@@ -107,60 +108,34 @@ split_colons(char *line, char **f, size_t n)
  * The image's passwd and group files are read by PID 1, and a service
  * that can write /etc may have planted something there: a FIFO (open
  * would wait for a writer), a device (/dev/zero never ends), a huge file.
- * Only a regular file of at most SANDBOX_FILE_MAX bytes is read, whole,
- * without blocking; it is then parsed from memory.  NULL with errno set
- * (EINVAL: not a regular file, EFBIG: too big).
+ * So they are read through file_read() as planted files: only a regular
+ * file of at most SANDBOX_FILE_MAX bytes, whole, without blocking; it is
+ * then parsed from memory.  (A seccomp policy file is held to the same
+ * rule: it is read twice, to check it and to compile it, which a FIFO
+ * could not give.)  NULL with errno set (EINVAL: not a regular file,
+ * EISDIR, EFBIG: too big).
  */
 #define SANDBOX_FILE_MAX (4u << 20)
 
 static FILE *
 open_small(const char *path, char **ret_buf)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	size_t len = 0;
 	char *buf = NULL;
-	ssize_t n;
+	size_t len = 0;
 	FILE *fp;
-	int err;
+	int r = file_read(path, FILE_PLANTED, SANDBOX_FILE_MAX, 0, &buf, &len);
 
-	if (fd < 0)
+	if (r < 0) {
+		errno = -r;
 		return NULL;
-	if (fstat(fd, &st) < 0) {
-		err = errno;
-		goto fail;
 	}
-	err = EINVAL;
-	if (!S_ISREG(st.st_mode))
-		goto fail;
-	err = EFBIG;
-	if (st.st_size > (off_t)SANDBOX_FILE_MAX)
-		goto fail;
-	err = ENOMEM;
-	if (!(buf = malloc((size_t)st.st_size + 1)))
-		goto fail;
-	/* What it held when we looked: growth meanwhile is not read. */
-	n = 0;
-	while (len < (size_t)st.st_size &&
-	    (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)n;
-	err = errno;
-	if (n < 0)
-		goto fail;
-	close(fd);
 	/* fmemopen of zero bytes fails on some libcs: one NUL is no entry. */
-	buf[len] = 0;
 	if (!(fp = fmemopen(buf, len ? len : 1, "r"))) {
 		free(buf);
 		return NULL;
 	}
 	*ret_buf = buf;
 	return fp;
-fail:
-	free(buf);
-	close(fd);
-	errno = err;
-	return NULL;
 }
 
 static void
@@ -294,7 +269,8 @@ sandbox_user_groups(const char *path, const char *user, gid_t primary,
 /*
  * Walk a policy: the built-in table for "default", else the file's lines.
  * Calls add_fn(name) for each syscall; stops at the first error with
- * "FILE:LINE: message" in err.
+ * "FILE:LINE: message" in err: -EINVAL for what the file says, -errno
+ * when it cannot be read.
  */
 static int
 policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
@@ -313,15 +289,15 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 				snprintf(err, errcap,
 				    "seccomp: cannot add '%s' to the filter",
 				    sandbox_default_denied[i].name);
-				return -1;
+				return -EINVAL;
 			}
 		return 0;
 	}
 	if (!(fp = open_small(spec, &mem))) {
+		r = -errno;
 		snprintf(err, errcap, "%s: cannot open seccomp policy: %s",
-		    spec,
-		    errno == EINVAL ? "not a regular file" : strerror(errno));
-		return -1;
+		    spec, file_error(r));
+		return r;
 	}
 	while (fgets(line, sizeof(line), fp)) {
 		char *w, *end;
@@ -330,7 +306,7 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 		if (!strchr(line, '\n') && !feof(fp)) {
 			snprintf(err, errcap, "%s:%u: line too long", spec,
 			    lineno);
-			r = -1;
+			r = -EINVAL;
 			break;
 		}
 		line[strcspn(line, "#\r\n")] = 0;
@@ -340,7 +316,7 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 			snprintf(err, errcap,
 			    "%s:%u: one syscall name a line, got '%s'", spec,
 			    lineno, w);
-			r = -1;
+			r = -EINVAL;
 			break;
 		}
 		*end = 0;
@@ -360,26 +336,26 @@ policy_walk(const char *spec, int (*add_fn)(void *, const char *), void *data,
 			    "%s:%u: '%s' cannot be refused: agent-init needs it "
 			    "between the filter and exec",
 			    spec, lineno, w);
-			r = -1;
+			r = -EINVAL;
 			break;
 		}
 		if (seccomp_syscall_resolve_name(w) == __NR_SCMP_ERROR) {
 			snprintf(err, errcap, "%s:%u: unknown syscall '%s'",
 			    spec, lineno, w);
-			r = -1;
+			r = -EINVAL;
 			break;
 		}
 		if (add_fn(data, w) < 0) {
 			snprintf(err, errcap,
 			    "%s:%u: cannot add '%s' to the filter", spec,
 			    lineno, w);
-			r = -1;
+			r = -EINVAL;
 			break;
 		}
 	}
 	if (r == 0 && ferror(fp)) {
 		snprintf(err, errcap, "%s: read error", spec);
-		r = -1;
+		r = -EINVAL;
 	}
 	close_small(fp, mem);
 	return r;
@@ -405,7 +381,7 @@ add_rule(void *data, const char *name)
 	int nr = seccomp_syscall_resolve_name(name);
 
 	if (nr == __NR_SCMP_ERROR)
-		return -1;
+		return -EINVAL;
 	return seccomp_rule_add((scmp_filter_ctx)data, SCMP_ACT_ERRNO(EPERM),
 	    nr, 0);
 }
@@ -423,12 +399,12 @@ seccomp_build(const char *spec, struct sock_fprog *ret, char *err,
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	struct stat st;
-	int fd = -1, r = -1;
+	int fd = -1, r;
 	void *buf = NULL;
 
 	if (!ctx) {
 		snprintf(err, errcap, "seccomp: cannot create a filter");
-		return -1;
+		return -ENOMEM;
 	}
 #if defined(__x86_64__)
 	if (seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 ||
@@ -436,24 +412,27 @@ seccomp_build(const char *spec, struct sock_fprog *ret, char *err,
 		snprintf(err, errcap,
 		    "seccomp: cannot add the i386 and x32 "
 		    "ABIs");
+		r = -EINVAL;
 		goto out;
 	}
 #endif
-	if (policy_walk(spec, add_rule, ctx, err, errcap) < 0)
+	if ((r = policy_walk(spec, add_rule, ctx, err, errcap)) < 0)
 		goto out;
 	fd = (int)syscall(SYS_memfd_create, "seccomp", MFD_CLOEXEC);
 	if (fd < 0 || seccomp_export_bpf(ctx, fd) < 0 || fstat(fd, &st) < 0 ||
 	    st.st_size == 0 ||
 	    st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
 	    st.st_size > (off_t)(BPF_MAXINSNS * sizeof(struct sock_filter))) {
+		r = errno ? -errno : -EIO;
 		snprintf(err, errcap, "seccomp: cannot export the filter: %s",
-		    strerror(errno));
+		    strerror(-r));
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size);
 	if (!buf || pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
 		snprintf(err, errcap, "seccomp: cannot read the filter back");
 		free(buf);
+		r = -EIO;
 		goto out;
 	}
 	ret->filter = buf;
@@ -497,6 +476,7 @@ sandbox_init(struct sandbox *sb, const struct service_conf *c, char *err,
 	static const int res[3] = { RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE };
 	bool filter = *c->seccomp && strcmp(c->seccomp, "none") != 0;
 	size_t i;
+	int r;
 
 	memset(sb, 0, sizeof(*sb));
 	for (i = 0; i < 3; i++) {
@@ -524,8 +504,9 @@ sandbox_init(struct sandbox *sb, const struct service_conf *c, char *err,
 	if (sb->umask >= 0 || sb->workdir || sb->set_gid || sb->caps ||
 	    sb->nnp || filter)
 		sb->any = true;
-	if (filter && seccomp_build(c->seccomp, &sb->seccomp, err, errcap) < 0)
-		return -1;
+	if (filter &&
+	    (r = seccomp_build(c->seccomp, &sb->seccomp, err, errcap)) < 0)
+		return r;
 	return 0;
 }
 
@@ -540,8 +521,7 @@ sandbox_free(struct sandbox *sb)
 static const char *
 file_why(int r, const char *path, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s: %s", path,
-	    r == -EINVAL ? "not a regular file" : strerror(-r));
+	snprintf(buf, cap, "%s: %s", path, file_error(r));
 	return buf;
 }
 
@@ -585,7 +565,7 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 			    r == -ENOENT
 			        ? "not found in the image's /etc/passwd"
 			        : file_why(r, passwd, fbuf, sizeof(fbuf)));
-			return -1;
+			return r;
 		}
 	}
 	if (*c->group) {
@@ -597,7 +577,7 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 			    r == -ENOENT
 			        ? "not found in the image's /etc/group"
 			        : file_why(r, group, fbuf, sizeof(fbuf)));
-			return -1;
+			return r;
 		}
 	}
 	sb->ngroups = 0;
@@ -607,7 +587,7 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 		snprintf(why, cap, "supplementary groups of '%s': %s", uname,
 		    r == -ENOSPC ? "more than 64"
 		                 : file_why(r, group, fbuf, sizeof(fbuf)));
-		return -1;
+		return r;
 	}
 	if (!sb->caps)
 		return 0;
@@ -625,7 +605,7 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 		    "capabilities: agent-init (uid %u) lacks cap_setpcap, so "
 		    "it cannot reduce the service's bounding set",
 		    (unsigned)geteuid());
-		return -1;
+		return -EPERM;
 	}
 	for (i = 0; i < 64; i++) {
 		if (!(sb->capmask & (1ULL << i)))
@@ -638,7 +618,7 @@ sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
 			    "%s set, so the service cannot have it",
 			    n ? n : "?",
 			    !(bnd & (1ULL << i)) ? "bounding" : "permitted");
-			return -1;
+			return -EPERM;
 		}
 	}
 	return 0;
@@ -651,7 +631,7 @@ step_failed(int *ret_step, int step, int err)
 {
 	*ret_step = step;
 	errno = err ? err : EPERM;
-	return -1;
+	return -errno;
 }
 
 /* Read back what the kernel holds and compare with the request: a drop
@@ -743,6 +723,7 @@ int
 sandbox_apply(const struct sandbox *sb, int *ret_step)
 {
 	size_t i;
+	int r;
 
 	for (i = 0; i < 3; i++)
 		if (sb->rlimits[i].set &&
@@ -756,8 +737,8 @@ sandbox_apply(const struct sandbox *sb, int *ret_step)
 	if (sb->set_gid && setgroups(sb->ngroups, sb->groups) < 0)
 		return step_failed(ret_step, SANDBOX_STEP_GROUPS, errno);
 	if (sb->caps) {
-		if (apply_caps(sb, ret_step) < 0)
-			return -1;
+		if ((r = apply_caps(sb, ret_step)) < 0)
+			return r;
 	} else if (sb->set_gid) {
 		if (setresgid(sb->gid, sb->gid, sb->gid) < 0 ||
 		    (sb->set_uid && setresuid(sb->uid, sb->uid, sb->uid) < 0))

@@ -71,8 +71,9 @@ struct sandbox {
 
 /*
  * From a service's configuration: rlimits, umask, workdir, capabilities,
- * no_new_privs and the compiled seccomp filter.  0, or -1 with a message
- * in err (a policy file that changed since the configuration was checked).
+ * no_new_privs and the compiled seccomp filter.  0, or -errno with a
+ * message in err (a policy file that changed since the configuration was
+ * checked).
  */
 int sandbox_init(struct sandbox *sb, const struct service_conf *c, char *err,
     size_t errcap);
@@ -81,15 +82,16 @@ void sandbox_free(struct sandbox *sb);
 /*
  * Before each start, in the parent: resolve `user` and `group` from the
  * files given (NULL: /etc/passwd and /etc/group), and check that every
- * capability asked for is in agent-init's own bounding set.  0, or -1
- * with the reason in why.
+ * capability asked for is in agent-init's own bounding set.  0, or
+ * -errno (-ENOENT: no such user or group; -EPERM: a capability agent-init
+ * cannot give) with the reason in why.
  */
 int sandbox_prepare(struct sandbox *sb, const struct service_conf *c,
     const char *passwd, const char *group, char *why, size_t cap);
 
 /*
- * In the child, between fork and exec.  0, or -1 with errno set and the
- * failed step in *ret_step.
+ * In the child, between fork and exec.  0, or -errno (errno set too) and
+ * the failed step in *ret_step.
  */
 int sandbox_apply(const struct sandbox *sb, int *ret_step);
 
@@ -97,8 +99,8 @@ const char *sandbox_step_name(int step);
 
 /*
  * A seccomp policy FILE: syscall names, one a line, `#` comments, and
- * `@default` for the built-in table.  0, or -1 with "FILE:LINE: message"
- * in err.
+ * `@default` for the built-in table.  0, or -errno (-EINVAL for what the
+ * file says) with "FILE:LINE: message" in err.
  */
 int sandbox_policy_check(const char *path, char *err, size_t errcap);
 

@@ -1,8 +1,8 @@
 /*
- * service — one supervised process and its life.  See service.h.
+ * service — one supervised process and its life.  See service.h: the
+ * table of states and events there is the table `actions` below.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +11,44 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dockerd.h"
 #include "events.h"
+#include "launch.h"
 #include "service.h"
 #include "signals.h"
 #include "spawn.h"
-#include "values.h"
 
-extern char **environ;
+/* Everything that can happen to a service: the columns of the table. */
+enum svc_event {
+	SVC_EV_START, /* the supervisor: its `after` are ready */
+	SVC_EV_DEP_FAILED, /* the supervisor: they never can be */
+	SVC_EV_EXEC_OK, /* the exec report: it exec'd */
+	SVC_EV_EXEC_FAILED, /* the exec report: a step before exec failed */
+	SVC_EV_NOTIFY_READY, /* READY=1 on its notify socket */
+	SVC_EV_PROBE_PASSED, /* the current probe passed */
+	SVC_EV_READY_TIMEOUT, /* ready_timeout passed, not ready */
+	SVC_EV_MAX_RUNTIME, /* max_runtime passed */
+	SVC_EV_STOP, /* the shutdown asks it to stop */
+	SVC_EV_KILL_TIMEOUT, /* its kill deadline passed */
+	SVC_EV_EXIT, /* its process was reaped */
+	SVC_EV_RESTART_DUE, /* the backoff delay is over */
+	SVC_EV_MAX
+};
+
+/* What comes with an event. */
+struct svc_input {
+	int sig; /* stop */
+	uint64_t deadline_ms; /* stop */
+	int wstatus; /* exit */
+	struct spawn_error err; /* exec_failed */
+	const char *dep; /* dep_failed */
+	bool dep_failed; /* dep_failed: failed, else ended */
+	int ret; /* out: start: 0 or -errno */
+};
 
 static const char *const state_names[SVC_STATE_MAX] = {
 	[SVC_WAITING] = "waiting",
+	/* The exec is not confirmed yet; outside it is just starting. */
+	[SVC_SPAWNED] = "starting",
 	[SVC_STARTING] = "starting",
 	[SVC_READY] = "ready",
 	[SVC_STOPPING] = "stopping",
@@ -36,77 +63,40 @@ svc_state_name(enum svc_state st)
 	return st < SVC_STATE_MAX ? state_names[st] : "unknown";
 }
 
-/*
- * The kernel's count of OOM kills in our memory cgroup (cgroup v2
- * memory.events, or v1 memory.oom_control since Linux 4.13), or -1.  A
- * service killed by SIGKILL while this count went up was OOM-killed.
- */
-static long long
-oom_kills(void)
+/* --- the events of a service's life ------------------------------------ */
+
+static void
+emit_start(const struct svc *s)
 {
-	static const char *const files[] = {
-		"/sys/fs/cgroup/memory.events",
-		"/sys/fs/cgroup/memory/memory.oom_control",
-	};
-	char line[128];
-	size_t i;
+	unsigned int i;
 
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		int fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		ssize_t n;
-		const char *p;
-		long long v = -1;
-
-		if (fd < 0)
-			continue;
-		n = read(fd, line, sizeof(line) - 1);
-		close(fd);
-		line[n > 0 ? n : 0] = 0;
-		p = strstr(line, "oom_kill ");
-		if (p && sscanf(p, "oom_kill %lld", &v) == 1 && v >= 0)
-			return v;
+	ev_begin("service_start");
+	ev_str("service", s->name);
+	ev_int("pid", s->pid);
+	ev_int("attempt", s->attempt);
+	if (s->nadapted) {
+		ev_arr_begin("adapted");
+		for (i = 0; i < s->nadapted; i++)
+			ev_arr_str(s->adapted[i]);
+		ev_arr_end();
 	}
-	return -1;
+	ev_emit();
 }
 
 static void
-set_state(struct svc *s, enum svc_state st)
+emit_ready(const struct svc *s)
 {
-	char buf[24];
-
-	s->state = st;
-	switch (st) {
-	case SVC_READY:
-		s->was_ready = true;
-		ev_begin("service_ready");
-		ev_str("service", s->name);
-		ev_int("pid", s->pid);
-		ev_int("elapsed_ms", (long long)(loop_now_ms() - s->start_ms));
-		ev_emit();
-		break;
-	case SVC_FAILED:
-		ev_begin("service_failed");
-		ev_str("service", s->name);
-		ev_str("reason", s->reason);
-		output_tail_json(&s->out, "tail");
-		ev_emit();
-		break;
-	case SVC_EXITED:
-	case SVC_BACKOFF:
-	case SVC_WAITING:
-	case SVC_STARTING:
-	case SVC_STOPPING:
-	case SVC_STATE_MAX:
-		break;
-	}
-	(void)buf;
-	if (s->on_change)
-		s->on_change(s);
+	ev_begin("service_ready");
+	ev_str("service", s->name);
+	ev_int("pid", s->pid);
+	ev_int("elapsed_ms", (long long)(loop_now_ms() - s->start_ms));
+	ev_emit();
 }
 
 static void
-emit_exit(struct svc *s)
+emit_exit(const struct svc *s)
 {
+	long long now;
 	char buf[24];
 
 	ev_begin("service_exit");
@@ -119,15 +109,83 @@ emit_exit(struct svc *s)
 		ev_int("code", WEXITSTATUS(s->wstatus));
 	ev_bool("oom_killed",
 	    WIFSIGNALED(s->wstatus) && WTERMSIG(s->wstatus) == SIGKILL &&
-	        s->oom_kills_at_start >= 0 &&
-	        oom_kills() > s->oom_kills_at_start);
+	        s->oom_kills_at_start >= 0 && launch_oom_kills(&now) == 0 &&
+	        now > s->oom_kills_at_start);
 	ev_int("uptime_ms", (long long)(loop_now_ms() - s->start_ms));
 	output_tail_json(&s->out, "tail");
 	ev_emit();
 }
 
-static void on_probe_done(void *data);
+static void
+emit_restart(const struct svc *s)
+{
+	ev_begin("service_restart");
+	ev_str("service", s->name);
+	ev_int("attempt", s->attempt + 1);
+	ev_int("delay_ms", (long long)s->delay_ms);
+	ev_emit();
+}
 
+static void
+emit_failed(const struct svc *s)
+{
+	ev_begin("service_failed");
+	ev_str("service", s->name);
+	ev_str("reason", s->reason);
+	output_tail_json(&s->out, "tail");
+	ev_emit();
+}
+
+/*
+ * The one place where a service changes state, and the one place where
+ * its events are written.  `cause` is the event that moves it: an exit
+ * writes service_exit (the run is over: its pid is forgotten) before the
+ * event of the state it enters.
+ */
+static void
+transition(struct svc *s, enum svc_state to, enum svc_event cause)
+{
+	if (cause == SVC_EV_EXIT) {
+		emit_exit(s);
+		s->pid = 0;
+	}
+	s->state = to;
+	switch (to) {
+	case SVC_STARTING:
+		emit_start(s);
+		break;
+	case SVC_READY:
+		s->was_ready = true;
+		emit_ready(s);
+		break;
+	case SVC_BACKOFF:
+		emit_restart(s);
+		break;
+	case SVC_FAILED:
+		emit_failed(s);
+		break;
+	case SVC_WAITING:
+	case SVC_SPAWNED:
+	case SVC_STOPPING:
+	case SVC_EXITED:
+	case SVC_STATE_MAX:
+		break;
+	}
+	if (s->on_change)
+		s->on_change(s);
+}
+
+static void dispatch(struct svc *s, enum svc_event event, struct svc_input *in);
+
+/* --- probes -------------------------------------------------------------- */
+
+static void
+on_probe_done(void *data)
+{
+	dispatch(data, SVC_EV_PROBE_PASSED, &(struct svc_input){ 0 });
+}
+
+/* The probe at probe_index, or READY after the last one. */
 static void
 next_probe(struct svc *s)
 {
@@ -136,46 +194,85 @@ next_probe(struct svc *s)
 	if (!c || s->probe_index >= c->nready) {
 		s->out.line_watch = false;
 		loop_timer_cancel(&s->ready_timer);
-		set_state(s, SVC_READY);
+		transition(s, SVC_READY, SVC_EV_PROBE_PASSED);
 		return;
 	}
 	s->out.line_watch = c->ready[s->probe_index].kind == PROBE_LOG;
 	probe_start(&s->probe, &c->ready[s->probe_index], on_probe_done, s);
 }
 
-static void
-on_probe_done(void *data)
-{
-	struct svc *s = data;
+/* --- the actions: one per kind of cell ----------------------------------- */
 
-	if (s->state != SVC_STARTING)
+static void
+act_nop(struct svc *s, struct svc_input *in)
+{
+	(void)s;
+	(void)in;
+}
+
+/* One plain line for whoever reads stderr rather than the events. */
+static void
+fail_with(struct svc *s, int status, enum svc_event cause)
+{
+	s->fail_status = status;
+	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
+	transition(s, SVC_FAILED, cause);
+}
+
+/* A new run: what belonged to the last one starts afresh. */
+static void
+new_run(struct svc *s)
+{
+	s->group_wait_until = 0;
+	loop_timer_cancel(&s->group_timer);
+	s->pgid = 0;
+	s->attempt++;
+	s->has_exited = false;
+	s->why = SVC_WHY_NONE;
+	s->status[0] = 0;
+	s->probe.notified = false;
+	/* A `log:` first probe watches from the fork on: a fast service's
+	 * line may be read before the report that its exec succeeded. */
+	s->probe.line_seen = false;
+	s->probe_index = 0;
+	s->out.line_watch =
+	    s->conf && s->conf->nready && s->conf->ready[0].kind == PROBE_LOG;
+	if (s->before_start && s->attempt > 1)
+		s->before_start(s->before_start_data, s->attempt);
+}
+
+/* start (WAITING), and restart_due once the old run is gone: spawn. */
+static void
+act_spawn(struct svc *s, struct svc_input *in)
+{
+	new_run(s);
+	if ((in->ret = launch_prepare(s)) < 0 ||
+	    (in->ret = launch_fork(s)) < 0) {
+		fail_with(s, 126, SVC_EV_START);
 		return;
-	s->probe_index++;
-	next_probe(s);
+	}
+	transition(s, SVC_SPAWNED, SVC_EV_START);
 }
 
 static void
-on_line(void *data, const char *line, size_t n)
+act_again(struct svc *s, struct svc_input *in)
 {
-	struct svc *s = data;
-
-	/* Read before the exec report: the first probe has not started. */
-	if (!s->probe.active && s->probe_index == 0 && s->conf &&
-	    s->conf->nready)
-		probe_early_line(&s->probe, &s->conf->ready[0], line, n);
-	else
-		probe_on_line(&s->probe, line, n);
+	if (!launch_old_run_gone(s)) {
+		loop_timer_arm(&s->restart_timer, loop_now_ms() + 10);
+		return;
+	}
+	act_spawn(s, in);
 }
 
 static void
-on_notify(void *data, const struct notify_msg *m)
+act_nodep(struct svc *s, struct svc_input *in)
 {
-	struct svc *s = data;
-
-	if (m->has_status)
-		snprintf(s->status, sizeof(s->status), "%s", m->status);
-	if (m->ready && s->state == SVC_STARTING)
-		probe_notified(&s->probe);
+	snprintf(s->reason, sizeof(s->reason),
+	    "cannot start: service '%s', which it is after, %s before it was "
+	    "ever ready",
+	    in->dep, in->dep_failed ? "failed" : "exited");
+	s->why = SVC_WHY_DEPENDENCY;
+	transition(s, SVC_FAILED, SVC_EV_DEP_FAILED);
 }
 
 static void
@@ -189,98 +286,314 @@ close_exec_io(struct svc *s)
 }
 
 static void
-on_exec_report(struct loop_io *io, uint32_t revents)
+act_run(struct svc *s, struct svc_input *in)
 {
-	struct svc *s = io->data;
-	struct spawn_error e;
-	int r;
+	(void)in;
+	transition(s, SVC_STARTING, SVC_EV_EXEC_OK);
+	s->probe_index = 0;
+	/* on_change may have stopped it already (a shutdown meanwhile). */
+	if (s->state == SVC_STARTING)
+		next_probe(s);
+}
 
-	(void)revents;
-	r = spawn_read_error(io->fd, &e);
+static void
+act_cant(struct svc *s, struct svc_input *in)
+{
+	spawn_describe(&in->err, s->argv[0], s->reason, sizeof(s->reason));
+	/* A sandbox step that failed is not "command not found". */
+	fail_with(s,
+	    sandbox_step_name(in->err.step) ? 126
+	                                    : spawn_exec_status(in->err.err),
+	    SVC_EV_EXEC_FAILED);
+}
+
+static void
+act_note(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	probe_notified(&s->probe);
+}
+
+static void
+act_next(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	s->probe_index++;
+	next_probe(s);
+}
+
+/* Signal it and arm the kill deadline: STOPPING, for reason why. */
+static void
+begin_stop(struct svc *s, enum svc_why why, int sig, uint64_t deadline_ms,
+    enum svc_event cause)
+{
+	s->why = why;
+	probe_stop(&s->probe);
+	loop_timer_cancel(&s->ready_timer);
+	loop_timer_cancel(&s->restart_timer);
+	(void)svc_signal(s, sig,
+	    s->signal_group || (s->conf && s->conf->kill_group));
+	loop_timer_arm(&s->kill_timer, deadline_ms);
+	transition(s, SVC_STOPPING, cause);
+}
+
+/* ready_timeout: a start that did not become ready is a failed start. */
+static void
+act_stop_unready(struct svc *s, struct svc_input *in)
+{
+	char detail[160];
+
+	(void)in;
+	snprintf(detail, sizeof(detail), "%s", s->probe.detail);
+	snprintf(s->reason, sizeof(s->reason), "not ready within %llu ms (%s)",
+	    (unsigned long long)s->conf->ready_timeout_ms,
+	    *detail ? detail : "probe pending");
+	begin_stop(s, SVC_WHY_READY_TIMEOUT, s->conf->stop_signal,
+	    loop_now_ms() + s->conf->stop_timeout_ms, SVC_EV_READY_TIMEOUT);
+}
+
+static void
+act_stop_spent(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	begin_stop(s, SVC_WHY_MAX_RUNTIME, s->conf->stop_signal,
+	    loop_now_ms() + s->conf->stop_timeout_ms, SVC_EV_MAX_RUNTIME);
+}
+
+static void
+act_budget(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	if (s->why == SVC_WHY_READY_TIMEOUT)
+		s->why = SVC_WHY_MAX_RUNTIME;
+}
+
+static void
+act_stop(struct svc *s, struct svc_input *in)
+{
+	begin_stop(s, SVC_WHY_SHUTDOWN, in->sig, in->deadline_ms, SVC_EV_STOP);
+}
+
+/*
+ * The shutdown reaches a service that is stopping for a reason of its
+ * own.  It stops now for the shutdown: the shutdown's signal (a second
+ * TERM hurries many programs up), and the earlier kill deadline, so that
+ * what it is after gets its turn within the budget.
+ */
+static void
+act_join(struct svc *s, struct svc_input *in)
+{
+	if (s->why == SVC_WHY_SHUTDOWN)
+		return;
+	s->why = SVC_WHY_SHUTDOWN;
+	(void)svc_signal(s, in->sig,
+	    s->signal_group || (s->conf && s->conf->kill_group));
+	if (!s->kill_timer.armed || in->deadline_ms < s->kill_timer.deadline_ms)
+		loop_timer_arm(&s->kill_timer, in->deadline_ms);
+}
+
+static void
+act_end(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	loop_timer_cancel(&s->restart_timer);
+	s->why = SVC_WHY_SHUTDOWN;
+	transition(s, SVC_EXITED, SVC_EV_STOP);
+}
+
+static void
+act_kill_all(struct svc *s, struct svc_input *in)
+{
+	(void)in;
+	(void)svc_signal(s, SIGKILL, true);
+}
+
+/* After the exit: restart (BACKOFF), give up (FAILED), or EXITED. */
+static enum svc_state
+after_exit(struct svc *s)
+{
+	bool timed_out = s->why == SVC_WHY_READY_TIMEOUT;
+	bool failed = timed_out || !svc_exit_ok(s);
+	uint64_t now = loop_now_ms();
+	char last[sizeof(s->reason)];
+
+	if (s->why == SVC_WHY_SHUTDOWN || s->why == SVC_WHY_MAX_RUNTIME)
+		return SVC_EXITED;
+	if (!(s->restart == RESTART_ALWAYS ||
+	        (s->restart == RESTART_ON_FAILURE && failed)))
+		/* A required service that failed and will not be restarted
+		 * has given up as surely as one that ran out of restarts. */
+		return timed_out || (failed && s->required) ? SVC_FAILED
+		                                            : SVC_EXITED;
+	if (backoff_next(&s->bo, now, now - s->start_ms, &s->delay_ms) < 0) {
+		snprintf(last, sizeof(last), "%s", s->reason);
+		snprintf(s->reason, sizeof(s->reason),
+		    "restarted %u times within %llu ms; giving up (last run: "
+		    "%.160s)",
+		    s->bo.max_restarts, (unsigned long long)s->bo.window_ms,
+		    last);
+		return SVC_FAILED;
+	}
+	s->restarts++;
+	loop_timer_arm(&s->restart_timer, now + s->delay_ms);
+	return SVC_BACKOFF;
+}
+
+static void
+act_exited(struct svc *s, struct svc_input *in)
+{
+	enum svc_state to;
+
+	launch_end(s, in->wstatus);
+	to = after_exit(s);
+	transition(s, to, SVC_EV_EXIT);
+}
+
+/* The child of a start that failed before exec: nothing more to say. */
+static void
+act_reap(struct svc *s, struct svc_input *in)
+{
+	launch_end(s, in->wstatus);
+	s->pid = 0;
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+typedef void action(struct svc *s, struct svc_input *in);
+
+/*
+ * The table of service.h, cell by cell.  Each row lists the events in
+ * the order of enum svc_event: start, dep_failed, exec_ok, exec_failed,
+ * notify_ready, probe_passed, ready_timeout, max_runtime, stop,
+ * kill_timeout, exit, restart_due.  A cell is never empty (the unit test
+ * checks every one).
+ */
+_Static_assert(SVC_EV_MAX == 12 && SVC_STATE_MAX == 8,
+    "a new event or state needs its column or row in the table");
+/* clang-format off */
+static action *const actions[SVC_STATE_MAX][SVC_EV_MAX] = {
+	[SVC_WAITING] = {
+		act_spawn, act_nodep, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_end, act_nop, act_nop, act_nop },
+	[SVC_SPAWNED] = {
+		act_nop, act_nop, act_run, act_cant, act_note, act_nop,
+		act_stop_unready, act_stop_spent, act_stop, act_nop,
+		act_exited, act_nop },
+	[SVC_STARTING] = {
+		act_nop, act_nop, act_nop, act_nop, act_note, act_next,
+		act_stop_unready, act_stop_spent, act_stop, act_nop,
+		act_exited, act_nop },
+	[SVC_READY] = {
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_stop_spent, act_stop, act_nop, act_exited,
+		act_nop },
+	[SVC_STOPPING] = {
+		act_nop, act_nop, act_nop, act_cant, act_nop, act_nop,
+		act_nop, act_budget, act_join, act_kill_all, act_exited,
+		act_nop },
+	[SVC_BACKOFF] = {
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_end, act_nop, act_nop, act_again },
+	[SVC_EXITED] = {
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop },
+	[SVC_FAILED] = {
+		act_nop, act_nop, act_nop, act_nop, act_nop, act_nop,
+		act_nop, act_nop, act_nop, act_nop, act_reap, act_nop },
+};
+/* clang-format on */
+
+static void
+dispatch(struct svc *s, enum svc_event event, struct svc_input *in)
+{
+	if (s->state < SVC_STATE_MAX && event < SVC_EV_MAX)
+		actions[s->state][event](s, in);
+}
+
+/* --- what feeds the table: the loop's callbacks -------------------------- */
+
+/* The exec report: end-of-file when the exec happened, else the step. */
+static void
+read_exec_report(struct svc *s)
+{
+	struct svc_input in = { 0 };
+	int r = spawn_read_error(s->exec_io.fd, &in.err);
+
 	if (r == -EAGAIN)
 		return;
 	close_exec_io(s);
 	if (r == 0) {
-		ev_begin("service_start");
-		ev_str("service", s->name);
-		ev_int("pid", s->pid);
-		ev_int("attempt", s->attempt);
-		if (s->nadapted) {
-			unsigned int i;
-
-			ev_arr_begin("adapted");
-			for (i = 0; i < s->nadapted; i++)
-				ev_arr_str(s->adapted[i]);
-			ev_arr_end();
-		}
-		ev_emit();
-		s->probe_index = 0;
-		next_probe(s);
+		dispatch(s, SVC_EV_EXEC_OK, &in);
 		return;
 	}
 	if (r < 0) {
-		e.step = SPAWN_STEP_EXEC;
-		e.err = -r;
+		in.err.step = SPAWN_STEP_EXEC;
+		in.err.err = -r;
 	}
-	spawn_describe(&e, s->argv[0], s->reason, sizeof(s->reason));
-	/* A sandbox step that failed is not "command not found". */
-	s->fail_status =
-	    sandbox_step_name(e.step) ? 126 : spawn_exec_status(e.err);
-	/* One plain line for whoever reads stderr rather than the events. */
-	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
-	set_state(s, SVC_FAILED);
+	dispatch(s, SVC_EV_EXEC_FAILED, &in);
+}
+
+static void
+on_exec_report(struct loop_io *io, uint32_t revents)
+{
+	(void)revents;
+	read_exec_report(io->data);
+}
+
+static void
+on_line(void *data, const char *line, size_t n)
+{
+	struct svc *s = data;
+
+	/* Read before the exec report (SPAWNED): no probe has started. */
+	if (s->state == SVC_SPAWNED && s->conf && s->conf->nready)
+		probe_early_line(&s->probe, &s->conf->ready[0], line, n);
+	else
+		probe_on_line(&s->probe, line, n);
+}
+
+static void
+on_notify(void *data, const struct notify_msg *m)
+{
+	struct svc *s = data;
+
+	if (m->has_status)
+		snprintf(s->status, sizeof(s->status), "%s", m->status);
+	if (m->ready)
+		dispatch(s, SVC_EV_NOTIFY_READY, &(struct svc_input){ 0 });
+}
+
+static void
+on_timer(struct loop_timer *t, enum svc_event event)
+{
+	dispatch(t->data, event, &(struct svc_input){ 0 });
 }
 
 static void
 on_kill_timer(struct loop_timer *t)
 {
-	struct svc *s = t->data;
-
-	if (svc_alive(s))
-		(void)svc_signal(s, SIGKILL, true);
+	on_timer(t, SVC_EV_KILL_TIMEOUT);
 }
 
-/* ready_timeout: a start that did not become ready is a failed start. */
 static void
 on_ready_timer(struct loop_timer *t)
 {
-	struct svc *s = t->data;
-	char detail[160];
-
-	if (s->state != SVC_STARTING)
-		return;
-	snprintf(detail, sizeof(detail), "%s", s->probe.detail);
-	probe_stop(&s->probe);
-	s->probe_timed_out = true;
-	snprintf(s->reason, sizeof(s->reason), "not ready within %llu ms (%s)",
-	    (unsigned long long)s->conf->ready_timeout_ms,
-	    *detail ? detail : "probe pending");
-	svc_stop(s, s->conf->stop_signal,
-	    loop_now_ms() + s->conf->stop_timeout_ms);
-	s->stop_requested = false; /* a failed start, not a stop */
+	on_timer(t, SVC_EV_READY_TIMEOUT);
 }
 
 static void
 on_runtime_timer(struct loop_timer *t)
 {
-	struct svc *s = t->data;
-
-	if (!svc_alive(s))
-		return;
-	s->runtime_over = true;
-	svc_stop(s, s->conf->stop_signal,
-	    loop_now_ms() + s->conf->stop_timeout_ms);
+	on_timer(t, SVC_EV_MAX_RUNTIME);
 }
 
 static void
 on_restart_timer(struct loop_timer *t)
 {
-	struct svc *s = t->data;
-
-	if (s->state == SVC_BACKOFF)
-		(void)svc_start(s);
+	on_timer(t, SVC_EV_RESTART_DUE);
 }
 
+/* Outside the table: what is left of a previous run's group. */
 static void
 on_group_timer(struct loop_timer *t)
 {
@@ -290,81 +603,23 @@ on_group_timer(struct loop_timer *t)
 		(void)kill(-s->pgid, SIGKILL);
 }
 
-/*
- * The environment of a service: ours, without what belongs to agent-init
- * (NOTIFY_SOCKET, AGENT_INIT_*), or nothing with env_clear; then `env`;
- * then its own NOTIFY_SOCKET for a notify probe.
- */
+/* --- the public API ------------------------------------------------------ */
+
 static int
-build_env(struct svc *s)
+init_from_conf(struct svc *s, const struct service_conf *conf, char **argv,
+    uint64_t seed)
 {
-	const struct service_conf *c = s->conf;
-	char wbuf[CONFIG_VALUE_MAX * 2];
-	char *words[CONFIG_MAX_ENV + 1];
-	size_t nwords = 0, n = 0, cap, i, j, nl;
-	const char *msg;
-	char **env;
-	bool want_notify = false;
-
-	if (c && *c->env &&
-	    value_words(c->env, wbuf, sizeof(wbuf), words, CONFIG_MAX_ENV + 1,
-	        &nwords, &msg) < 0)
-		nwords = 0;
-	for (i = 0; c && i < c->nready; i++)
-		if (c->ready[i].kind == PROBE_NOTIFY)
-			want_notify = true;
-	for (cap = 0; environ[cap]; cap++)
-		;
-	cap += nwords + 2;
-	env = calloc(cap, sizeof(*env));
-	if (!env)
-		return -ENOMEM;
-	for (i = 0; !(c && c->env_clear) && environ[i]; i++) {
-		if (strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0 ||
-		    strncmp(environ[i], "AGENT_INIT_", 11) == 0)
-			continue;
-		env[n++] = environ[i];
-	}
-	for (j = 0; j < nwords; j++) {
-		char *w = strdup(words[j]);
-
-		if (!w || value_env_entry(w, &nl) < 0) {
-			free(w);
-			continue;
-		}
-		/* `env` wins over an inherited variable of the same name. */
-		for (i = 0; i < n; i++)
-			if (strncmp(env[i], w, nl + 1) == 0)
-				break;
-		env[i] = w;
-		if (i == n)
-			n++;
-	}
-	if (want_notify && s->notify.addr[0]) {
-		char *w = malloc(strlen(s->notify.addr) + 16);
-
-		if (w) {
-			sprintf(w, "NOTIFY_SOCKET=%s", s->notify.addr);
-			env[n++] = w;
-		}
-	}
-	env[n] = NULL;
-	/* The strings we allocated live as long as the service: a bounded
-	 * leak per start is not acceptable, so keep the array and free the
-	 * previous one's copies. */
-	if (s->envp) {
-		for (i = 0; s->envp[i]; i++) {
-			bool ours = true;
-
-			for (j = 0; environ[j]; j++)
-				if (s->envp[i] == environ[j])
-					ours = false;
-			if (ours)
-				free(s->envp[i]);
-		}
-		free(s->envp);
-	}
-	s->envp = env;
+	s->name = conf->name;
+	s->main = conf->main;
+	s->required = conf->required;
+	s->restart = conf->restart;
+	s->sigmap = conf->signal_map;
+	if (launch_argv(s, conf, argv) < 0 ||
+	    sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) < 0)
+		return -EINVAL;
+	backoff_init(&s->bo, conf->backoff_first_ms, conf->backoff_cap_ms,
+	    conf->reset_after_ms, conf->max_restarts, conf->restart_window_ms,
+	    seed);
 	return 0;
 }
 
@@ -377,6 +632,7 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 	memset(s, 0, sizeof(*s));
 	s->conf = conf;
 	s->exec_io.fd = -1;
+	s->exec_io.cb = on_exec_report;
 	s->notify.io.fd = -1;
 	s->probe.io.fd = -1;
 	s->kill_timer.cb = on_kill_timer;
@@ -387,35 +643,10 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 	s->kill_timer.data = s->ready_timer.data = s->runtime_timer.data =
 	    s->restart_timer.data = s->group_timer.data = s;
 	if (conf) {
-		const char *msg = NULL;
-		size_t argc;
-
-		s->name = conf->name;
-		s->main = conf->main;
-		s->required = conf->required;
+		if (init_from_conf(s, conf, argv, seed) < 0)
+			return -EINVAL;
 		if (conf->output != OUTPUT_INHERIT)
 			mode = conf->output;
-		if (argv) {
-			s->argv = argv;
-		} else if (conf->shell) {
-			s->argvbuf[0] = (char *)"/bin/sh";
-			s->argvbuf[1] = (char *)"-c";
-			s->argvbuf[2] = (char *)conf->command;
-			s->argvbuf[3] = NULL;
-		} else if (value_words(conf->command, s->argbuf,
-		               sizeof(s->argbuf), s->argvbuf,
-		               CONFIG_MAX_WORDS + 1, &argc, &msg) < 0)
-			return -EINVAL;
-		if (!argv)
-			s->argv = s->argvbuf;
-		s->restart = conf->restart;
-		s->sigmap = conf->signal_map;
-		if (sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) <
-		    0)
-			return -EINVAL;
-		backoff_init(&s->bo, conf->backoff_first_ms,
-		    conf->backoff_cap_ms, conf->reset_after_ms,
-		    conf->max_restarts, conf->restart_window_ms, seed);
 	} else {
 		s->name = "main";
 		s->main = true;
@@ -433,158 +664,37 @@ svc_init(struct svc *s, const struct service_conf *conf, char **argv,
 	return r;
 }
 
-static void
-fail_start(struct svc *s, const char *what, int err)
-{
-	snprintf(s->reason, sizeof(s->reason), "cannot start '%s': %s: %s",
-	    s->argv[0], what, strerror(err));
-	s->fail_status = 126;
-	(void)fprintf(stderr, "agent-init: %s: %s\n", s->name, s->reason);
-	set_state(s, SVC_FAILED);
-}
-
 int
 svc_start(struct svc *s)
 {
-	struct spawn_req req;
-	int errfd, r, fds[2], devnull = -1;
-	unsigned int i;
+	struct svc_input in = { 0 };
 
-	/*
-	 * Before a restart, the previous run must be gone entirely:
-	 *  - its output relayed: new pipes replace the old ones, so while
-	 *    our stdout is full (a paused stream) the restart waits as long
-	 *    as it takes (backpressure reaches the restart, never a lost
-	 *    line);
-	 *  - what is left of its group killed, so that no stale child holds
-	 *    a port or a lock the new one needs: SIGKILL, then wait until
-	 *    the group is gone (members count until they are reaped), and
-	 *    until its pipes reach end-of-file; these two waits are bounded
-	 *    by 2 s, since a process outside the group may hold a pipe.
-	 */
-	if (s->state == SVC_BACKOFF) {
-		uint64_t now = loop_now_ms();
-		bool group = s->pgid > 0 && s->conf && s->conf->kill_group &&
-		    kill(-s->pgid, SIGKILL) == 0;
+	dispatch(s, SVC_EV_START, &in);
+	return in.ret;
+}
 
-		output_drain(&s->out);
-		if (!s->group_wait_until)
-			s->group_wait_until = now + 2000;
-		if (output_busy(&s->out) ||
-		    ((group || output_pending(&s->out)) &&
-		        now < s->group_wait_until)) {
-			loop_timer_arm(&s->restart_timer, now + 10);
-			return 0;
-		}
-	}
-	s->group_wait_until = 0;
-	loop_timer_cancel(&s->group_timer);
-	s->pgid = 0;
-	s->attempt++;
-	s->has_exited = false;
-	s->probe_timed_out = false;
-	s->runtime_over = false;
-	s->status[0] = 0;
-	for (i = 0; s->conf && i < s->conf->nready; i++)
-		if (s->conf->ready[i].kind == PROBE_NOTIFY &&
-		    (r = notify_open(&s->notify, s->name)) < 0) {
-			fail_start(s, "notify socket", -r);
-			return r;
-		}
-	s->probe.notified = false;
-	/* A `log:` first probe watches from the fork on: a fast service's
-	 * line may be read before the report that its exec succeeded. */
-	s->probe.line_seen = false;
-	s->probe_index = 0;
-	s->out.line_watch =
-	    s->conf && s->conf->nready && s->conf->ready[0].kind == PROBE_LOG;
-	if (s->stale_pidfile && s->attempt > 1) {
-		char why[200];
+void
+svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
+{
+	struct svc_input in = { .sig = sig, .deadline_ms = kill_deadline_ms };
 
-		if (dockerd_clear_stale_pidfile(s->stale_pidfile, why,
-		        sizeof(why))) {
-			ev_begin("warning");
-			ev_str("what", "pidfile");
-			ev_str("path", s->stale_pidfile);
-			ev_str("detail", why);
-			ev_emit();
-		}
-	}
-	if (s->conf && s->sb.any) {
-		char why[sizeof(s->reason) - 64];
+	dispatch(s, SVC_EV_STOP, &in);
+}
 
-		if (sandbox_prepare(&s->sb, s->conf, NULL, NULL, why,
-		        sizeof(why)) < 0) {
-			snprintf(s->reason, sizeof(s->reason),
-			    "cannot start '%.40s': %s", s->argv[0], why);
-			s->fail_status = 126;
-			(void)fprintf(stderr, "agent-init: %s: %s\n", s->name,
-			    s->reason);
-			set_state(s, SVC_FAILED);
-			return -EPERM;
-		}
-	}
-	if ((r = build_env(s)) < 0) {
-		fail_start(s, "environment", -r);
-		return r;
-	}
-	if ((r = output_open(&s->out, fds)) < 0) {
-		fail_start(s, "output pipes", -r);
-		return r;
-	}
-	memset(&req, 0, sizeof(req));
-	req.argv = s->argv;
-	req.envp = s->envp;
-	req.sandbox = s->conf ? &s->sb : NULL;
-	req.own_pgrp = true;
-	req.foreground_tty = s->foreground_tty;
-	req.stdio[0] = -1;
-	if (!s->inherit_stdin) {
-		devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		req.stdio[0] = devnull;
-	}
-	req.stdio[1] = fds[0];
-	req.stdio[2] = fds[1];
-	s->start_ms = loop_now_ms();
-	r = spawn_start(&req, &s->pid, &errfd);
-	/* After the fork: the child execs meanwhile. */
-	s->oom_kills_at_start = oom_kills();
-	if (devnull >= 0)
-		close(devnull);
-	output_after_fork(&s->out);
-	if (r < 0) {
-		output_close(&s->out);
-		fail_start(s, "fork", -r);
-		return r;
-	}
-	s->pgid = s->pid;
-	/* Its notify socket hears only its own group and uid. */
-	s->notify.pgid = s->pid;
-	s->notify.uid = s->conf && s->sb.set_uid ? s->sb.uid : geteuid();
-	s->exec_io.fd = errfd;
-	s->exec_io.events = EPOLLIN;
-	s->exec_io.cb = on_exec_report;
-	s->exec_io.data = s;
-	s->state = SVC_STARTING;
-	if (loop_io_add(&s->exec_io) < 0) {
-		/* Cannot watch it: wait for the report at the exit instead. */
-		s->exec_io.added = false;
-	}
-	if (s->conf && s->conf->nready > 0)
-		loop_timer_arm(&s->ready_timer,
-		    s->start_ms + s->conf->ready_timeout_ms);
-	if (s->conf && s->conf->max_runtime_ms)
-		loop_timer_arm(&s->runtime_timer,
-		    s->start_ms + s->conf->max_runtime_ms);
-	return 0;
+void
+svc_fail_dependency(struct svc *s, const char *dep, bool dep_failed)
+{
+	struct svc_input in = { .dep = dep, .dep_failed = dep_failed };
+
+	dispatch(s, SVC_EV_DEP_FAILED, &in);
 }
 
 bool
 svc_alive(const struct svc *s)
 {
 	return s->pid > 0 &&
-	    (s->state == SVC_STARTING || s->state == SVC_READY ||
-	        s->state == SVC_STOPPING);
+	    (s->state == SVC_SPAWNED || s->state == SVC_STARTING ||
+	        s->state == SVC_READY || s->state == SVC_STOPPING);
 }
 
 int
@@ -599,119 +709,24 @@ svc_signal(struct svc *s, int sig, bool group)
 	return kill(s->pid, sig) == 0 ? sig : -errno;
 }
 
-void
-svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
-{
-	s->stop_requested = true;
-	loop_timer_cancel(&s->restart_timer);
-	if (s->state == SVC_WAITING || s->state == SVC_BACKOFF) {
-		set_state(s, SVC_EXITED);
-		return;
-	}
-	if (!svc_alive(s) || s->state == SVC_STOPPING)
-		return;
-	probe_stop(&s->probe);
-	loop_timer_cancel(&s->ready_timer);
-	(void)svc_signal(s, sig,
-	    s->signal_group || (s->conf && s->conf->kill_group));
-	loop_timer_arm(&s->kill_timer, kill_deadline_ms);
-	s->state = SVC_STOPPING;
-}
-
-/* After service_exit: restart, give up, or end for good. */
-static void
-after_exit(struct svc *s)
-{
-	bool failed = s->probe_timed_out || !svc_exit_ok(s);
-	bool again;
-	uint64_t delay, now = loop_now_ms();
-
-	if (s->stop_requested || s->runtime_over) {
-		set_state(s, SVC_EXITED);
-		return;
-	}
-	again = s->restart == RESTART_ALWAYS ||
-	    (s->restart == RESTART_ON_FAILURE && failed);
-	if (!again) {
-		/* A required service that failed and will not be restarted
-		 * has given up as surely as one that ran out of restarts. */
-		if (s->probe_timed_out || (failed && s->required))
-			set_state(s, SVC_FAILED);
-		else
-			set_state(s, SVC_EXITED);
-		return;
-	}
-	if (backoff_next(&s->bo, now, now - s->start_ms, &delay) < 0) {
-		char last[sizeof(s->reason)];
-
-		snprintf(last, sizeof(last), "%s", s->reason);
-		snprintf(s->reason, sizeof(s->reason),
-		    "restarted %u times within %llu ms; giving up (last run: "
-		    "%.160s)",
-		    s->bo.max_restarts, (unsigned long long)s->bo.window_ms,
-		    last);
-		set_state(s, SVC_FAILED);
-		return;
-	}
-	s->restarts++;
-	ev_begin("service_restart");
-	ev_str("service", s->name);
-	ev_int("attempt", s->attempt + 1);
-	ev_int("delay_ms", (long long)delay);
-	ev_emit();
-	loop_timer_arm(&s->restart_timer, now + delay);
-	set_state(s, SVC_BACKOFF);
-}
-
 bool
 svc_on_exit(struct svc *s, pid_t pid, int wstatus)
 {
+	struct svc_input in = { .wstatus = wstatus };
+
 	if (probe_on_exit(&s->probe, pid, wstatus))
 		return true;
 	if (pid != s->pid || pid <= 0)
 		return false;
-	s->wstatus = wstatus;
-	s->has_exited = true;
-	loop_timer_cancel(&s->kill_timer);
-	loop_timer_cancel(&s->ready_timer);
-	loop_timer_cancel(&s->runtime_timer);
-	probe_stop(&s->probe);
 	/*
 	 * The exit may be reaped before the loop read the exec report; the
-	 * report is in the pipe already, since the child wrote it before it
-	 * exited, so read it now to get the order of events right.
+	 * report is in the pipe already (the child wrote it, or exec'd,
+	 * before it exited), so read it first: the events come in their
+	 * order, and the exit then stops whatever the report started.
 	 */
 	if (s->exec_io.fd >= 0)
-		on_exec_report(&s->exec_io, EPOLLIN);
-	output_drain(&s->out);
-	if (s->state == SVC_FAILED) {
-		s->pid = 0;
-		return true;
-	}
-	emit_exit(s);
-	/* How it ended, for the termination log, status and a give-up. */
-	if (!s->probe_timed_out) {
-		char buf[24];
-
-		if (WIFSIGNALED(wstatus))
-			snprintf(s->reason, sizeof(s->reason), "killed by %s",
-			    sig_name(WTERMSIG(wstatus), buf, sizeof(buf)));
-		else
-			snprintf(s->reason, sizeof(s->reason),
-			    "exited with code %d", WEXITSTATUS(wstatus));
-	}
-	/* kill_group: what is left of the group gets the stop signal now
-	 * and SIGKILL after stop_timeout (or at the next start). */
-	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
-		int sig = value_sigmap_apply(&s->sigmap, s->conf->stop_signal);
-
-		if (sig)
-			(void)kill(-s->pgid, sig);
-		loop_timer_arm(&s->group_timer,
-		    loop_now_ms() + s->conf->stop_timeout_ms);
-	}
-	s->pid = 0;
-	after_exit(s);
+		read_exec_report(s);
+	dispatch(s, SVC_EV_EXIT, &in);
 	return true;
 }
 
@@ -741,18 +756,18 @@ svc_exit_ok(const struct svc *s)
 const char *
 svc_pending_reason(const struct svc *s, char *buf, size_t cap)
 {
+	const char *d = *s->probe.detail ? s->probe.detail : "starting";
+
 	switch (s->state) {
 	case SVC_WAITING:
 		snprintf(buf, cap, "waiting for its `after` services");
 		break;
+	case SVC_SPAWNED:
 	case SVC_STARTING:
 		if (*s->status)
-			snprintf(buf, cap, "%s (STATUS=%s)",
-			    *s->probe.detail ? s->probe.detail : "starting",
-			    s->status);
+			snprintf(buf, cap, "%s (STATUS=%s)", d, s->status);
 		else
-			snprintf(buf, cap, "%s",
-			    *s->probe.detail ? s->probe.detail : "starting");
+			snprintf(buf, cap, "%s", d);
 		break;
 	case SVC_BACKOFF:
 		snprintf(buf, cap, "restarting (attempt %u)", s->attempt + 1);

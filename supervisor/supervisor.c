@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "file.h"
 #include "loop.h"
 #include "signals.h"
 #include "supervisor.h"
@@ -56,6 +57,8 @@ static struct {
 	uint64_t waiting_last_ms;
 	const struct svc *gave_up; /* a required service that gave up */
 	bool in_change;
+	/* Changed while the supervisor was busy with another change. */
+	bool changed[SUP_MAX_SERVICES];
 	bool ready_file_made;
 	bool change_again;
 	char exit_reason[320];
@@ -291,8 +294,9 @@ any_coming(void)
 	for (i = 0; i < sup.n; i++) {
 		enum svc_state st = sup.svcs[i]->state;
 
-		if (st == SVC_WAITING || st == SVC_STARTING ||
-		    st == SVC_BACKOFF || st == SVC_STOPPING)
+		if (st == SVC_WAITING || st == SVC_SPAWNED ||
+		    st == SVC_STARTING || st == SVC_BACKOFF ||
+		    st == SVC_STOPPING)
 			return true;
 	}
 	return false;
@@ -331,23 +335,23 @@ signal_leftovers(int sig)
 	if (!dir)
 		return;
 	while ((d = readdir(dir))) {
-		char path[300], buf[512], *p;
+		char path[300], *text, *p;
+		size_t len;
 		long ppid;
-		FILE *f;
+		bool ours;
 
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		f = fopen(path, "re");
-		if (!f)
+		if (file_read(path, FILE_PLANTED, 4096, 0, &text, &len) < 0)
 			continue;
-		p = fgets(buf, sizeof(buf), f);
-		(void)fclose(f);
 		/* The command name may hold spaces and parentheses: parse
 		 * from the last ')'. Fields after it: state, ppid. */
-		if (!p || !(p = strrchr(buf, ')')))
-			continue;
-		if (sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == self)
+		p = strrchr(text, ')');
+		ours =
+		    p && sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == self;
+		free(text);
+		if (ours)
 			(void)kill((pid_t)atol(d->d_name), sig);
 	}
 	closedir(dir);
@@ -362,7 +366,25 @@ finish(void)
 	loop_timer_cancel(&sup.waiting_timer);
 }
 
-/* Stop every service whose dependents are all down (reverse order). */
+static bool
+ended(const struct svc *s)
+{
+	return s->state == SVC_EXITED || s->state == SVC_FAILED;
+}
+
+/* The shutdown has asked it already (a stop for a reason of its own,
+ * ready_timeout or max_runtime, still gets the shutdown's, in order). */
+static bool
+stop_asked(const struct svc *s)
+{
+	return s->why == SVC_WHY_SHUTDOWN;
+}
+
+/*
+ * Stop every service whose dependents are all down (reverse order):
+ * svc_stop() with the shutdown's signal (the received one for a command
+ * that asked for it) and a kill deadline within the budget.
+ */
 static void
 stop_pass(void)
 {
@@ -375,15 +397,13 @@ stop_pass(void)
 		uint64_t kill_at;
 		bool blocked = false;
 
-		if (s->stop_requested || s->state == SVC_EXITED ||
-		    s->state == SVC_FAILED)
+		if (stop_asked(s) || ended(s))
 			continue;
 		for (j = 0; j < sup.n; j++)
 			if (j != i && is_after(sup.svcs[j], s) &&
 			    (svc_alive(sup.svcs[j]) ||
-			        (!sup.svcs[j]->stop_requested &&
-			            sup.svcs[j]->state != SVC_EXITED &&
-			            sup.svcs[j]->state != SVC_FAILED)))
+			        (!stop_asked(sup.svcs[j]) &&
+			            !ended(sup.svcs[j]))))
 				blocked = true;
 		if (blocked)
 			continue;
@@ -416,8 +436,7 @@ all_ended(void)
 	size_t i;
 
 	for (i = 0; i < sup.n; i++)
-		if (sup.svcs[i]->state != SVC_EXITED &&
-		    sup.svcs[i]->state != SVC_FAILED)
+		if (!ended(sup.svcs[i]))
 			return false;
 	return sup.n > 0;
 }
@@ -497,37 +516,24 @@ start_eligible(void)
 
 	for (i = 0; i < sup.n && sup.phase == SUP_RUNNING; i++) {
 		struct svc *s = sup.svcs[i];
-		bool can = true, never = false;
+		const struct svc *never = NULL;
+		bool can = true;
 
 		if (s->state != SVC_WAITING)
 			continue;
 		for (j = 0; j < sup.n; j++) {
-			struct svc *d = sup.svcs[j];
+			const struct svc *d = sup.svcs[j];
 
 			if (j == i || !is_after(s, d) || d->was_ready)
 				continue;
 			can = false;
-			if (d->state == SVC_FAILED || d->state == SVC_EXITED) {
-				never = true;
-				snprintf(s->reason, sizeof(s->reason),
-				    "cannot start: service '%s', which it is "
-				    "after, %s before it was ever ready",
-				    d->name,
-				    d->state == SVC_FAILED ? "failed"
-				                           : "exited");
-			}
+			if (d->state == SVC_FAILED || d->state == SVC_EXITED)
+				never = d;
 		}
-		if (never) {
-			s->state = SVC_FAILED;
-			ev_begin("service_failed");
-			ev_str("service", s->name);
-			ev_str("reason", s->reason);
-			ev_arr_begin("tail");
-			ev_arr_end();
-			ev_emit();
-			if (s->on_change)
-				s->on_change(s);
-		} else if (can)
+		if (never)
+			svc_fail_dependency(s, never->name,
+			    never->state == SVC_FAILED);
+		else if (can)
 			(void)svc_start(s);
 	}
 }
@@ -614,8 +620,8 @@ take_pending(bool take)
 	size_t i;
 
 	for (i = 0; i < sup.n; i++)
-		if (sup.svcs[i]->change_pending) {
-			sup.svcs[i]->change_pending = !take;
+		if (sup.changed[i]) {
+			sup.changed[i] = !take;
 			return sup.svcs[i];
 		}
 	return NULL;
@@ -624,8 +630,11 @@ take_pending(bool take)
 static void
 on_service_change(struct svc *s)
 {
-	if (s)
-		s->change_pending = true;
+	size_t i;
+
+	for (i = 0; s && i < sup.n; i++)
+		if (sup.svcs[i] == s)
+			sup.changed[i] = true;
 	if (sup.in_change) {
 		sup.change_again = true;
 		return;

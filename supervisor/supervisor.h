@@ -28,8 +28,8 @@
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
  * sup_forward(), sup_shutdown(), sup_shutdown_begin(),
  * sup_shutdown_announce(), sup_children(), sup_running(), sup_done(),
- * sup_exit_status(), sup_exit_reason(), sup_service(), sup_count(),
- * sup_ready(), sup_healthy().
+ * sup_ready(), sup_healthy(), sup_stalled(), sup_time_left_ms(),
+ * sup_exit_status(), sup_exit_reason(), sup_count(), sup_service().
  */
 #ifndef AGENT_INIT_SUPERVISOR_H
 #define AGENT_INIT_SUPERVISOR_H

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/values.c"
 

@@ -88,8 +88,9 @@ svc_alive(const struct svc *s)
 const char *
 svc_state_name(enum svc_state st)
 {
-	static const char *const n[] = { "waiting", "starting", "ready",
-		"stopping", "backoff", "exited", "failed" };
+	static const char *const n[SVC_STATE_MAX] = { "waiting", "starting",
+		"starting", "ready", "stopping", "backoff", "exited",
+		"failed" };
 
 	return st < SVC_STATE_MAX ? n[st] : "?";
 }

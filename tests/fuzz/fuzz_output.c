@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/events.c"
 #include "../../core/loop.c"

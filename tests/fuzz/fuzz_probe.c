@@ -5,8 +5,8 @@
  *
  *   0  an sd_notify datagram, notify_parse()
  *   1  the first bytes of an HTTP reply to a probe, http_status()
- *   2  "NAME\0TEXT": TEXT as /etc/hosts for probe.c's own lookup of a
- *      tcp/http probe's host (fopen is pointed at the input)
+ *   2  "NAME\0TEXT": TEXT as /etc/hosts for the lookup of a tcp/http
+ *      probe's host, hosts_pick() (the parser itself is fuzz_hosts')
  *   3  a `ready =` value, config_probe_parse()
  */
 #include <assert.h>
@@ -15,16 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * probe.c reads "/etc/hosts" by name: hand it the input instead.  stdio.h
- * is already in, so the macro renames only probe.c's call.
- */
-static const uint8_t *hosts_text;
-static size_t hosts_len;
-static FILE *fuzz_fopen(const char *path, const char *mode);
-#define fopen fuzz_fopen
-
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/events.c"
 #include "../../core/loop.c"
@@ -32,22 +24,11 @@ static FILE *fuzz_fopen(const char *path, const char *mode);
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/output.c"
+#include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"
 
-#undef fopen
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static FILE *
-fuzz_fopen(const char *path, const char *mode)
-{
-	(void)mode;
-	assert(strcmp(path, "/etc/hosts") == 0);
-	if (hosts_len == 0)
-		return NULL;
-	return fmemopen((void *)hosts_text, hosts_len, "r");
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,13 +58,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nul = memchr(body, 0, n);
 		if (!nul || (size_t)(nul - data) > 256)
 			break;
-		hosts_text = nul + 1;
-		hosts_len = n - (size_t)(nul + 1 - (const uint8_t *)body);
 		memset(&ss, 0, sizeof(ss));
-		if (hosts_lookup(body, &ss) == 0)
+		if (hosts_pick((const char *)nul + 1,
+		        n - (size_t)(nul + 1 - (const uint8_t *)body), body,
+		        &ss) == 0)
 			assert(ss.ss_family == AF_INET ||
 			    ss.ss_family == AF_INET6);
-		hosts_len = 0;
 		break;
 	default:
 		if (n >= sizeof(s))

@@ -20,6 +20,7 @@
 
 #include "../../core/config.c"
 #include "../../core/values.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -31,6 +31,10 @@
  *   onterm:PATH:NAME[:MS]  on SIGTERM append "NAME term NS" to PATH
  *                   (NS: CLOCK_MONOTONIC in ns), keep serving MS ms,
  *                   append "NAME exit NS" and exit 0
+ *   termtwice       with onterm: a second SIGTERM while it keeps serving
+ *                   appends "NAME again NS" and exits 0 at once (many
+ *                   programs take a second TERM as "hurry up")
+ *   append:PATH     append our pid and a newline to PATH (one write)
  *   ignterm         ignore SIGTERM
  *   lines:N         write N numbered lines ("%07u", from 1) to stdout in
  *                   64 KiB writes (lines cross the write boundaries)
@@ -74,7 +78,8 @@ static struct {
 } lst[MAX_LISTEN];
 static int nlst;
 
-static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_term; /* SIGTERMs received */
+static int term_twice;
 static char term_path[256], term_name[64];
 static long term_ms = -1;
 static int terminating;
@@ -144,7 +149,7 @@ static void
 on_term(int sig)
 {
 	(void)sig;
-	got_term = 1;
+	got_term++;
 }
 
 static void
@@ -201,6 +206,10 @@ serve(long ms)
 
 		if (got_term && !terminating)
 			on_term_now();
+		if (terminating && term_twice && got_term > 1) {
+			record("again");
+			exit(0);
+		}
 		left = (end - mono_ns()) / 1000000LL;
 		if (left <= 0)
 			return;
@@ -526,7 +535,17 @@ main(int argc, char **argv)
 			    mb ? strtoul(mb + 1, NULL, 10) : 0);
 		} else if (!strncmp(a, "onterm:", 7))
 			onterm(v);
-		else if (!strcmp(a, "ignterm"))
+		else if (!strcmp(a, "termtwice"))
+			term_twice = 1;
+		else if (!strncmp(a, "append:", 7)) {
+			int fd = open(v,
+			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+			if (fd < 0)
+				die(v);
+			dprintf(fd, "%d\n", (int)getpid());
+			close(fd);
+		} else if (!strcmp(a, "ignterm"))
 			signal(SIGTERM, SIG_IGN);
 		else if (!strncmp(a, "lines:", 6))
 			lines(strtoul(v, NULL, 10));

@@ -26,6 +26,11 @@ import time
 
 AGENT_INIT = os.environ.get("AGENT_INIT", "")
 HELPERS = os.environ.get("HELPERS", "")
+# EMULATOR (e.g. qemu-aarch64-static) runs AGENT_INIT built for another
+# architecture: the emulated process is still the one that unshare makes
+# PID 1, and what it starts (the host's helpers) runs natively.
+EMULATOR = os.environ.get("EMULATOR", "").split()
+AGENT_INIT_CMD = EMULATOR + [AGENT_INIT]
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL"]
 
 # Generous: a shared, noisy 2-core machine.
@@ -174,7 +179,8 @@ def ts_seconds(ev):
 
 def clean_env(extra=None):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AGENT_INIT") and k != "HELPERS"}
+           if not k.startswith("AGENT_INIT") and
+           k not in ("HELPERS", "EMULATOR")}
     # The default startup checks query the nameservers of resolv.conf:
     # tests that run in the machine's own network namespace must not
     # (packet hygiene).  Network tests turn them back on, in namespaces
@@ -206,11 +212,13 @@ class Run:
                  controlling terminal; stdout is read from the master
     events_path: where the events are (for --events file:/fd:), else they
                  are read from stdout, or stderr with events_from="stderr"
+    wrap:        a command that runs the whole (e.g. strace, to hold one
+                 system call of agent-init or a service for a while)
     """
 
     def __init__(self, args, workdir, index, *, pid1=True, env=None,
                  pass_fds=(), preexec_fn=None, tty=False, events_path=None,
-                 events_from="stdout"):
+                 events_from="stdout", wrap=()):
         self.args = list(args)
         self.pid1 = pid1
         self.tty = tty
@@ -224,7 +232,8 @@ class Run:
         self._tty_buf = bytearray()
         self._lock = threading.Lock()
         self._reader = None
-        cmd = ([*UNSHARE, AGENT_INIT] if pid1 else [AGENT_INIT]) + self.args
+        cmd = list(wrap) + ([*UNSHARE, *AGENT_INIT_CMD] if pid1 else
+                            AGENT_INIT_CMD) + self.args
         err = open(self.err_path, "ab")
         try:
             if tty:

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from harness import AGENT_INIT, DEADLINE, HELPERS, clean_env, poll
+from harness import AGENT_INIT_CMD, DEADLINE, HELPERS, clean_env, poll
 
 CLONE_NEWNET = 0x40000000
 
@@ -289,7 +289,8 @@ table inet ainc_test {
 
     def netcheck(self, *args, env=None, wrap=(), timeout=DEADLINE):
         """agent-init netcheck ARGS in the sandbox namespace."""
-        cmd = list(wrap) + [AGENT_INIT, "netcheck"] + [str(a) for a in args]
+        cmd = list(wrap) + AGENT_INIT_CMD + ["netcheck"] + \
+            [str(a) for a in args]
         t0 = time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True,
                            env=clean_env(self.env(env)), timeout=timeout,

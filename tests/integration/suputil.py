@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import AGENT_INIT, DEADLINE, HELPERS, clean_env, poll
+from harness import AGENT_INIT_CMD, DEADLINE, HELPERS, clean_env, poll
 
 CLONE_NEWNET = 0x40000000
 SIOCSIFFLAGS = 0x8914
@@ -129,6 +129,6 @@ def mark(marks, name, what):
 def agent(args, env=None, timeout=60, **kw):
     """Run `agent-init ARGS` (not a supervisor: check-config, status, ...)
     to its end; returns the CompletedProcess (text)."""
-    return subprocess.run([AGENT_INIT] + list(args), stdout=subprocess.PIPE,
+    return subprocess.run(AGENT_INIT_CMD + list(args), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True,
                           env=clean_env(env), timeout=timeout, **kw)

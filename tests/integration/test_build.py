@@ -16,7 +16,8 @@ import tempfile
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SRC_CACHE = os.path.join(REPO, "build", "deps", "src")
 VERSION_RE = re.compile(
-    r"^agent-init \d+\.\d+\.\d+\S* \(libseccomp \d+\.\d+\.\d+, "
+    r"^agent-init \d+\.\d+\.\d+\S* x86_64 "
+    r"\(libseccomp \d+\.\d+\.\d+, "
     r"libcap-ng \d+\.\d+(\.\d+)?, inih \d+\b.*\)$")
 
 

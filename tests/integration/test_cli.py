@@ -1,11 +1,23 @@
 """version, help and check-config (issue items 10 and 12)."""
 import re
+import struct
 
 import pytest
 
+import harness
+
 VERSION_RE = re.compile(
-    r"^agent-init \d+\.\d+\.\d+\S* \(libseccomp \d+\.\d+\.\d+, "
+    r"^agent-init \d+\.\d+\.\d+\S* (\S+) \(libseccomp \d+\.\d+\.\d+, "
     r"libcap-ng \d+\.\d+(\.\d+)?, inih \d+\)$")
+# e_machine of the ELF header, as uname -m names the architecture.
+ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
+
+
+def elf_arch(path):
+    with open(path, "rb") as f:
+        head = f.read(20)
+    assert head[:4] == b"\x7fELF", path
+    return ELF_MACHINES.get(struct.unpack("<H", head[18:20])[0], "unknown")
 
 
 @pytest.mark.parametrize("args", [["--version"], ["-V"], ["version"]],
@@ -15,6 +27,9 @@ def test_version(run, args):
     assert r.wait() == 0, r.diag()
     out = r.stdout().splitlines()
     assert len(out) == 1 and VERSION_RE.match(out[0]), out
+    # The architecture named is the one the binary was built for.
+    assert VERSION_RE.match(out[0]).group(1) == \
+        elf_arch(harness.AGENT_INIT), out
     assert r.stderr() == ""
 
 

@@ -33,6 +33,18 @@ def control_run(run, tmp_path, sockdir, services, env=None):
     return r, sock
 
 
+def sockets_of(pid):
+    """How many sockets a process holds."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith(
+                "socket:")
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def status(sock, *extra, **kw):
     return agent(["status", "--socket", sock] + list(extra), **kw)
 
@@ -42,26 +54,6 @@ def client(args, env=None):
     return subprocess.Popen([AGENT_INIT] + args, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             env=clean_env(env))
-
-
-def wait_connected(p):
-    """Until the client p holds a socket (it has connected): a client
-    under valgrind can take longer to start than a service takes to fail,
-    and one that comes after the end finds no socket and waits for it."""
-    def connected():
-        try:
-            fds = os.listdir("/proc/%d/fd" % p.pid)
-        except FileNotFoundError:
-            return True  # it ended: finish() says how
-        for fd in fds:
-            try:
-                if os.readlink("/proc/%d/fd/%s" % (p.pid, fd)).startswith(
-                        "socket:"):
-                    return True
-            except OSError:
-                pass
-        return False
-    poll(connected, what="the client connected")
 
 
 def finish(p, timeout=20):
@@ -227,10 +219,15 @@ required = yes
 command = {H}/svcact wait
 after = db
 """ % gate)
+    init = r.init_pid()
+    before = sockets_of(init)
     w = client(["wait-ready", "--socket", sock, "--timeout", "30s"])
     try:
-        wait_connected(w)
-        time.sleep(0.5)
+        # The client is connected (slow to start under valgrind) before
+        # db may fail: else agent-init could be gone first, and the
+        # client would wait for a socket until its own timeout.
+        poll(lambda: sockets_of(init) > before, what="the client accepted",
+             diag=r.diag)
         assert w.poll() is None
         touch(gate)
         code, out, err = finish(w)

@@ -92,7 +92,11 @@ backoff = 0..0
     def limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
     r = run(["-c", conf], preexec_fn=limit)
+    # Both starts done, so that no exec report pipe is still open: one
+    # that closes while a client is accepted would hide the new fd from
+    # the count below.
     r.wait_event("service_start", service="flaky")
+    r.wait_event("service_start", service="gated")
     poll(lambda: os.path.exists(sock), what="the control socket",
          diag=r.diag)
     init = r.init_pid()

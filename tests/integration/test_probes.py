@@ -8,14 +8,14 @@ both must follow.  tcp and http probes run in a network namespace of the
 run's own (suputil.new_netns), so they only ever touch its loopback.
 """
 import os
+import signal
 import subprocess
 
 import pytest
 
 from harness import AGENT_INIT, clean_env
-
-from suputil import (agent, assert_never, index, named, new_netns,
-                     short_dir, touch, wait_waiting, write_conf)
+from suputil import (assert_never, index, named, new_netns, short_dir, touch,
+                     wait_waiting, write_conf)
 
 # How long the gate stays shut while we watch that nothing gets ready: the
 # probes retry at 10 ms doubling to 500 ms, so they try several times.
@@ -318,3 +318,69 @@ def test_ready_timeout_restarts_then_gives_up(run, tmp_path):
     assert "giving up" in failed[0]["reason"], failed
     assert "not ready within 300 ms" in failed[0]["reason"], failed
     assert not named(ev, "ready")
+
+
+# --- a planted /etc/hosts (issue 13 item 2) -----------------------------------
+
+CLONE_NEWNS = 0x00020000
+MS_REC, MS_PRIVATE, MS_BIND = 0x4000, 1 << 18, 4096
+
+
+def hosts_is(path):
+    """preexec_fn: a network namespace of our own (only lo), and a mount
+    namespace in which /etc/hosts is PATH."""
+    def pre():
+        import ctypes
+        new_netns()
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNS) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+        if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
+        if libc.mount(path.encode(), b"/etc/hosts", None, MS_BIND,
+                      None) != 0:
+            raise OSError(ctypes.get_errno(), "bind %s" % path)
+    return pre
+
+
+def test_a_fifo_planted_at_etc_hosts_never_blocks_pid1(run, tmp_path):
+    # A service that can write /etc may put a FIFO at /etc/hosts.  A tcp:
+    # probe with a host name reads that file: it must refuse the FIFO at
+    # once (the reason says so) rather than wait for a writer, and PID 1
+    # keeps answering: another service gets ready, SIGTERM shuts down.
+    fifo = str(tmp_path / "hosts-fifo")
+    os.mkfifo(fifo)
+    conf = write_conf(tmp_path / "p.conf", """\
+[service web]
+command = {H}/svcact wait
+ready = tcp:gw.test:8080
+[service other]
+command = {H}/svcact wait
+ready = file:%s
+""" % (tmp_path / "gate"))
+    r = run(["-c", conf], preexec_fn=hosts_is(fifo))
+    r.wait_event("service_start", service="web")
+    wait_waiting(r, "web", "/etc/hosts: not a regular file")
+    touch(tmp_path / "gate")
+    r.wait_event("service_ready", service="other")
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()
+
+
+def test_probe_host_from_etc_hosts(run, tmp_path):
+    # The same probe with a real hosts file: gw.test is 127.0.0.1 there.
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n127.0.0.1 gw.test gw\n")
+    conf = write_conf(tmp_path / "p.conf", """\
+[service web]
+command = {H}/svcact tcp:8080 wait
+ready = tcp:gw.test:8080
+[service nohost]
+command = {H}/svcact wait
+ready = tcp:missing.test:8080
+""")
+    r = run(["-c", conf], preexec_fn=hosts_is(str(hosts)))
+    r.wait_event("service_ready", service="web")
+    wait_waiting(r, "nohost", "cannot resolve 'missing.test' without DNS")
+    r.kill(signal.SIGTERM)
+    assert r.wait() == 0, r.diag()

@@ -161,22 +161,22 @@ test_limit_exact(void **state)
 	assert_int_equal(backoff_next(&b, 2000, 0, &d), 0);
 	assert_int_equal(backoff_next(&b, 3000, 0, &d), 0);
 	d = 7;
-	assert_int_equal(backoff_next(&b, 3000, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 3000, 0, &d), -EDQUOT);
 	assert_int_equal(d, 7);
 	/* Still within the window of the first one at 1000. */
-	assert_int_equal(backoff_next(&b, 30999, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 30999, 0, &d), -EDQUOT);
 	/* The first one has left the window. */
 	assert_int_equal(backoff_next(&b, 31000, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 31000, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 31000, 0, &d), -EDQUOT);
 
 	/* Every restart at once: the (max_restarts + 1)-th gives up. */
 	backoff_init(&b, 0, 0, 0, 1, 1000, SEED);
 	assert_int_equal(backoff_next(&b, 0, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 0, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 0, 0, &d), -EDQUOT);
 	backoff_init(&b, 0, 0, 0, BACKOFF_RING, 1000, SEED);
 	for (int i = 0; i < BACKOFF_RING; i++)
 		assert_int_equal(backoff_next(&b, 5, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 5, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 5, 0, &d), -EDQUOT);
 }
 
 /* Restarts spread wider than the window never give up. */
@@ -197,7 +197,7 @@ test_limit_spread(void **state)
 	backoff_init(&b, 100, 30000, 0, 3, 30000, SEED);
 	for (t = 0; t < 30000; t += 10000)
 		assert_int_equal(backoff_next(&b, t, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 29999, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 29999, 0, &d), -EDQUOT);
 }
 
 static void
@@ -226,13 +226,13 @@ test_limit_slots(void **state)
 	backoff_init(&b, 0, 0, 0, 100, 6400, SEED);
 	for (i = 0; i < 100; i++)
 		assert_int_equal(backoff_next(&b, 0, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 0, 0, &d), -1);
-	assert_int_equal(backoff_next(&b, 6399, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 0, 0, &d), -EDQUOT);
+	assert_int_equal(backoff_next(&b, 6399, 0, &d), -EDQUOT);
 	assert_int_equal(backoff_next(&b, 6400, 0, &d), 0);
 	/* Far later, everything is forgotten. */
 	for (i = 0; i < 100; i++)
 		assert_int_equal(backoff_next(&b, 1000000, 0, &d), 0);
-	assert_int_equal(backoff_next(&b, 1000000, 0, &d), -1);
+	assert_int_equal(backoff_next(&b, 1000000, 0, &d), -EDQUOT);
 
 	/* One restart per 65 ms: at most 99 in any 6.4 s, always fine. */
 	backoff_init(&b, 0, 0, 0, 100, 6400, SEED);

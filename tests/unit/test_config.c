@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/values.c"
 
@@ -259,17 +260,22 @@ test_errors(void **state)
 static void
 test_long_line(void **state)
 {
-	char text[400];
+	static char text[17100];
 
 	(void)state;
-	snprintf(text, sizeof(text), "[init]\nevents = file:/%0300d\n", 0);
+	/* A line past inih's 16 KiB buffer is refused, never split. */
+	snprintf(text, sizeof(text), "[init]\nevents = file:/%017000d\n", 0);
 	assert_int_equal(load(text, &c), -EINVAL);
 	assert_error(2, "line longer than");
 	/* The rest of the long line is not taken for a line of its own. */
-	snprintf(text, sizeof(text), "[init]\n; %0300d\nstop_timeout = 1s\n",
+	snprintf(text, sizeof(text), "[init]\n; %017000d\nstop_timeout = 1s\n",
 	    0);
 	assert_int_equal(load(text, &c), -EINVAL);
 	assert_error(2, "line longer than");
+	/* A long comment line within the buffer is fine. */
+	snprintf(text, sizeof(text), "[init]\n; %0300d\nstop_timeout = 1s\n",
+	    0);
+	assert_int_equal(load(text, &c), 0);
 }
 
 static void
@@ -283,6 +289,26 @@ test_missing_file(void **state)
 	    "/nonexistent/agent-init.conf: No such file or directory");
 }
 
+/* One parser for `checks`, the key and AGENT_INIT_CHECKS alike. */
+static void
+test_parse_checks(void **state)
+{
+	enum checks_mode m = CHECKS_OFF;
+
+	(void)state;
+	assert_int_equal(config_parse_checks("warn", &m), 0);
+	assert_int_equal(m, CHECKS_WARN);
+	assert_int_equal(config_parse_checks("enforce", &m), 0);
+	assert_int_equal(m, CHECKS_ENFORCE);
+	assert_int_equal(config_parse_checks("off", &m), 0);
+	assert_int_equal(m, CHECKS_OFF);
+	m = CHECKS_WARN;
+	assert_int_equal(config_parse_checks("Enforce", &m), -EINVAL);
+	assert_int_equal(config_parse_checks("", &m), -EINVAL);
+	assert_int_equal(config_parse_checks("offf", &m), -EINVAL);
+	assert_int_equal(m, CHECKS_WARN); /* untouched on an error */
+}
+
 int
 main(void)
 {
@@ -292,6 +318,7 @@ main(void)
 		cmocka_unit_test_teardown(test_errors, cleanup),
 		cmocka_unit_test_teardown(test_long_line, cleanup),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_parse_checks),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

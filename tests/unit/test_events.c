@@ -241,11 +241,54 @@ test_bad_destinations(void **state)
 	assert_int_equal(events_open("file:/nonexistent/dir/x"), -ENOENT);
 }
 
+/* The same builder makes bare objects (the control socket's answers). */
+static void
+test_json_object(void **state)
+{
+	char big[600];
+	const char *j;
+	size_t n;
+
+	(void)state;
+	json_begin(1024);
+	ev_bool("ready", false);
+	ev_str("phase", "running");
+	ev_arr_begin("services");
+	ev_obj_begin(NULL);
+	ev_str("name", "a\"b");
+	ev_null("last_exit");
+	ev_obj_end();
+	ev_obj_begin(NULL);
+	ev_obj_begin("last_exit");
+	ev_int("code", 3);
+	ev_obj_end();
+	ev_obj_end();
+	ev_arr_end();
+	j = json_end(&n);
+	assert_non_null(j);
+	assert_int_equal(n, strlen(j));
+	assert_string_equal(j,
+	    "{\"ready\":false,\"phase\":\"running\",\"services\":[{\"name\":"
+	    "\"a\\\"b\",\"last_exit\":null},{\"last_exit\":{\"code\":3}}]}\n");
+	/* What does not fit in max_len is no answer at all. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	json_begin(512);
+	ev_str("error", big);
+	assert_null(json_end(&n));
+	assert_true(n <= 512);
+	/* The next event line starts clean, with its full size. */
+	json_begin(64);
+	ev_str("error", "short");
+	assert_string_equal(json_end(&n), "{\"error\":\"short\"}\n");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape_plain),
+		cmocka_unit_test(test_json_object),
 		cmocka_unit_test(test_escape_specials),
 		cmocka_unit_test(test_escape_utf8_valid),
 		cmocka_unit_test(test_escape_utf8_invalid),

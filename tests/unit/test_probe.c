@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../core/config.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 #include "../../core/events.c"
 #include "../../core/loop.c"
@@ -16,6 +17,7 @@
 #include "../../core/sink.c"
 #include "../../core/values.c"
 #include "../../supervisor/output.c"
+#include "../../core/resolvconf.c"
 #include "../../supervisor/probe.c"
 #include "../../supervisor/spawn.c"
 
@@ -126,6 +128,59 @@ test_tail(void **state)
 	free(o.s[1].buf);
 }
 
+/* The host of a tcp/http probe, from /etc/hosts (here a file of ours). */
+static void
+test_hosts_addr(void **state)
+{
+	char dir[] = "/tmp/agent-init-probe-XXXXXX", path[64], fifo[64];
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (void *)&ss;
+	struct sockaddr_in6 *a6 = (void *)&ss;
+	char text[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# comment\n"
+	      "10.1.2.3 gw.test gw # the gateway\n"
+	      "fd00::1 six.test\n"
+	      "fd00::2 dual.test\n"
+	      "10.9.9.9 dual.test\n",
+	    f);
+	fclose(f);
+	hosts_path = path;
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(hosts_addr("GW", &ss), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	inet_ntop(AF_INET, &a4->sin_addr, text, sizeof(text));
+	assert_string_equal(text, "10.1.2.3");
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(hosts_addr("six.test", &ss), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	inet_ntop(AF_INET6, &a6->sin6_addr, text, sizeof(text));
+	assert_string_equal(text, "fd00::1");
+	/* The first line that names it wins, whatever its family. */
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(hosts_addr("dual.test", &ss), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(hosts_addr("nope.test", &ss), -ENOENT);
+	assert_int_equal(hosts_addr("", &ss), -ENOENT);
+	/* A FIFO planted there is refused at once, never waited on. */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	hosts_path = fifo;
+	assert_int_equal(hosts_addr("gw", &ss), -EINVAL);
+	hosts_path = dir;
+	assert_int_equal(hosts_addr("gw", &ss), -EISDIR);
+	hosts_path = "/etc/hosts";
+	unlink(fifo);
+	unlink(path);
+	rmdir(dir);
+}
+
 static int passes;
 
 static void
@@ -181,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_notify_parse),
 		cmocka_unit_test(test_probe_values),
 		cmocka_unit_test(test_tail),
+		cmocka_unit_test(test_hosts_addr),
 		cmocka_unit_test(test_log_line_before_start),
 	};
 

@@ -16,6 +16,7 @@
 
 #include "../../core/config.c"
 #include "../../core/values.c"
+#include "../../core/file.c"
 #include "../../supervisor/sandbox.c"
 
 static char *
@@ -171,15 +172,17 @@ test_policy_file(void **state)
 
 	(void)state;
 	assert_int_equal(sandbox_policy_check(good, err, sizeof(err)), 0);
-	assert_int_equal(sandbox_policy_check(unknown, err, sizeof(err)), -1);
+	assert_int_equal(sandbox_policy_check(unknown, err, sizeof(err)),
+	    -EINVAL);
 	snprintf(want, sizeof(want), "%s:3: unknown syscall 'no_such_call'",
 	    unknown);
 	assert_string_equal(err, want);
-	assert_int_equal(sandbox_policy_check(two, err, sizeof(err)), -1);
+	assert_int_equal(sandbox_policy_check(two, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s:1: one syscall name a line", two);
 	assert_memory_equal(err, want, strlen(want));
 	assert_int_equal(
-	    sandbox_policy_check("/nonexistent/policy", err, sizeof(err)), -1);
+	    sandbox_policy_check("/nonexistent/policy", err, sizeof(err)),
+	    -ENOENT);
 	assert_non_null(strstr(err, "cannot open seccomp policy"));
 	drop(good);
 	drop(unknown);
