@@ -120,6 +120,13 @@ test_real_fault_still_ends_us(void **state)
 	for (pid1 = 0; pid1 <= 1; pid1++) {
 		if (pid1 && geteuid() != 0)
 			break; /* a PID namespace needs root: the CI runs so */
+		/* Under qemu-user (scripts/run-aarch64.sh sets EMULATOR) the
+		 * emulator itself turns the guest's fault into kill(getpid())
+		 * and waits in sigsuspend() to die: as PID 1 the kernel drops
+		 * that signal and it waits for ever.  The x86_64 run covers
+		 * PID 1; the plain child still runs under emulation. */
+		if (pid1 && getenv("EMULATOR"))
+			break;
 		assert_int_equal(shell_status(in_child(blocked_then_fault,
 		                     FAULT_SEGV, pid1)),
 		    128 + SIGSEGV);
@@ -162,6 +169,15 @@ test_fault_signal_from_kill_is_queued(void **state)
 	size_t i;
 
 	(void)state;
+	/*
+	 * qemu-user (scripts/run-aarch64.sh sets EMULATOR) keeps the host's
+	 * fault signals for its own fault handling: sent with kill() to a
+	 * guest that blocks them, they crash the emulator (SIGILL, SIGFPE,
+	 * now and then) or never reach the guest (SIGBUS, SIGSEGV).  Seen
+	 * with Debian 12's qemu 7.2; the native runs cover this test.
+	 */
+	if (getenv("EMULATOR"))
+		skip();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		int st = in_child(killed_then_wait, sigs[i], false);
 
