@@ -8,6 +8,13 @@
  *       times (after WARMUP unrecorded rounds), timing kill() -> pong byte
  *       on the FIFO with CLOCK_MONOTONIC.  Appends every sample (ns, one a
  *       line) to RAW and prints this pass's "MEDIAN_US P99_US".
+ *   benchdrv stop FIFO ROUNDS SETTLE_MS LOG RAW -- INIT [ARG...]
+ *       INIT must run `sigpong FIFO term`.  ROUNDS times: a fresh init,
+ *       its child's ready byte, SETTLE_MS for the init to reach its idle
+ *       loop, then kill(init, SIGTERM) -> the child's pong byte (the
+ *       shutdown path: the child's own handler of the stop signal), then
+ *       the init's exit.  Appends every sample (ns) to RAW and prints this
+ *       pass's "MEDIAN_US P99_US".
  *   benchdrv reap LOG -- INIT [ARG...]
  *       Times clone() -> the init's exit.  Prints "MS STATUS".
  *
@@ -168,6 +175,21 @@ read_byte(int fifo, int pidfd)
 }
 
 static int
+open_fifo(const char *path)
+{
+	int fifo;
+
+	unlink(path);
+	if (mkfifo(path, 0600) != 0)
+		die("mkfifo");
+	/* O_RDWR: never blocks, and no EOF between writers */
+	fifo = open(path, O_RDWR | O_CLOEXEC);
+	if (fifo < 0)
+		die("open fifo");
+	return fifo;
+}
+
+static int
 run_sig(int argc, char **argv)
 {
 	/* argv: sig FIFO WARMUP ROUNDS LOG RAW -- INIT... */
@@ -180,13 +202,7 @@ run_sig(int argc, char **argv)
 
 	if (lat == NULL || rounds < 1 || warm < 0)
 		return 64;
-	unlink(path);
-	if (mkfifo(path, 0600) != 0)
-		die("mkfifo");
-	/* O_RDWR: never blocks, and no EOF between writers */
-	int fifo = open(path, O_RDWR | O_CLOEXEC);
-	if (fifo < 0)
-		die("open fifo");
+	int fifo = open_fifo(path);
 	FILE *raw = fopen(argv[5], "a");
 	if (raw == NULL)
 		die("open RAW");
@@ -220,6 +236,68 @@ run_sig(int argc, char **argv)
 	return 0;
 }
 
+/* One stop sample: fresh init, ready, settle, SIGTERM -> pong, exit. */
+static long long
+stop_once(int fifo, long settle_ms, char **init_argv, const char *log)
+{
+	struct timespec settle = { settle_ms / 1000,
+		(settle_ms % 1000) * 1000000L };
+	long long t0, t1;
+	int pidfd;
+
+	init_pid = spawn_init(init_argv, log);
+	pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+	if (pidfd < 0)
+		die("pidfd_open");
+	if (read_byte(fifo, pidfd) != 'R') {
+		errno = EPROTO;
+		die("expected the ready byte");
+	}
+	while (nanosleep(&settle, &settle) != 0 && errno == EINTR)
+		;
+	t0 = now_ns();
+	if (kill(init_pid, SIGTERM) != 0)
+		die("kill");
+	(void)read_byte(fifo, pidfd);
+	t1 = now_ns();
+	if (wait_init(pidfd, 10000) == -1) {
+		errno = ETIMEDOUT;
+		die("the init did not exit within 10 s of its child");
+	}
+	close(pidfd);
+	return t1 - t0;
+}
+
+static int
+run_stop(int argc, char **argv)
+{
+	/* argv: stop FIFO ROUNDS SETTLE_MS LOG RAW -- INIT... */
+	if (argc < 9 || strcmp(argv[6], "--") != 0)
+		return 64;
+	long rounds = strtol(argv[2], NULL, 10),
+	     settle = strtol(argv[3], NULL, 10);
+	long long *lat = calloc((size_t)rounds, sizeof(*lat));
+
+	if (lat == NULL || rounds < 1 || settle < 0)
+		return 64;
+	int fifo = open_fifo(argv[1]);
+	FILE *raw = fopen(argv[5], "a");
+	if (raw == NULL)
+		die("open RAW");
+	for (long i = 0; i < rounds; i++)
+		lat[i] = stop_once(fifo, settle, argv + 7, argv[4]);
+	close(fifo);
+	unlink(argv[1]);
+	for (long i = 0; i < rounds; i++)
+		fprintf(raw, "%lld\n", lat[i]);
+	if (fclose(raw) != 0)
+		die("write RAW");
+	qsort(lat, (size_t)rounds, sizeof(*lat), cmp_ll);
+	long p99 = (rounds * 99 + 99) / 100 - 1;
+	printf("%.1f %.1f\n", lat[rounds / 2] / 1000.0, lat[p99] / 1000.0);
+	return 0;
+}
+
 static int
 run_reap(int argc, char **argv)
 {
@@ -237,7 +315,7 @@ run_reap(int argc, char **argv)
 		errno = ETIMEDOUT;
 		die("the init did not exit within 120 s");
 	}
-	printf("%.1f %d\n", (t1 - t0) / 1e6,
+	printf("%.3f %d\n", (t1 - t0) / 1e6,
 	    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
@@ -253,11 +331,14 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "sig") == 0)
 		r = run_sig(argc - 1, argv + 1);
+	else if (argc > 1 && strcmp(argv[1], "stop") == 0)
+		r = run_stop(argc - 1, argv + 1);
 	else if (argc > 1 && strcmp(argv[1], "reap") == 0)
 		r = run_reap(argc - 1, argv + 1);
 	if (r == 64)
 		fprintf(stderr,
 		    "usage: benchdrv sig FIFO WARMUP ROUNDS LOG RAW -- "
-		    "INIT...\n       benchdrv reap LOG -- INIT...\n");
+		    "INIT...\n       benchdrv stop FIFO ROUNDS SETTLE_MS LOG RAW "
+		    "-- INIT...\n       benchdrv reap LOG -- INIT...\n");
 	return r;
 }

@@ -21,6 +21,11 @@
 #                            median and p99 (build/bench/benchdrv, sigpong)
 #   6 reaping 20,000 orphans clone -> init exit, init as PID 1, the child
 #                            (orphans) exits only once all are reaped
+#   7 the shutdown path      SIGTERM host -> init (PID 1) -> the child's own
+#                            handler (sigpong term), a fresh init each time,
+#                            stdout a pipe with a reader (as under docker);
+#                            agent-init also with a config (two services)
+#   8 `INIT /bin/true` as PID 1   clone -> exit (benchdrv reap)
 #
 # Prints a markdown table and writes it, with a header, to bench/RESULTS.md.
 # Helper programs are built from bench/*.c into build/bench/.  Every process
@@ -40,6 +45,11 @@ HF_ROUNDS=${HF_ROUNDS:-5}       # ... this many interleaved hyperfine rounds
 SIG_PASSES=${SIG_PASSES:-8}     # row 5: passes x rounds, interleaved by init
 SIG_ROUNDS=${SIG_ROUNDS:-250}
 SIG_WARMUP=${SIG_WARMUP:-100}
+STOP_PASSES=${STOP_PASSES:-5}   # row 7: passes x fresh inits, interleaved
+STOP_ROUNDS=${STOP_ROUNDS:-40}
+STOP_SETTLE_MS=${STOP_SETTLE_MS:-20}  # row 7: ready -> SIGTERM, the init idle
+START1_PASSES=${START1_PASSES:-5}  # row 8: passes x runs, interleaved
+START1_RUNS=${START1_RUNS:-100}
 ORPHANS=${ORPHANS:-20000}       # row 6
 REAP_PASSES=${REAP_PASSES:-5}   # row 6: median of the passes
 
@@ -78,6 +88,11 @@ PID1[tini]="/usr/bin/tini --"
 PID1[tini-static]="/usr/bin/tini-static --"
 PID1[dumb-init]="/usr/bin/dumb-init"
 PID1[catatonit]="/usr/bin/catatonit --"
+# As PID 1 agent-init makes its control socket, by default in
+# /run/agent-init/, which this machine shares with every agent-init running
+# on it (tests, other benches): a path of the run's own keeps the figures
+# hermetic.  It is made and removed by each run, as in a container.
+export AGENT_INIT_CONTROL_SOCKET=$B/control.sock
 # ... and when it is a plain child of hyperfine (tini: -s, subreaper, no warning)
 PLAIN[agent-init]="$AGENT_INIT --no-checks --events file:/dev/null --"
 PLAIN[tini]="/usr/bin/tini -s --"
@@ -113,7 +128,7 @@ PID1[agent-init-gate]="--net $AGENT_INIT -c $B/idle-gate.conf --events file:/dev
 # --- cleanup: every background pid we start is listed here ----------------------
 cleanup() {
 	stop_started
-	rm -f "$B/fifo"
+	rm -f "$B/fifo" "$B/out"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -121,7 +136,7 @@ trap 'exit 130' INT TERM HUP
 # --- build the helpers ------------------------------------------------------------
 mkdir -p "$B"
 : >"$LOG"
-for p in sigpong orphans benchdrv notifier; do
+for p in sigpong orphans benchdrv notifier idle; do
 	musl-gcc -static -O2 -Wall -Wextra -Werror \
 		-isystem "$ROOT/build/deps/kernel-headers" \
 		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
@@ -288,6 +303,70 @@ for n in "${NAMES[@]}"; do
 	R[sigp99,$n]=$p99
 done
 
+# --- row 7: the shutdown path, SIGTERM -> the child's handler ----------------------------
+# stdout of every init is a pipe that a `cat` drains, as under docker (the
+# shim reads it): agent-init writes its events there, the peers nothing.
+log "shutdown: $STOP_PASSES passes x $STOP_ROUNDS fresh inits per init, interleaved"
+cat >"$B/stop.conf" <<EOF
+[service side]
+command = $B/idle
+ready = log:idle
+[service main]
+command = $B/sigpong $B/fifo term
+after = side
+main = yes
+EOF
+rm -f "$B/out"
+mkfifo "$B/out"
+cat "$B/out" >/dev/null &
+STARTED+=("$!")
+exec 8>"$B/out" # a writer that stays: the reader never sees EOF between runs
+STOP_NAMES=("${NAMES[@]}" agent-init-config)
+declare -A STOPCMD
+for n in "${NAMES[@]}"; do STOPCMD[$n]="${PID1[$n]} $B/sigpong $B/fifo term"; done
+STOPCMD[agent-init]="$AGENT_INIT --no-checks -- $B/sigpong $B/fifo term"
+STOPCMD[agent-init-config]="$AGENT_INIT --no-checks -c $B/stop.conf"
+for n in "${STOP_NAMES[@]}"; do : >"$B/stop-$n.raw"; done
+for pass in $(seq "$STOP_PASSES"); do
+	for n in "${STOP_NAMES[@]}"; do
+		# shellcheck disable=SC2086
+		out=$(timeout 300 "$B/benchdrv" stop "$B/fifo" "$STOP_ROUNDS" "$STOP_SETTLE_MS" \
+			"$B/out" "$B/stop-$n.raw" -- ${STOPCMD[$n]}) ||
+			fail "shutdown bench failed for $n"
+		log "  pass $pass $n: median/p99 us = $out"
+	done
+done
+exec 8>&-
+for n in "${STOP_NAMES[@]}"; do
+	read -r med p99 < <(sort -n "$B/stop-$n.raw" | awk '{ v[NR] = $1 }
+		END { m = int((NR + 1) / 2); p = int((NR * 99 + 99) / 100);
+		      printf "%.1f %.1f\n", v[m] / 1000, v[p] / 1000 }')
+	R[stopmed,$n]=$med
+	R[stopp99,$n]=$p99
+done
+# The config row sets agent-init with services beside the peers' lone command.
+for n in "${NAMES[@]}"; do R[stopcfg,$n]=${R[stopmed,$n]}; done
+R[stopcfg,agent-init]=${R[stopmed,agent-init-config]}
+
+# --- row 8: `INIT /bin/true` as PID 1 ------------------------------------------------------
+log "start as PID 1: $START1_PASSES passes x $START1_RUNS runs per init, interleaved"
+for n in "${NAMES[@]}"; do : >"$B/start1-$n.raw"; done
+for pass in $(seq "$START1_PASSES"); do
+	for n in "${NAMES[@]}"; do
+		for _ in $(seq "$START1_RUNS"); do
+			# shellcheck disable=SC2086
+			read -r ms st < <(timeout 60 "$B/benchdrv" reap "$LOG" -- \
+				${PID1[$n]} /bin/true || echo "- fail")
+			[ "$st" = 0 ] || fail "$n: /bin/true as PID 1 ended with $st (see $LOG)"
+			echo "$ms" >>"$B/start1-$n.raw"
+		done
+	done
+done
+for n in "${NAMES[@]}"; do
+	R[start1,$n]=$(sort -g "$B/start1-$n.raw" | awk '{ v[NR] = $1 }
+		END { printf "%.3f", v[int((NR + 1) / 2)] }')
+done
+
 # --- row 6: reaping orphans -------------------------------------------------------------
 log "reap: $ORPHANS orphans, $REAP_PASSES passes per init, interleaved"
 declare -A REAPS
@@ -341,6 +420,10 @@ table() {
 	row over "… overhead over bare /bin/true (ms)"
 	row sigmed "signal forward latency, median (µs)"
 	row sigp99 "signal forward latency, p99 (µs)"
+	row stopmed "SIGTERM → the child's handler, median (µs)"
+	row stopp99 "SIGTERM → the child's handler, p99 (µs)"
+	row stopcfg "… agent-init with a config (peers: lone command), median (µs)"
+	row start1 "\`INIT /bin/true\` as PID 1, median (ms)"
 	row reap "reap $ORPHANS orphans as PID 1 (ms)"
 }
 table >"$B/table.md" # not $(table): row() fills BEHIND in this shell
@@ -438,7 +521,23 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
    byte.  ${SIG_PASSES} passes × (${SIG_WARMUP} warm-up + ${SIG_ROUNDS} recorded) per init, passes
    interleaved across the inits to spread machine noise; median and p99 over
    the pooled $((SIG_PASSES * SIG_ROUNDS)) samples.
-6. **Reaping**: \`benchdrv reap\` times clone → exit of
+6. **The shutdown path**: \`benchdrv stop\` clones a fresh init as PID 1
+   running \`sigpong FIFO term\`, waits for its ready byte and
+   ${STOP_SETTLE_MS} ms more (the init idle in its loop), then times
+   \`kill(init, SIGTERM)\` → the byte sigpong writes when it takes SIGTERM
+   (the child's own handler of its stop signal), then waits for the init's
+   exit.  Every init's stdout is a pipe a \`cat\` drains, as under docker;
+   agent-init writes its events there (\`--no-checks\`, default
+   \`--events stdout\`).  *With a config*: \`agent-init -c\` with two
+   services, \`side\` (\`idle\`, ready when it said so) and \`main\`
+   (sigpong) after it, so \`main\` gets its stop signal first; the peers' columns hold their lone
+   command figures.  ${STOP_PASSES} passes × ${STOP_ROUNDS} inits per init,
+   interleaved; median and p99 over the pooled samples.
+7. **Start-up as PID 1**: \`benchdrv reap\` times clone → exit of
+   \`INIT -- /bin/true\` as PID 1 (agent-init: \`--no-checks --events
+   file:/dev/null\`; as PID 1 it also makes its control socket).
+   ${START1_PASSES} passes × ${START1_RUNS} runs per init, interleaved; the median.
+8. **Reaping**: \`benchdrv reap\` times clone → exit of
    \`INIT -- orphans ${ORPHANS}\` as PID 1.  \`orphans\` makes ${ORPHANS}
    orphans by double fork (batches of 100), then polls the namespace's
    /proc (1 ms period) until only PID 1 and itself remain, and only then
@@ -447,7 +546,8 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
    time is the child's own forking, identical for all inits.
 
 The machine is a shared, noisy $(nproc)-CPU VM: expect a few percent of run-to-run
-variation in rows 4-6.  Raw data: build/bench/ (hyperfine-*.csv, sig-*.raw).
+variation in the timed rows.  Raw data: build/bench/ (hyperfine-*.csv,
+sig-*.raw, stop-*.raw, start1-*.raw).
 EOF
 } >"$RESULTS"
 log "wrote $RESULTS"

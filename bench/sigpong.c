@@ -1,30 +1,35 @@
 /*
- * sigpong FIFO — the child for the signal-forwarding latency bench.
+ * sigpong FIFO [term] — the child for the signal latency benches.
  *
  * Blocks SIGUSR1, opens FIFO for writing, writes one 'R' (ready), then for
  * every SIGUSR1 it takes with sigwaitinfo() writes one 'P'.  Any other
  * signal keeps its default action, so the SIGTERM the driver sends at the
  * end (forwarded by the init) ends it.  Exits 0 when the reader goes away.
+ *
+ * With "term" it answers SIGTERM instead, once: one 'P', then exit 0 (the
+ * shutdown bench: SIGTERM to the init -> the child's handler).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int
 main(int argc, char **argv)
 {
 	sigset_t set;
-	int fd;
+	int fd, term;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: sigpong FIFO\n");
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "term"))) {
+		fprintf(stderr, "usage: sigpong FIFO [term]\n");
 		return 64;
 	}
+	term = argc == 3;
 	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, term ? SIGTERM : SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
@@ -44,7 +49,7 @@ main(int argc, char **argv)
 			perror("sigpong: sigwaitinfo");
 			return 1;
 		}
-		if (write(fd, "P", 1) != 1)
-			return 0; /* driver closed the FIFO */
+		if (write(fd, "P", 1) != 1 || term)
+			return 0; /* driver closed the FIFO, or done */
 	}
 }

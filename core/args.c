@@ -23,6 +23,12 @@ enum opt_id {
 	OPT_GROUP,
 	OPT_STOP_TIMEOUT,
 	OPT_VERBOSE,
+	OPT_REMAP_EXIT,
+	OPT_REWRITE,
+	OPT_PDEATHSIG,
+	OPT_SUBREAPER,
+	OPT_WARN_REAP,
+	OPT_SINGLE_CHILD,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_MAX
@@ -44,6 +50,13 @@ static const struct opt {
 	{ OPT_STOP_TIMEOUT, 0, "stop-timeout", "AGENT_INIT_STOP_TIMEOUT",
 	    true },
 	{ OPT_VERBOSE, 'v', "verbose", "AGENT_INIT_VERBOSE", false },
+	{ OPT_REMAP_EXIT, 'e', "remap-exit", "AGENT_INIT_REMAP_EXIT", true },
+	{ OPT_REWRITE, 'r', "rewrite", "AGENT_INIT_REWRITE", true },
+	{ OPT_PDEATHSIG, 'p', "pdeathsig", "AGENT_INIT_PDEATHSIG", true },
+	/* tini's -s and dumb-init's --single-child: what we do anyway. */
+	{ OPT_SUBREAPER, 's', "subreaper", NULL, false },
+	{ OPT_WARN_REAP, 'w', "warn-reap", NULL, false },
+	{ OPT_SINGLE_CHILD, 0, "single-child", NULL, false },
 	{ OPT_HELP, 'h', "help", NULL, false },
 	{ OPT_VERSION, 'V', "version", NULL, false },
 };
@@ -67,6 +80,46 @@ arg_error(char *err, size_t cap, const char *fmt, ...)
 	vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/*
+ * The options taken from tini and dumb-init.  A list (several codes, several
+ * FROM:TO pairs) is accepted where one is: AGENT_INIT_REWRITE="15:3 2:0".
+ */
+static int
+apply_compat(struct args *a, enum opt_id id, const char *val, const char *from,
+    char *err, size_t cap)
+{
+	struct value_sigmap m;
+	struct value_codes c;
+	size_t i;
+
+	switch (id) {
+	case OPT_REMAP_EXIT:
+		if (value_codes_parse(val, &c) < 0)
+			return arg_error(err, cap,
+			    "%s: '%s' is not an exit code from 0 to 255", from,
+			    val);
+		for (i = 0; i < sizeof(c.bits) / sizeof(c.bits[0]); i++)
+			a->remap_exit.bits[i] |= c.bits[i];
+		return 0;
+	case OPT_REWRITE:
+		if (value_sigmap_parse(val, &m) < 0)
+			return arg_error(err, cap,
+			    "%s: '%s' is not FROM:TO, two signals (TO may be "
+			    "0: drop it; FROM not KILL or STOP)",
+			    from, val);
+		value_sigmap_merge(&a->rewrite, &m);
+		return 0;
+	case OPT_PDEATHSIG:
+		if (value_signal(val, &a->pdeathsig) < 0)
+			return arg_error(err, cap,
+			    "%s: '%s' is not a signal (e.g. SIGTERM)", from,
+			    val);
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 /* Apply one option; `from` names where it came from, for the error. */
@@ -125,6 +178,17 @@ apply(struct args *a, const struct opt *o, const char *val, bool is_env,
 			a->verbose = b ? 1 : 0;
 		else
 			a->verbose++;
+		break;
+	case OPT_REMAP_EXIT:
+	case OPT_REWRITE:
+	case OPT_PDEATHSIG:
+		return apply_compat(a, o->id, val, from, err, cap);
+	case OPT_WARN_REAP:
+		if (a->verbose == 0)
+			a->verbose = 1;
+		break;
+	case OPT_SUBREAPER:
+	case OPT_SINGLE_CHILD:
 		break;
 	case OPT_HELP:
 		a->mode = ARGS_HELP;
@@ -223,6 +287,30 @@ parse_short(struct args *a, int argc, char **argv, int i, char *err, size_t cap)
 	return 1;
 }
 
+/*
+ * tini's variables, below our own: TINI_SUBREAPER (we always are one when
+ * not PID 1) and TINI_KILL_PROCESS_GROUP count when set at all, even
+ * empty, as tini reads them; TINI_VERBOSITY 2 and 3 (info, debug) are our
+ * -v and -vv, 0 and 1 (tini's default) our default.
+ */
+static int
+apply_tini_env(struct args *a, args_getenv env, char *err, size_t cap)
+{
+	const char *v;
+	unsigned long n;
+
+	if (env("TINI_KILL_PROCESS_GROUP"))
+		a->group = true;
+	if ((v = env("TINI_VERBOSITY"))) {
+		if (value_uint(v, 16, &n) < 0)
+			return arg_error(err, cap,
+			    "TINI_VERBOSITY: not a number from 0 to 16: '%s'",
+			    v);
+		a->verbose = n > 1 ? (unsigned int)n - 1 : 0;
+	}
+	return 0;
+}
+
 static int
 apply_env(struct args *a, args_getenv env, char *err, size_t cap)
 {
@@ -250,7 +338,9 @@ args_parse(int argc, char **argv, args_getenv env, struct args *ret, char *err,
 	memset(&a, 0, sizeof(a));
 	a.stop_timeout_ms = ARGS_DEFAULT_STOP_TIMEOUT_MS;
 	err[0] = 0;
-	if (env && apply_env(&a, env, err, errcap) < 0)
+	if (env &&
+	    (apply_tini_env(&a, env, err, errcap) < 0 ||
+	        apply_env(&a, env, err, errcap) < 0))
 		return -EINVAL;
 
 	if (argc > 1) {

@@ -4,7 +4,11 @@
  * function, errors go out as one line in a buffer; the caller prints it
  * and exits 64.
  *
- * Precedence: command line, then environment, then defaults.
+ * Precedence: command line, then AGENT_INIT_* environment, then tini's
+ * own variables (TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP, TINI_VERBOSITY),
+ * then defaults.  tini's and dumb-init's flags that make sense here are
+ * accepted too: -s (a no-op: we are always a subreaper), -e CODE, -p SIGNAL,
+ * -w, -r FROM:TO, --single-child (a no-op: it is the default).
  *
  * Public API: args_parse().
  */
@@ -14,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "values.h"
 
 enum args_mode {
 	ARGS_RUN,
@@ -39,6 +45,12 @@ struct args {
 	uint64_t stop_timeout_ms;
 	bool stop_timeout_set;
 	unsigned int verbose;
+	/* -e CODE (tini): the main service's status CODE becomes 0. */
+	struct value_codes remap_exit;
+	/* -r FROM:TO (dumb-init): the main service's default signal_map. */
+	struct value_sigmap rewrite;
+	/* -p SIGNAL (tini): PR_SET_PDEATHSIG; 0: none. */
+	int pdeathsig;
 	char **cmd;
 };
 

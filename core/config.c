@@ -977,6 +977,15 @@ service_key(struct parse *p, const char *key, const char *value)
 	} else if (strcmp(key, "stop_signal") == 0) {
 		if (value_signal(value, &s->stop_signal) < 0)
 			bad_value(p, key, value, "a signal name (e.g. TERM)");
+	} else if (strcmp(key, "signal_map") == 0) {
+		if (value_sigmap_parse(value, &s->signal_map) < 0)
+			bad_value(p, key, value,
+			    "FROM:TO pairs of signals (e.g. TERM:QUIT "
+			    "WINCH:0)");
+	} else if (strcmp(key, "success_exit_codes") == 0) {
+		if (value_codes_parse(value, &s->success_codes) < 0)
+			bad_value(p, key, value,
+			    "exit codes from 0 to 255 (e.g. 3 143)");
 	} else if (strcmp(key, "stop_timeout") == 0) {
 		get_duration(p, key, value, &s->stop_timeout_ms, false);
 	} else if (strcmp(key, "required") == 0) {

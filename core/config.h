@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "values.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/agent-init.conf"
 /* inih's line buffer is 16 KiB + 3 (scripts/build-musl-deps.sh). */
 #define CONFIG_LINE_MAX 16384
@@ -110,6 +112,10 @@ struct service_conf {
 	unsigned int max_restarts;
 	uint64_t restart_window_ms;
 	int stop_signal;
+	/* signal_map: what a signal sent to it becomes (never SIGKILL). */
+	struct value_sigmap signal_map;
+	/* success_exit_codes: besides 0, exits that are no failure. */
+	struct value_codes success_codes;
 	uint64_t stop_timeout_ms;
 	bool required;
 	bool main;

@@ -95,10 +95,29 @@ on_signalfd(struct loop_io *io, uint32_t revents)
 	size_t i;
 
 	(void)revents;
-	/* Drain it fully: several signals may be pending. */
-	while ((n = read(io->fd, si, sizeof(si))) > 0)
+	/*
+	 * Several signals may be pending: read until a short read says the
+	 * queue is empty (the fd is level-triggered, so one that comes later
+	 * wakes the loop again).  No read that only says EAGAIN: after a
+	 * forward, the child that got the signal may be waiting for this CPU.
+	 */
+	while ((n = read(io->fd, si, sizeof(si))) > 0) {
 		for (i = 0; i < (size_t)n / sizeof(si[0]); i++)
 			sig_cb(&si[i]);
+		if ((size_t)n < sizeof(si))
+			break;
+	}
+}
+
+bool
+signals_is_fault(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		if (fault_signals[i] == sig)
+			return true;
+	return false;
 }
 
 /*
@@ -118,15 +137,19 @@ add_raw(sigset_t *set, int sig)
 	w[(size_t)(sig - 1) / bits] |= 1UL << ((size_t)(sig - 1) % bits);
 }
 
+/*
+ * Everything, the fault signals too: see signals.h for why a real fault
+ * still ends us.  (catatonit and tini leave them unblocked, so a SIGSEGV
+ * sent with kill() kills them when they are not PID 1 and is dropped when
+ * they are; dumb-init blocks them and forwards them, as we do.)  And the
+ * real-time signals the C library keeps (add_raw()).
+ */
 static void
 blocked_set(sigset_t *set)
 {
-	size_t i;
 	int sig;
 
 	sigfillset(set);
-	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
-		sigdelset(set, fault_signals[i]);
 	for (sig = 32; sig <= VALUES_RTMIN; sig++)
 		add_raw(set, sig);
 }

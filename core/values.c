@@ -572,3 +572,124 @@ value_group(const char *s, unsigned int *ret_gid, bool *ret_numeric)
 	*ret_numeric = digits;
 	return 0;
 }
+/* "FROM:TO", each a signal; TO may also be 0. */
+int
+value_sigmap_add(struct value_sigmap *m, const char *pair)
+{
+	char from[32];
+	const char *colon = pair ? strchr(pair, ':') : NULL;
+	size_t n;
+	int f, t;
+
+	if (!colon || (n = (size_t)(colon - pair)) == 0 || n >= sizeof(from))
+		return -EINVAL;
+	memcpy(from, pair, n);
+	from[n] = 0;
+	if (value_signal(from, &f) < 0 || f == SIGKILL || f == SIGSTOP ||
+	    f > VALUES_SIGNAL_MAX)
+		return -EINVAL;
+	if (strcmp(colon + 1, "0") == 0)
+		t = 0;
+	else if (value_signal(colon + 1, &t) < 0 || t > VALUES_SIGNAL_MAX)
+		return -EINVAL;
+	m->to[f] = (unsigned char)(t + 1);
+	return 0;
+}
+
+/* Calls add(dst, word) for each space-separated word of s (at least one). */
+static int
+each_word(const char *s, void *dst, int (*add_word)(void *, const char *))
+{
+	char w[64];
+	size_t n, words = 0;
+
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (!*s)
+			break;
+		n = strcspn(s, " \t");
+		if (n >= sizeof(w))
+			return -EINVAL;
+		memcpy(w, s, n);
+		w[n] = 0;
+		if (add_word(dst, w) < 0)
+			return -EINVAL;
+		words++;
+		s += n;
+	}
+	return words ? 0 : -EINVAL;
+}
+
+static int
+sigmap_add_word(void *m, const char *w)
+{
+	return value_sigmap_add(m, w);
+}
+
+int
+value_sigmap_parse(const char *s, struct value_sigmap *ret)
+{
+	struct value_sigmap m;
+
+	memset(&m, 0, sizeof(m));
+	if (each_word(s, &m, sigmap_add_word) < 0)
+		return -EINVAL;
+	*ret = m;
+	return 0;
+}
+
+int
+value_sigmap_apply(const struct value_sigmap *m, int sig)
+{
+	if (!m || sig < 1 || sig > VALUES_SIGNAL_MAX || m->to[sig] == 0)
+		return sig;
+	return m->to[sig] - 1;
+}
+
+void
+value_sigmap_merge(struct value_sigmap *dst, const struct value_sigmap *src)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(src->to); i++)
+		if (src->to[i])
+			dst->to[i] = src->to[i];
+}
+
+int
+value_codes_add(struct value_codes *c, const char *code)
+{
+	unsigned long v;
+
+	if (value_uint(code, 255, &v) < 0)
+		return -EINVAL;
+	c->bits[v / 32] |= 1U << (v % 32);
+	return 0;
+}
+
+static int
+codes_add_word(void *c, const char *w)
+{
+	return value_codes_add(c, w);
+}
+
+int
+value_codes_parse(const char *s, struct value_codes *ret)
+{
+	struct value_codes c;
+
+	memset(&c, 0, sizeof(c));
+	if (each_word(s, &c, codes_add_word) < 0)
+		return -EINVAL;
+	*ret = c;
+	return 0;
+}
+
+bool
+value_codes_has(const struct value_codes *c, int code)
+{
+	return c && code >= 0 && code <= 255 &&
+	    (c->bits[code / 32] & (1U << (code % 32)));
+}

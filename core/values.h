@@ -13,7 +13,9 @@
  * value_events_dest(), value_words(), value_words_alloc(),
  * value_restart_limit(),
  * value_backoff_range(), value_env_entry(), value_signal(), value_mode(),
- * value_rlimit(), value_listen(), value_group().
+ * value_rlimit(), value_listen(), value_group(), value_sigmap_add(),
+ * value_sigmap_parse(), value_sigmap_apply(), value_sigmap_merge(),
+ * value_codes_add(), value_codes_parse(), value_codes_has().
  */
 #ifndef AGENT_INIT_VALUES_H
 #define AGENT_INIT_VALUES_H
@@ -27,6 +29,26 @@
 #define VALUES_DURATION_MAX_MS (30ULL * 24 * 3600 * 1000)
 /* The most restarts a max_restarts = N/DURATION may allow. */
 #define VALUES_RESTARTS_MAX 100000
+/* The highest signal number Linux has on the architectures we build for
+ * (_NSIG - 1 on x86 and arm; MIPS alone goes to 127). */
+#define VALUES_SIGNAL_MAX 64
+
+/*
+ * Signal rewrites, dumb-init's `-r FROM:TO` and a service's `signal_map =
+ * FROM:TO ...`: each side a signal name or number, TO may be 0 (the signal
+ * is dropped).  A zeroed map rewrites nothing; a later pair for the same
+ * FROM replaces an earlier one.  SIGKILL and SIGSTOP cannot be a FROM:
+ * nobody can catch them to pass them on.
+ */
+struct value_sigmap {
+	/* Per FROM: 0 unchanged, 1 dropped, else TO + 1. */
+	unsigned char to[VALUES_SIGNAL_MAX + 1];
+};
+
+/* A set of exit codes 0..255 (tini's -e, a service's success_exit_codes). */
+struct value_codes {
+	uint32_t bits[8];
+};
 
 int value_duration_ms(const char *s, uint64_t *ret_ms);
 int value_bool(const char *s, bool *ret);
@@ -80,5 +102,19 @@ value_listen(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
  * '-', '.', not all digits, at most 32 characters) or a number; a number
  * sets *ret_gid and *ret_numeric. */
 int value_group(const char *s, unsigned int *ret_gid, bool *ret_numeric);
+/* Add one FROM:TO pair to *m (unchanged on error). */
+int value_sigmap_add(struct value_sigmap *m, const char *pair);
+/* Space-separated FROM:TO pairs, at least one, into a fresh map. */
+int value_sigmap_parse(const char *s, struct value_sigmap *ret);
+/* What SIG becomes: itself, another signal, or 0 (dropped). */
+int value_sigmap_apply(const struct value_sigmap *m, int sig);
+/* The pairs of src replace those of dst for the same FROM. */
+void
+value_sigmap_merge(struct value_sigmap *dst, const struct value_sigmap *src);
+/* Add one code 0..255 to *c (unchanged on error). */
+int value_codes_add(struct value_codes *c, const char *code);
+/* Space-separated codes, at least one, into a fresh set. */
+int value_codes_parse(const char *s, struct value_codes *ret);
+bool value_codes_has(const struct value_codes *c, int code);
 
 #endif

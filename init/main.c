@@ -9,8 +9,11 @@
  *   loop_init        one epoll, one timerfd
  *   events_open      where the event lines go
  *   signals_init     the signalfd joins the loop
- *   host_read/emit   the `environment` fingerprint
- *   sup_*            the services: start, supervise, shut down
+ *   sup_*            the services: start (the forks first), supervise,
+ *                    shut down
+ *   host_read/emit   the `environment` fingerprint, while the children exec
+ *   control_listen   the control socket (and httpd_listen, the probe
+ *                    endpoint)
  *   oomwatch, pidswatch   OOM kills, zombies and pids (SPEC 14, watch)
  *   the loop         until the supervisor says it is done
  *
@@ -114,12 +117,23 @@ static const char usage[] =
     "                           (services from a file) or json\n"
     "      --no-checks          skip startup checks\n"
     "  -v, --verbose            more events (every orphan reaped)\n"
+    "  -e, --remap-exit CODE    exit 0 when the main service ends with CODE\n"
+    "                           (tini; repeatable)\n"
+    "  -r, --rewrite FROM:TO    the main service gets TO for FROM; TO 0\n"
+    "                           drops it (dumb-init; repeatable)\n"
+    "  -p, --pdeathsig SIGNAL   SIGNAL to us when our parent dies, handled\n"
+    "                           as if received (tini)\n"
+    "  -s, --subreaper, -w, --warn-reap, --single-child\n"
+    "                           tini's and dumb-init's: accepted (-w: -v)\n"
     "  -h, --help               this text\n"
     "  -V, --version            versions of agent-init and its libraries\n"
     "\n"
     "exit status: the command's; 128+N if it was killed by signal N;\n"
     "126/127 if it cannot be executed / is not found; 64 bad command line;\n"
-    "78 bad configuration.\n";
+    "78 bad configuration; 0 for a status given with -e.\n"
+    "\n"
+    "tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP and TINI_VERBOSITY are\n"
+    "read too (below AGENT_INIT_*).\n";
 
 static struct {
 	struct args a;
@@ -139,6 +153,8 @@ static struct {
 	struct checks_opts co; /* the startup checks, and `ctl checks` */
 	struct control_opts ctl;
 	bool group_from_env; /* control_group: a bad one exits 64, not 78 */
+	bool single; /* a lone command: the drop-in for tini */
+	pid_t ppid; /* our parent at start, for -p */
 } g;
 
 static void
@@ -212,13 +228,64 @@ ensure_stdio(void)
 		close(fd);
 }
 
+/*
+ * What a received signal means (SPEC section 13; README "Signals"):
+ * SIGTERM starts the shutdown, and so does SIGINT with services from a
+ * file, the first time; with a lone command SIGINT is the command's (as
+ * with tini: Ctrl-C goes to the program, whose exit then ends us).  A
+ * fault signal the kernel queued without forcing it (a memory error
+ * reported "action optional") is about us, not for the service.  Every
+ * other signal, SIGQUIT (JVM thread dumps) and fault signals sent with
+ * kill() included, is forwarded to the main service.
+ */
+enum sig_action { SIGACT_SHUTDOWN, SIGACT_FORWARD, SIGACT_IGNORE };
+
+static enum sig_action
+sig_action(int sig, int32_t code)
+{
+	if (signals_is_fault(sig) && code > 0)
+		return SIGACT_IGNORE;
+	if ((sig == SIGTERM || (sig == SIGINT && !g.single)) && sup_running())
+		return SIGACT_SHUTDOWN;
+	return SIGACT_FORWARD;
+}
+
+/* sent: the signal the main service got, 0 if its map dropped it, or
+ * -errno. */
+static void
+emit_signal(const struct signalfd_siginfo *si, enum sig_action act, int sent)
+{
+	int sig = (int)si->ssi_signo;
+	char buf[24];
+
+	ev_begin("signal");
+	ev_str("signal", sig_name(sig, buf, sizeof(buf)));
+	ev_str("action",
+	    act == SIGACT_SHUTDOWN ? "shutdown"
+	        : sent > 0         ? "forwarded"
+	                           : "ignored");
+	/* A rewrite (-r, signal_map) says what was delivered instead. */
+	if (act == SIGACT_FORWARD && sent > 0 && sent != sig)
+		ev_str("delivered", sig_name(sent, buf, sizeof(buf)));
+	else if (act == SIGACT_FORWARD && sent == 0)
+		ev_null("delivered");
+	if (g.a.verbose)
+		ev_int("from_pid", (long long)si->ssi_pid);
+	ev_emit();
+}
+
+/*
+ * The signal is delivered first and its events written after (SPEC 13):
+ * the child's handler never waits for our lines.  A second stop signal
+ * goes to the main service like any other signal (a second Ctrl-C often
+ * means "hurry up" to a program that handles the first one gracefully).
+ */
 static void
 on_signal(const struct signalfd_siginfo *si)
 {
-	int sig = (int)si->ssi_signo;
-	const char *action, *ev_sig;
-	char buf[24];
-	bool stop = false;
+	int sig = (int)si->ssi_signo, sent = -ESRCH;
+	enum sig_action act;
+	char reason[48], buf[24];
 
 	if (sig == SIGCHLD) {
 		g.reap_needed = true;
@@ -227,29 +294,21 @@ on_signal(const struct signalfd_siginfo *si)
 	/* Our own write to a closed pipe: the sink already knows. */
 	if (sig == SIGPIPE && (pid_t)si->ssi_pid == getpid())
 		return;
-	/*
-	 * The first stop signal starts the shutdown; later ones go to the
-	 * main service like any other signal (a second Ctrl-C often means
-	 * "hurry up" to a program that handles the first one gracefully).
-	 */
-	if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) &&
-	    sup_running()) {
-		stop = true;
-		action = "shutdown";
-	} else
-		action = sup_forward(sig) ? "forwarded" : "ignored";
-	ev_sig = sig_name(sig, buf, sizeof(buf));
-	ev_begin("signal");
-	ev_str("signal", ev_sig);
-	ev_str("action", action);
-	if (g.a.verbose)
-		ev_int("from_pid", (long long)si->ssi_pid);
-	ev_emit();
-	if (stop) {
-		char reason[48];
-
-		snprintf(reason, sizeof(reason), "%s received", ev_sig);
-		sup_shutdown(reason, sig);
+	act = sig_action(sig, si->ssi_code);
+	if (act == SIGACT_FORWARD) {
+		sent = sup_forward(sig);
+		/* A lone command's Ctrl-C before there is a command to take
+		 * it (`enforce` checks still running) is ours: stop. */
+		if (sent == -ESRCH && sig == SIGINT && sup_running())
+			act = SIGACT_SHUTDOWN;
+	}
+	if (act == SIGACT_SHUTDOWN)
+		(void)sup_shutdown_begin(sig);
+	emit_signal(si, act, sent);
+	if (act == SIGACT_SHUTDOWN) {
+		snprintf(reason, sizeof(reason), "%s received",
+		    sig_name(sig, buf, sizeof(buf)));
+		sup_shutdown_announce(reason);
 	}
 }
 
@@ -479,6 +538,28 @@ gates_need_checks(void)
 	}
 }
 
+/*
+ * -p SIGNAL (tini): the kernel sends us SIGNAL when our parent dies, and
+ * it arrives like any signal received (SIGTERM: the shutdown).  A parent
+ * that died before we asked cannot send it any more: then we send it to
+ * ourselves.  (As PID 1 our parent is outside the namespace, getppid()
+ * says 0, and that race cannot be seen.)
+ */
+static void
+set_pdeathsig(void)
+{
+	if (!g.a.pdeathsig)
+		return;
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)g.a.pdeathsig, 0, 0, 0) <
+	    0) {
+		fprintf(stderr, "agent-init: -p %d: %s\n", g.a.pdeathsig,
+		    strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	if (g.ppid && getppid() != g.ppid)
+		(void)kill(getpid(), g.a.pdeathsig);
+}
+
 /* Setup: every failure here ends the program with a status and a line. */
 static void
 setup(int argc, char **argv)
@@ -487,6 +568,7 @@ setup(int argc, char **argv)
 	const char *what;
 	int r;
 
+	g.ppid = getppid();
 	if (signals_block() < 0) {
 		perror("agent-init: cannot block signals");
 		exit(EXIT_FAILURE);
@@ -557,6 +639,7 @@ setup(int argc, char **argv)
 	cloexec_inherited_fds();
 	if (!g.pid1)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	set_pdeathsig();
 	if ((r = signals_init(on_signal)) < 0) {
 		fprintf(stderr, "agent-init: cannot create the signalfd: %s\n",
 		    strerror(-r));
@@ -726,6 +809,23 @@ add_services(void)
 	    isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 	(void)sup_add(s);
 	g.nsvcs++;
+	g.single = !g.cfg.nservices && !g.a.dockerd;
+}
+
+/* -r FROM:TO is the main service's signal_map, under its own pairs. */
+static void
+apply_rewrite(void)
+{
+	struct value_sigmap m;
+	size_t i;
+
+	for (i = 0; i < g.nsvcs; i++) {
+		if (!g.svcs[i].main)
+			continue;
+		m = g.a.rewrite;
+		value_sigmap_merge(&m, &g.svcs[i].sigmap);
+		g.svcs[i].sigmap = m;
+	}
 }
 
 #define EXIT_CHECKS 69
@@ -976,26 +1076,20 @@ main(int argc, char **argv)
 	/* With the checks off, no service may be after one (78 above). */
 	so.gates =
 	    !g.a.no_checks && g.cfg.checks != CHECKS_OFF ? &gate_hooks : NULL;
+	so.remap_exit = &g.a.remap_exit;
 	sup_init(&so);
-	/* The control socket: configured, else the default path as PID 1
-	 * (a container), where HEALTHCHECK's `agent-init status` finds it;
-	 * `ctl checks` runs the configured checks again. */
-	checks_options();
-	g.ctl.path = g.control_path;
-	g.ctl.verbose = g.a.verbose;
-	g.ctl.checks = &g.co;
-	(void)control_listen(&g.ctl);
-	/* The HTTP probe endpoint, only where the operator said. */
-	(void)httpd_listen(g.cfg.http_listen);
 	output_init();
 	/* Before any service starts: its count is where the watch begins. */
 	oomwatch_init(g.pid1);
 	add_services();
+	apply_rewrite();
 	/*
 	 * Fork first unless `enforce` makes the services wait for the
-	 * checks, then take the fingerprint while the children exec: their
-	 * events are only written from the loop, so the lines still come in
-	 * the order of SPEC section 4: start, environment, service_start.
+	 * checks, then take the fingerprint and make the control socket while
+	 * the children exec (issue 15: a lone command's start-up is as short
+	 * as tini's): their events are only written from the loop, so the
+	 * lines still come in the order of SPEC section 4: start,
+	 * environment, service_start.
 	 */
 	g.checks_on = !g.a.no_checks && g.cfg.checks != CHECKS_OFF;
 	g.checks_gate = g.checks_on && g.cfg.checks == CHECKS_ENFORCE;
@@ -1011,6 +1105,16 @@ main(int argc, char **argv)
 	host_emit(facts);
 	oomwatch_announce(facts->runtime);
 	pidswatch_start(g.cfg.pids_watch_ms, g.pid1);
+	/* The control socket: configured, else the default path as PID 1
+	 * (a container), where HEALTHCHECK's `agent-init status` finds it;
+	 * `ctl checks` asks the checks' re-run.  Then the HTTP probe
+	 * endpoint, only where the operator said. */
+	checks_options();
+	g.ctl.path = g.control_path;
+	g.ctl.verbose = g.a.verbose;
+	g.ctl.checks = &g.co;
+	(void)control_listen(&g.ctl);
+	(void)httpd_listen(g.cfg.http_listen);
 	if (g.checks_on)
 		run_checks();
 

@@ -317,6 +317,7 @@ verb_signal(struct client *c, const char *num, const char *name,
 	struct svc *s = find_or_error(c, name);
 	unsigned long sig;
 	char signame[24], buf[40];
+	int r;
 
 	if (!s) {
 		ctl_event(c, "signal", name, "no_such_service");
@@ -334,7 +335,15 @@ verb_signal(struct client *c, const char *num, const char *name,
 		    "the sandbox is shutting down");
 		return;
 	}
-	if (!svc_signal(s, (int)sig, group != NULL)) {
+	r = svc_signal(s, (int)sig, group != NULL);
+	if (r == 0) {
+		/* Its signal_map drops it, as it does for what we forward. */
+		ctl_event(c, "signal", s->name, "dropped");
+		reply_done(c, "signal", s, "dropped by its signal_map",
+		    s->attempt);
+		return;
+	}
+	if (r < 0) {
 		ctl_event(c, "signal", s->name, "not_running");
 		ctl_reply_error(c, "not_running",
 		    "it has no process to signal");

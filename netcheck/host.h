@@ -8,7 +8,7 @@
  * classifier behind `runtime`, unit tested on its clues.
  *
  * Public API: host_read(), host_read_extra(), host_runtime(),
- * host_emit().
+ * host_caps_word(), host_emit().
  */
 #ifndef AGENT_INIT_HOST_H
 #define AGENT_INIT_HOST_H
@@ -52,6 +52,9 @@ struct host_facts {
 };
 
 const char *host_runtime(const struct host_clues *c);
+/* "none", "full" (every capability up to last_cap) or "partial"; NULL
+ * for a last_cap out of range.  Pure, for the `caps` field. */
+const char *host_caps_word(uint64_t effective, int last_cap);
 void host_read(struct host_facts *ret, bool pid1);
 /*
  * The facts the checks reason about (cgroup writability, overlay,

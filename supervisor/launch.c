@@ -204,11 +204,14 @@ launch_end(struct svc *s, int wstatus)
 	/* kill_group: what is left of the group gets the stop signal now
 	 * and SIGKILL after stop_timeout (or at the next start). */
 	if (s->conf && s->conf->kill_group && kill(-s->pgid, 0) == 0) {
-		if (s->conf->stop_signal == SIGKILL)
+		int sig = value_sigmap_apply(&s->sigmap, s->conf->stop_signal);
+
+		if (sig == SIGKILL)
 			oomwatch_sigkill(0, s->pgid);
-		(void)kill(-s->pgid, s->conf->stop_signal);
+		if (sig)
+			(void)kill(-s->pgid, sig);
 		/* a stopped one would not see it (SIGKILL needs no help) */
-		if (s->conf->stop_signal != SIGKILL)
+		if (sig && sig != SIGKILL)
 			(void)kill(-s->pgid, SIGCONT);
 		loop_timer_arm(&s->group_timer,
 		    loop_now_ms() + s->conf->stop_timeout_ms);

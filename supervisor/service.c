@@ -310,6 +310,12 @@ new_run(struct svc *s)
 	s->extend_ms = 0;
 	s->status[0] = 0;
 	s->probe.notified = false;
+	/* A `log:` first probe watches from the fork on: a fast service's
+	 * line may be read before the report that its exec succeeded
+	 * (on_line() then reads the report first). */
+	s->probe_index = 0;
+	s->out.line_watch =
+	    s->conf && s->conf->nready && s->conf->ready[0].kind == PROBE_LOG;
 	if (s->before_start && s->attempt > 1)
 		s->before_start(s->before_start_data, s->attempt);
 }
@@ -439,7 +445,10 @@ stop_signal(struct svc *s, int sig)
 {
 	bool group = s->signal_group || (s->conf && s->conf->kill_group);
 
-	if (svc_signal(s, sig, group) && sig != SIGKILL && sig != SIGCONT)
+	int sent = svc_signal(s, sig, group);
+
+	/* sent: what the signal_map made of it */
+	if (sent > 0 && sent != SIGKILL && sent != SIGCONT)
 		(void)svc_signal(s, SIGCONT, group);
 }
 
@@ -640,8 +649,7 @@ after_exit(struct svc *s)
 {
 	bool timed_out = s->why == SVC_WHY_READY_TIMEOUT;
 	bool unhealthy = s->why == SVC_WHY_UNHEALTHY;
-	bool failed =
-	    timed_out || !WIFEXITED(s->wstatus) || WEXITSTATUS(s->wstatus) != 0;
+	bool failed = timed_out || !svc_exit_ok(s);
 	uint64_t now = loop_now_ms();
 	char last[sizeof(s->reason)];
 
@@ -1002,6 +1010,7 @@ init_from_conf(struct svc *s, const struct service_conf *conf, char **argv,
 	s->required = conf->required;
 	s->restart = conf->restart;
 	s->crash.limit = conf->crashloop_limit;
+	s->sigmap = conf->signal_map;
 	if (launch_argv(s, conf, argv) < 0 ||
 	    sandbox_init(&s->sb, conf, s->reason, sizeof(s->reason)) < 0)
 		return -EINVAL;
@@ -1106,20 +1115,18 @@ svc_alive(const struct svc *s)
 	        s->state == SVC_READY || s->state == SVC_STOPPING);
 }
 
-/*
- * Send sig to the service's process, or to its whole process group.
- * Returns false when there is no process to signal.
- */
-bool
+int
 svc_signal(struct svc *s, int sig, bool group)
 {
 	if (!svc_alive(s))
-		return false;
+		return -ESRCH;
+	if (sig != SIGKILL && (sig = value_sigmap_apply(&s->sigmap, sig)) == 0)
+		return 0;
 	if (sig == SIGKILL)
 		oomwatch_sigkill(s->pid, group ? s->pid : 0);
 	if (group && kill(-s->pid, sig) == 0)
-		return true;
-	return kill(s->pid, sig) == 0;
+		return sig;
+	return kill(s->pid, sig) == 0 ? sig : -errno;
 }
 
 bool
@@ -1159,6 +1166,18 @@ svc_exit_status(const struct svc *s)
 	if (WIFSIGNALED(s->wstatus))
 		return 128 + WTERMSIG(s->wstatus);
 	return WEXITSTATUS(s->wstatus);
+}
+
+bool
+svc_exit_ok(const struct svc *s)
+{
+	int code;
+
+	if (!s->has_exited || !WIFEXITED(s->wstatus))
+		return false;
+	code = WEXITSTATUS(s->wstatus);
+	return code == 0 ||
+	    (s->conf && value_codes_has(&s->conf->success_codes, code));
 }
 
 /* The service's own STATUS= (the last one of this or the last run) is

@@ -131,8 +131,8 @@
  *
  * Public API: svc_init(), svc_start(), svc_stop(), svc_fail_dependency(),
  * svc_hold(), svc_release(), svc_restart(), svc_signal(), svc_on_exit(),
- * svc_exit_status(), svc_alive(), svc_healthy(), svc_pending_reason(),
- * svc_state_name().
+ * svc_exit_status(), svc_exit_ok(), svc_alive(), svc_healthy(),
+ * svc_pending_reason(), svc_state_name().
  */
 #ifndef AGENT_INIT_SERVICE_H
 #define AGENT_INIT_SERVICE_H
@@ -186,6 +186,9 @@ struct svc {
 	bool signal_group; /* forwarded signals go to the group (-g) */
 	bool inherit_stdin;
 	bool stop_with_received; /* stop with the signal that asked (tini) */
+	/* What a signal sent to it becomes: its signal_map (for the main
+	 * service over -r); SIGKILL is never rewritten. */
+	struct value_sigmap sigmap;
 	enum restart_policy restart;
 	enum svc_state state;
 	enum svc_why why; /* while STOPPING, and after: why it stopped */
@@ -266,10 +269,17 @@ void svc_release(struct svc *s);
 /* An operator's restart: stop, then start at once; outside the restart
  * budget.  A service that is not running starts, as with svc_release(). */
 void svc_restart(struct svc *s);
-bool svc_signal(struct svc *s, int sig, bool group);
+/*
+ * Send sig, after the service's signal_map, to its process or its process
+ * group: the signal sent, 0 when the map drops it, -ESRCH when there is
+ * no process.
+ */
+int svc_signal(struct svc *s, int sig, bool group);
 /* True when pid belonged to this service (its process or a probe). */
 bool svc_on_exit(struct svc *s, pid_t pid, int wstatus);
 int svc_exit_status(const struct svc *s);
+/* It exited with 0 or one of its success_exit_codes: no failure. */
+bool svc_exit_ok(const struct svc *s);
 bool svc_alive(const struct svc *s);
 /* False while its health probes fail or its watchdog has expired. */
 bool svc_healthy(const struct svc *s);

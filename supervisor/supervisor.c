@@ -222,7 +222,7 @@ satisfied(const struct svc *s)
 {
 	return s->state == SVC_READY ||
 	    (s->state == SVC_EXITED && s->was_ready && !s->main &&
-	        svc_exit_status(s) == 0);
+	        svc_exit_ok(s));
 }
 
 static void
@@ -724,6 +724,15 @@ sup_report_dropped(uint64_t lines)
 }
 static void hold_pass(void);
 
+/* The main service ended well: 0, a success_exit_code, or a -e code. */
+static bool
+main_exit_ok(const struct svc *s)
+{
+	return svc_exit_ok(s) ||
+	    (s->has_exited &&
+	        value_codes_has(sup.o.remap_exit, svc_exit_status(s)));
+}
+
 static void
 on_service_change_once(struct svc *s)
 {
@@ -747,7 +756,7 @@ on_service_change_once(struct svc *s)
 	if (s && sup.phase == SUP_RUNNING) {
 		if (s->main &&
 		    (s->state == SVC_EXITED || s->state == SVC_FAILED)) {
-			if (s->state == SVC_FAILED || svc_exit_status(s) != 0)
+			if (s->state == SVC_FAILED || !main_exit_ok(s))
 				write_termination_log(s, 0);
 			sup_shutdown(s->state == SVC_FAILED
 			        ? "main service failed"
@@ -880,27 +889,21 @@ sup_on_exit(pid_t pid, int wstatus)
 	return false;
 }
 
-/* Forward a signal to the main service; false when there is none alive. */
-bool
+int
 sup_forward(int sig)
 {
 	struct svc *m = main_svc();
 
-	return m && svc_signal(m, sig, m->signal_group);
+	return m ? svc_signal(m, sig, m->signal_group) : -ESRCH;
 }
 
-/*
- * Begin the shutdown.  sig is the signal that asked for it: in
- * single-command mode the main service receives that same signal, as
- * with tini; 0 means SIGTERM.
- */
-void
-sup_shutdown(const char *reason, int sig)
+bool
+sup_shutdown_begin(int sig)
 {
 	uint64_t now = loop_now_ms();
 
 	if (sup.phase != SUP_RUNNING)
-		return;
+		return false;
 	sup.phase = SUP_STOPPING;
 	sup.stop_sig = sig ? sig : SIGTERM;
 	sup.budget_end_ms = now + sup.o.stop_timeout_ms;
@@ -910,6 +913,16 @@ sup_shutdown(const char *reason, int sig)
 	loop_timer_cancel(&sup.waiting_timer);
 	for (size_t i = 0; i < sup.n; i++)
 		loop_timer_cancel(&sup.held[i].timer);
+	loop_timer_arm(&sup.final_timer,
+	    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
+	/* The stop signals go out here, before any line is written. */
+	progress();
+	return true;
+}
+
+void
+sup_shutdown_announce(const char *reason)
+{
 	ev_begin("shutdown");
 	ev_str("reason", reason);
 	ev_emit();
@@ -918,9 +931,13 @@ sup_shutdown(const char *reason, int sig)
 	/* Only what we made: never a file someone else put there. */
 	if (sup.ready_file_made)
 		(void)unlink(sup.o.ready_file);
-	loop_timer_arm(&sup.final_timer,
-	    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
-	progress();
+}
+
+void
+sup_shutdown(const char *reason, int sig)
+{
+	if (sup_shutdown_begin(sig))
+		sup_shutdown_announce(reason);
 }
 
 /* The reaper tells us, after each pass, whether any child is left. */
@@ -988,8 +1005,8 @@ sup_service(size_t i)
 	return i < sup.n ? sup.svcs[i] : NULL;
 }
 
-int
-sup_exit_status(void)
+static int
+exit_status(void)
 {
 	struct svc *m = main_svc();
 	char buf[24];
@@ -1030,6 +1047,25 @@ sup_exit_status(void)
 		snprintf(sup.exit_reason, sizeof(sup.exit_reason),
 		    "%s exited with code %d", m->name, st);
 	return st;
+}
+
+/*
+ * The status of SPEC section 12, but with -e CODE (tini) a main service
+ * that ended with CODE makes it 0.
+ */
+int
+sup_exit_status(void)
+{
+	int st = exit_status();
+	size_t n;
+
+	if (sup.gave_up || !main_svc() || st == 0 ||
+	    !value_codes_has(sup.o.remap_exit, st))
+		return st;
+	n = strlen(sup.exit_reason);
+	snprintf(sup.exit_reason + n, sizeof(sup.exit_reason) - n,
+	    " (-e %d: exit status 0)", st);
+	return 0;
 }
 
 const char *

@@ -38,7 +38,8 @@
  * 70.  While a service is stopped the sandbox is not healthy.
  *
  * Public API: sup_init(), sup_add(), sup_start(), sup_on_exit(),
- * sup_forward(), sup_shutdown(), sup_checks_changed(), sup_children(),
+ * sup_forward(), sup_shutdown(), sup_shutdown_begin(),
+ * sup_shutdown_announce(), sup_checks_changed(), sup_children(),
  * sup_running(), sup_done(), sup_ready(), sup_healthy(), sup_stalled(),
  * sup_exit_deadline_ms(), sup_report_dropped(), sup_exit_status(),
  * sup_exit_reason(), sup_exit_crash(), sup_count(), sup_service(),
@@ -68,13 +69,31 @@ struct sup_opts {
 	void (*on_readiness)(void); /* ready, a failure, or shutdown */
 	/* The verdicts of the checks that `after = check:` waits for. */
 	const struct gate_hooks *gates;
+	/* -e (tini): these statuses of the main service exit 0; or NULL. */
+	const struct value_codes *remap_exit;
 };
 
 void sup_init(const struct sup_opts *o);
 int sup_add(struct svc *s);
 void sup_start(void);
 bool sup_on_exit(pid_t pid, int wstatus);
-bool sup_forward(int sig);
+/*
+ * Forward a signal to the main service (after its signal_map): the signal
+ * sent, 0 when the map drops it, -ESRCH when there is no main service
+ * alive.
+ */
+int sup_forward(int sig);
+/*
+ * Begin the shutdown.  sig is the signal that asked for it: in
+ * single-command mode the main service receives that same signal, as
+ * with tini; 0 means SIGTERM.  In two steps, so that a caller can write
+ * its own event between them: _begin sends the stop signals (false if a
+ * shutdown is already under way), _announce writes the `shutdown` event
+ * and tells whoever waits on us (SPEC 13: a signal is delivered before
+ * its event is written).  sup_shutdown() does both.
+ */
+bool sup_shutdown_begin(int sig);
+void sup_shutdown_announce(const char *reason);
 void sup_shutdown(const char *reason, int sig);
 /* A check's verdict came in: a service waiting for it may start. */
 void sup_checks_changed(void);

@@ -196,12 +196,11 @@ sup_restart(struct svc *s)
 	return f_verb == SUP_HOLD_SHUTDOWN ? 0 : f_verb;
 }
 
-bool
+int
 svc_signal(struct svc *s, int sig, bool group)
 {
-	(void)sig;
 	(void)group;
-	return s->pid > 0 && f_verb == 0;
+	return s->pid > 0 && f_verb == 0 ? sig : -ESRCH;
 }
 
 void

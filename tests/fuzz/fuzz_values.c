@@ -65,6 +65,46 @@ words(const char *s, size_t bufcap, size_t argvcap)
 	}
 }
 
+/* A map parsed is a map that sends 1..64 to 0..64 and leaves the rest. */
+static void
+sigmap(const char *s)
+{
+	struct value_sigmap m;
+	int i, to;
+
+	memset(&m, 0x5a, sizeof(m));
+	if (value_sigmap_parse(s, &m) < 0) {
+		for (i = 0; i < (int)sizeof(m.to); i++)
+			assert(m.to[i] == 0x5a); /* untouched on error */
+		return;
+	}
+	assert(value_sigmap_apply(&m, SIGKILL) == SIGKILL);
+	assert(value_sigmap_apply(&m, SIGSTOP) == SIGSTOP);
+	for (i = -1; i <= 66; i++) {
+		to = value_sigmap_apply(&m, i);
+		if (i < 1 || i > VALUES_SIGNAL_MAX)
+			assert(to == i);
+		else
+			assert(to >= 0 && to <= VALUES_SIGNAL_MAX);
+	}
+}
+
+static void
+codes(const char *s)
+{
+	struct value_codes c;
+	int i, n = 0;
+
+	if (value_codes_parse(s, &c) < 0)
+		return;
+	for (i = -1; i <= 256; i++)
+		if (value_codes_has(&c, i)) {
+			assert(i >= 0 && i <= 255);
+			n++;
+		}
+	assert(n >= 1);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -82,7 +122,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = sizeof(s);
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = 0;
-	switch (data[0] % 12) {
+	switch (data[0] % 14) {
 	case 0:
 		if (value_duration_ms(s, &ms) == 0)
 			assert(ms <= VALUES_DURATION_MAX_MS);
@@ -127,6 +167,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 10:
 		if (value_mode(s, &mode) == 0)
 			assert(mode <= 0777);
+		break;
+	case 12:
+		sigmap(s);
+		break;
+	case 13:
+		codes(s);
 		break;
 	default:
 		(void)value_rlimit(s, &rl);

@@ -1,11 +1,13 @@
 /*
- * sigrec [-i] [-x CODE] [-g] [-T SECS]
+ * sigrec [-i] [-q] [-x CODE] [-g] [-T SECS]
  *
  * Records every signal it receives: one line per signal on stdout, the
  * signal's name (SIGHUP, ..., or SIG<number> for real-time signals), each
  * line one write(2).  SIGTERM, SIGINT and SIGQUIT keep their default
  * disposition, so they kill it (status 128+N), unless:
  *   -i       SIGTERM is ignored (SIG_IGN);
+ *   -q       SIGINT and SIGQUIT are recorded like the others (a JVM
+ *            that prints a thread dump on SIGQUIT and goes on);
  *   -x CODE  SIGTERM is recorded too, and then it exits with CODE;
  *   -g       fork a grandchild (for agent-init: its child's child) in the
  *            same process group that records signals the same way, its
@@ -113,15 +115,18 @@ record(const char *prefix, const sigset_t *set, int exit_code, long secs)
 int
 main(int argc, char **argv)
 {
-	int opt, sig, exit_code = -1, ignore = 0, grandchild = 0;
+	int opt, sig, exit_code = -1, ignore = 0, grandchild = 0, quit = 0;
 	long secs = 120;
 	sigset_t set;
 	pid_t parent;
 
-	while ((opt = getopt(argc, argv, "ix:gT:")) != -1) {
+	while ((opt = getopt(argc, argv, "iqx:gT:")) != -1) {
 		switch (opt) {
 		case 'i':
 			ignore = 1;
+			break;
+		case 'q':
+			quit = 1;
 			break;
 		case 'x':
 			exit_code = atoi(optarg);
@@ -139,8 +144,9 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	/* sigaddset() refuses what libc keeps for itself (32-34 in musl). */
 	for (sig = 1; sig < _NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGINT &&
-		    sig != SIGQUIT && (sig != SIGTERM || exit_code >= 0))
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    ((sig != SIGINT && sig != SIGQUIT) || quit) &&
+		    (sig != SIGTERM || exit_code >= 0))
 			(void)sigaddset(&set, sig);
 	if (ignore)
 		signal(SIGTERM, SIG_IGN);

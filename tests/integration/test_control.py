@@ -145,7 +145,9 @@ def test_status_before_and_after_ready(run, tmp_path, sockdir):
 
 def test_status_unhealthy_while_restarting(run, tmp_path, sockdir):
     # Once ready, a service that crashes is in backoff: not healthy (exit
-    # 1) though the sandbox was ready; healthy again once it is back.
+    # 1) though the sandbox was ready; healthy again once it is back.  (The
+    # backoff leaves the `status` client time to start, even under
+    # valgrind on a loaded machine.)
     crash = tmp_path / "crash"
     r, sock = control_run(run, tmp_path, sockdir, """\
 [service flaky]

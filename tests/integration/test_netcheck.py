@@ -773,6 +773,25 @@ def test_pid1_sigterm_while_enforce_checks_run(run, topo, tmp_path):
     assert "must not run" not in r.stdout()
 
 
+def test_pid1_sigint_while_enforce_checks_run(run, topo, tmp_path):
+    # With a lone command SIGINT is the command's (as with tini), but
+    # before the command runs there is nobody to take it: it stops
+    # agent-init, as it did before SIGINT became the command's.
+    c = conf(tmp_path, "[init]\nchecks = enforce\ncheck_timeout = 60s\n"
+             "[check tcp:fw]\ntarget = %s:%d\nrequired = yes\n"
+             % (SRV_IP, DROP_PORT))
+    r = pid1(run, topo, c, ["/bin/echo", "must not run"])
+    r.wait_event("environment")
+    r.kill(signal.SIGINT)
+    status = r.wait(timeout=20)
+    evs = check_event_stream(r.stdout(), status)
+    assert status == 128 + signal.SIGINT, r.diag()
+    sig = [e for e in evs if e["agent_init"] == "signal"]
+    assert [(e["signal"], e["action"]) for e in sig] == [
+        ("SIGINT", "shutdown")], r.diag()
+    assert "service_start" not in names(evs), r.diag()
+
+
 def test_pid1_sigterm_while_checks_run_status(run, topo, tmp_path):
     c = conf(tmp_path, "[init]\nchecks = enforce\ncheck_timeout = 60s\n"
              "[check tcp:fw]\ntarget = %s:%d\nrequired = yes\n"

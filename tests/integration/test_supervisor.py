@@ -136,10 +136,14 @@ command = {H}/svcact wait
     exits = named(ev, "service_exit", service="crashy")
     assert [e["attempt"] for e in starts] == [1, 2, 3, 4, 5, 6]
     assert len(exits) == 6 and all(e["code"] == 3 for e in exits), exits
-    # Each restart really waited its delay (the clock's ms, so 2 ms slack).
+    # Each restart really waited its delay.  The `service_exit` line is
+    # written after the restart timer is armed, so its timestamp is late by
+    # however long agent-init was kept off the CPU in between: 11 ms once
+    # under qemu-user on the loaded 2-CPU machine (waited 96 ms for a
+    # 107 ms delay).  A restart that did not wait is still caught.
     for ex, rs, st in zip(exits, restarts, starts[1:]):
         waited = ts_seconds(st) - ts_seconds(ex)
-        assert waited * 1000 >= rs["delay_ms"] - 2, (ex, rs, st)
+        assert waited * 1000 >= rs["delay_ms"] * 0.8, (ex, rs, st)
     failed = named(ev, "service_failed", service="crashy")
     assert len(failed) == 1, r.diag()
     assert "5" in failed[0]["reason"], failed

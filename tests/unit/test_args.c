@@ -185,6 +185,108 @@ test_environment_errors(void **state)
 	assert_non_null(strstr(err, "AGENT_INIT_GROUP"));
 }
 
+/* tini's and dumb-init's flags: -s -w --single-child -e -p -r. */
+static void
+test_compat_flags(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "-s", "-e", "3", "-e143", "-p", "SIGUSR1",
+	                     "-r", "15:3", "--rewrite=2:0", "-w",
+	                     "--single-child", "sh"),
+	    0);
+	assert_string_equal(a.cmd[0], "sh");
+	assert_true(value_codes_has(&a.remap_exit, 3));
+	assert_true(value_codes_has(&a.remap_exit, 143));
+	assert_false(value_codes_has(&a.remap_exit, 0));
+	assert_int_equal(a.pdeathsig, SIGUSR1);
+	assert_int_equal(value_sigmap_apply(&a.rewrite, SIGTERM), SIGQUIT);
+	assert_int_equal(value_sigmap_apply(&a.rewrite, SIGINT), 0);
+	assert_int_equal(value_sigmap_apply(&a.rewrite, SIGHUP), SIGHUP);
+	/* -w is -v's reaped events, and never lowers -vv. */
+	assert_int_equal(a.verbose, 1);
+	assert_int_equal(PARSE(&a, "-vvw", "sh"), 0);
+	assert_int_equal(a.verbose, 2);
+	/* tini's options end at the command, as ours do. */
+	assert_int_equal(PARSE(&a, "-sg", "-e", "0", "sh", "-e", "5"), 0);
+	assert_true(a.group);
+	assert_true(value_codes_has(&a.remap_exit, 0));
+	assert_false(value_codes_has(&a.remap_exit, 5));
+	assert_int_equal(PARSE(&a, "-p", "9", "sh"), 0);
+	assert_int_equal(a.pdeathsig, SIGKILL);
+}
+
+static void
+test_compat_errors(void **state)
+{
+	struct args a;
+
+	(void)state;
+	assert_int_equal(PARSE(&a, "-e", "256", "sh"), -EINVAL);
+	assert_non_null(strstr(err, "-e: '256'"));
+	assert_int_equal(PARSE(&a, "-e"), -EINVAL);
+	assert_int_equal(PARSE(&a, "-p", "SIGNOPE", "sh"), -EINVAL);
+	assert_non_null(strstr(err, "-p: 'SIGNOPE'"));
+	assert_int_equal(PARSE(&a, "-p", "0", "sh"), -EINVAL);
+	assert_int_equal(PARSE(&a, "-r", "15", "sh"), -EINVAL);
+	assert_non_null(strstr(err, "FROM:TO"));
+	assert_int_equal(PARSE(&a, "-r", "KILL:15", "sh"), -EINVAL);
+	assert_int_equal(PARSE(&a, "--single-child=1", "sh"), -EINVAL);
+	setenv_fake("AGENT_INIT_REWRITE", "15:3 bogus");
+	assert_int_equal(PARSE(&a, "sh"), -EINVAL);
+	assert_non_null(strstr(err, "AGENT_INIT_REWRITE"));
+}
+
+static void
+test_compat_environment(void **state)
+{
+	struct args a;
+
+	(void)state;
+	/* tini reads its variables when set at all, even empty. */
+	setenv_fake("TINI_KILL_PROCESS_GROUP", "");
+	setenv_fake("TINI_SUBREAPER", "");
+	setenv_fake("TINI_VERBOSITY", "3");
+	setenv_fake("AGENT_INIT_REMAP_EXIT", "3 4");
+	setenv_fake("AGENT_INIT_REWRITE", "15:3 WINCH:0");
+	setenv_fake("AGENT_INIT_PDEATHSIG", "TERM");
+	assert_int_equal(PARSE(&a, "-e", "5", "-r", "15:2", "sh"), 0);
+	assert_true(a.group);
+	assert_int_equal(a.verbose, 2);
+	assert_true(value_codes_has(&a.remap_exit, 3));
+	assert_true(value_codes_has(&a.remap_exit, 4));
+	assert_true(value_codes_has(&a.remap_exit, 5));
+	/* The command line's pair wins over the environment's. */
+	assert_int_equal(value_sigmap_apply(&a.rewrite, SIGTERM), SIGINT);
+	assert_int_equal(value_sigmap_apply(&a.rewrite, SIGWINCH), 0);
+	assert_int_equal(a.pdeathsig, SIGTERM);
+}
+
+static void
+test_tini_environment_below_ours(void **state)
+{
+	struct args a;
+
+	(void)state;
+	setenv_fake("TINI_KILL_PROCESS_GROUP", "1");
+	setenv_fake("TINI_VERBOSITY", "2");
+	setenv_fake("AGENT_INIT_GROUP", "no");
+	setenv_fake("AGENT_INIT_VERBOSE", "0");
+	assert_int_equal(PARSE(&a, "sh"), 0);
+	assert_false(a.group);
+	assert_int_equal(a.verbose, 0);
+	env_n = 0;
+	/* tini's default verbosity (1) and 0 are our default. */
+	setenv_fake("TINI_VERBOSITY", "1");
+	assert_int_equal(PARSE(&a, "sh"), 0);
+	assert_int_equal(a.verbose, 0);
+	env_n = 0;
+	setenv_fake("TINI_VERBOSITY", "loud");
+	assert_int_equal(PARSE(&a, "sh"), -EINVAL);
+	assert_non_null(strstr(err, "TINI_VERBOSITY"));
+}
+
 static void
 test_durations(void **state)
 {
@@ -249,6 +351,10 @@ main(void)
 		cmocka_unit_test_setup(test_help_version_subcommands, reset),
 		cmocka_unit_test_setup(test_environment_and_precedence, reset),
 		cmocka_unit_test_setup(test_environment_errors, reset),
+		cmocka_unit_test_setup(test_compat_flags, reset),
+		cmocka_unit_test_setup(test_compat_errors, reset),
+		cmocka_unit_test_setup(test_compat_environment, reset),
+		cmocka_unit_test_setup(test_tini_environment_below_ours, reset),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bools_and_uints),
 	};

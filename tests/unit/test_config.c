@@ -144,6 +144,9 @@ test_good(void **state)
 	assert_int_equal(d->crashloop_limit, 3);
 	assert_true(d->kill_group);
 	assert_int_equal(d->umask, -1);
+	/* No signal_map, no success_exit_codes: nothing rewritten. */
+	assert_int_equal(value_sigmap_apply(&d->signal_map, SIGTERM), SIGTERM);
+	assert_false(value_codes_has(&d->success_codes, 3));
 	assert_int_equal(c.nchecks, 2);
 	assert_string_equal(c.checks_list[1].type, "tcp");
 	assert_string_equal(c.checks_list[1].name, "gateway");
@@ -191,6 +194,27 @@ test_liveness(void **state)
 	                      "on_unhealthy = restart\n",
 	                     &c),
 	    0);
+}
+
+static void
+test_compat_keys(void **state)
+{
+	const struct service_conf *a;
+
+	(void)state;
+	assert_int_equal(load("[service a]\ncommand = x\n"
+	                      "signal_map = TERM:QUIT WINCH:0\n"
+	                      "success_exit_codes = 3 143\n",
+	                     &c),
+	    0);
+	a = config_service(&c, "a");
+	assert_non_null(a);
+	assert_int_equal(value_sigmap_apply(&a->signal_map, SIGTERM), SIGQUIT);
+	assert_int_equal(value_sigmap_apply(&a->signal_map, SIGWINCH), 0);
+	assert_int_equal(value_sigmap_apply(&a->signal_map, SIGHUP), SIGHUP);
+	assert_true(value_codes_has(&a->success_codes, 3));
+	assert_true(value_codes_has(&a->success_codes, 143));
+	assert_false(value_codes_has(&a->success_codes, 0));
 }
 
 static void
@@ -252,6 +276,14 @@ test_errors(void **state)
 		    "unix-http" },
 		{ "[service a]\ncommand = x\nrestart = sometimes\n", 3,
 		    "restart" },
+		{ "[service a]\ncommand = x\nsignal_map = TERM\n", 3,
+		    "signal_map: 'TERM' is not FROM:TO pairs" },
+		{ "[service a]\ncommand = x\nsignal_map = KILL:TERM\n", 3,
+		    "signal_map" },
+		{ "[service a]\ncommand = x\nsuccess_exit_codes = 3 256\n", 3,
+		    "success_exit_codes: '3 256' is not exit codes" },
+		{ "[service a]\ncommand = x\nsuccess_exit_codes =\n", 3,
+		    "success_exit_codes" },
 		{ "[service a]\ncommand = x\nbackoff = 5s..1s\n", 3,
 		    "backoff" },
 		{ "[service a]\ncommand = x\nmax_restarts = 10\n", 3,
@@ -647,6 +679,7 @@ main(void)
 		cmocka_unit_test_teardown(test_control_keys, cleanup),
 		cmocka_unit_test_teardown(test_good, cleanup),
 		cmocka_unit_test_teardown(test_liveness, cleanup),
+		cmocka_unit_test_teardown(test_compat_keys, cleanup),
 		cmocka_unit_test_teardown(test_errors, cleanup),
 		cmocka_unit_test_teardown(test_gates_and_intervals, cleanup),
 		cmocka_unit_test_teardown(test_long_line, cleanup),

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
+
 #include "../../core/events.c"
 #include "../../core/loop.c"
 #include "../../core/sink.c"
@@ -95,6 +97,20 @@ test_ts_format(void **state)
 	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
 	ev_format_ts(buf, sizeof(buf), 1795536000LL, 999999999L);
 	assert_string_equal(buf, "2026-11-24T16:00:00.999Z");
+	/* Every field at its widest and with leading zeros. */
+	assert_int_equal(
+	    ev_format_ts(buf, sizeof(buf), 253402300799LL, 9000000L), 24);
+	assert_string_equal(buf, "9999-12-31T23:59:59.009Z");
+	ev_format_ts(buf, sizeof(buf), 951782400LL + 3661, 1000000L);
+	assert_string_equal(buf, "2000-02-29T01:01:01.001Z");
+	/* Cut to the buffer, always terminated. */
+	assert_int_equal(ev_format_ts(buf, 5, 0, 0), 4);
+	assert_string_equal(buf, "1970");
+	assert_int_equal(ev_format_ts(buf, 1, 0, 0), 0);
+	assert_string_equal(buf, "");
+	/* Beyond year 9999, as "%04d" writes it. */
+	ev_format_ts(buf, sizeof(buf), 253402300800LL, 0);
+	assert_string_equal(buf, "10000-01-01T00:00:00.000Z");
 }
 
 /* Emit through a pipe and read the line back. */
@@ -218,9 +234,30 @@ test_milli(void **state)
 	ev_milli("a", 2000);
 	ev_milli("b", 250);
 	ev_milli("c", 1005);
+	ev_milli("d", -3000);
 	ev_emit();
 	l = read_line();
-	assert_non_null(strstr(l, "\"a\":2,\"b\":0.25,\"c\":1.005}"));
+	assert_non_null(strstr(l, "\"a\":2,\"b\":0.25,\"c\":1.005,\"d\":-3}"));
+}
+
+/* Integers as "%lld" writes them, at both ends. */
+static void
+test_int(void **state)
+{
+	const char *l;
+
+	(void)state;
+	ev_begin("i");
+	ev_int("z", 0);
+	ev_int("m", -1);
+	ev_int("big", LLONG_MAX);
+	ev_int("small", LLONG_MIN);
+	ev_int("p", 1234567890);
+	ev_emit();
+	l = read_line();
+	assert_non_null(strstr(l,
+	    "\"z\":0,\"m\":-1,\"big\":9223372036854775807,"
+	    "\"small\":-9223372036854775808,\"p\":1234567890}"));
 }
 
 static void
@@ -291,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_huge_value_is_cut_but_valid),
 		cmocka_unit_test(test_part_value_leaves_room),
 		cmocka_unit_test(test_milli),
+		cmocka_unit_test(test_int),
 		cmocka_unit_test(test_bad_destinations),
 	};
 

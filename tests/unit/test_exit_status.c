@@ -85,6 +85,40 @@ test_wait_status_to_exit_status(void **state)
 	assert_int_equal(svc_exit_status(&s), 137);
 }
 
+/* svc_exit_ok(): what the restart policy and `required` count as no
+ * failure: 0, or a code of success_exit_codes; never a signal. */
+static void
+test_success_exit_codes(void **state)
+{
+	static struct service_conf conf;
+	struct svc s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(&conf, 0, sizeof(conf));
+	s.has_exited = true;
+	s.wstatus = 0;
+	assert_true(svc_exit_ok(&s));
+	s.wstatus = 3 << 8;
+	assert_false(svc_exit_ok(&s)); /* no conf: the lone command */
+	s.conf = &conf;
+	assert_false(svc_exit_ok(&s));
+	assert_int_equal(value_codes_parse("3 143", &conf.success_codes), 0);
+	assert_true(svc_exit_ok(&s));
+	s.wstatus = 4 << 8;
+	assert_false(svc_exit_ok(&s));
+	/* 143 as a code is a success; killed by SIGTERM (also "143") is
+	 * not: success_exit_codes are exit codes. */
+	s.wstatus = 143 << 8;
+	assert_true(svc_exit_ok(&s));
+	s.wstatus = SIGTERM;
+	assert_false(svc_exit_ok(&s));
+	/* Not exited (exec failed, or not reaped yet): no success. */
+	s.has_exited = false;
+	s.wstatus = 0;
+	assert_false(svc_exit_ok(&s));
+}
+
 static void
 test_describe(void **state)
 {
@@ -120,6 +154,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_errno_to_status),
 		cmocka_unit_test(test_wait_status_to_exit_status),
+		cmocka_unit_test(test_success_exit_codes),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_signal_names),
 	};

@@ -1,5 +1,6 @@
 /*
- * Unit tests of the runtime classifier behind the `environment` event.
+ * Unit tests of the runtime classifier and the capabilities word behind
+ * the `environment` event.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,11 +43,32 @@ test_runtimes(void **state)
 	assert_string_equal(host_runtime(&c), "firecracker");
 }
 
+/* The `caps` word, as libcap-ng's capng_have_capabilities() names it. */
+static void
+test_caps_word(void **state)
+{
+	(void)state;
+	assert_string_equal(host_caps_word(0, 40), "none");
+	assert_string_equal(host_caps_word((1ULL << 41) - 1, 40), "full");
+	/* Bits the kernel does not know do not count. */
+	assert_string_equal(host_caps_word(~0ULL, 40), "full");
+	assert_string_equal(host_caps_word(1ULL << 50, 40), "none");
+	assert_string_equal(
+	    host_caps_word(((1ULL << 41) - 1) & ~(1ULL << 24), 40), "partial");
+	assert_string_equal(host_caps_word(1ULL << 40, 40), "partial");
+	assert_string_equal(host_caps_word(0xffffffffULL, 40), "partial");
+	assert_string_equal(host_caps_word(~0ULL, 63), "full");
+	assert_string_equal(host_caps_word(1, 0), "full");
+	assert_null(host_caps_word(1, -1));
+	assert_null(host_caps_word(1, 64));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runtimes),
+		cmocka_unit_test(test_caps_word),
 	};
 
 	return cmocka_run_group_tests_name("host", tests, NULL, NULL);

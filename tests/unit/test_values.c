@@ -442,6 +442,102 @@ test_group(void **state)
 	    -EINVAL);
 }
 
+static void
+test_sigmap(void **state)
+{
+	struct value_sigmap m, keep;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	/* A zeroed map rewrites nothing. */
+	assert_int_equal(value_sigmap_apply(&m, SIGTERM), SIGTERM);
+	assert_int_equal(value_sigmap_apply(NULL, SIGTERM), SIGTERM);
+	assert_int_equal(value_sigmap_parse("15:3 SIGINT:0 hup:usr1", &m), 0);
+	assert_int_equal(value_sigmap_apply(&m, SIGTERM), SIGQUIT);
+	assert_int_equal(value_sigmap_apply(&m, SIGINT), 0);
+	assert_int_equal(value_sigmap_apply(&m, SIGHUP), SIGUSR1);
+	assert_int_equal(value_sigmap_apply(&m, SIGUSR2), SIGUSR2);
+	/* Out of range: unchanged, never an out-of-bounds read. */
+	assert_int_equal(value_sigmap_apply(&m, 0), 0);
+	assert_int_equal(value_sigmap_apply(&m, 65), 65);
+	assert_int_equal(value_sigmap_apply(&m, -1), -1);
+	/* Extremes: 1 and 64, RTMIN+N, TO = KILL. */
+	assert_int_equal(value_sigmap_parse("1:64 64:1 RTMIN+1:9", &m), 0);
+	assert_int_equal(value_sigmap_apply(&m, 1), 64);
+	assert_int_equal(value_sigmap_apply(&m, 64), 1);
+	assert_int_equal(value_sigmap_apply(&m, SIGRTMIN + 1), SIGKILL);
+	/* A later pair for the same FROM wins. */
+	assert_int_equal(value_sigmap_parse("TERM:QUIT TERM:INT", &m), 0);
+	assert_int_equal(value_sigmap_apply(&m, SIGTERM), SIGINT);
+	/* Errors leave the map as it was. */
+	keep = m;
+	assert_int_equal(value_sigmap_parse("TERM:QUIT KILL:TERM", &m),
+	    -EINVAL);
+	assert_int_equal(value_sigmap_parse("STOP:0", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("15", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("15:", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse(":15", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("0:15", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("15:65", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("15:3:2", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("NOPE:3", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse("   ", &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse(NULL, &m), -EINVAL);
+	assert_int_equal(value_sigmap_parse(
+	                     "RTMIN+1:RTMIN+2RTMIN+2RTMIN+2RTMIN+2RTMIN+2RTMIN"
+	                     "+2RTMIN+2RTMIN+2RTMIN+2RTMIN+2",
+	                     &m),
+	    -EINVAL);
+	assert_memory_equal(&m, &keep, sizeof(m));
+	assert_int_equal(value_sigmap_add(&m, "TERM"), -EINVAL);
+	assert_int_equal(value_sigmap_add(&m, NULL), -EINVAL);
+	assert_memory_equal(&m, &keep, sizeof(m));
+}
+
+static void
+test_sigmap_merge(void **state)
+{
+	struct value_sigmap a, b;
+
+	(void)state;
+	assert_int_equal(value_sigmap_parse("USR1:USR2 WINCH:0", &a), 0);
+	assert_int_equal(value_sigmap_parse("USR1:HUP TERM:QUIT", &b), 0);
+	value_sigmap_merge(&a, &b);
+	assert_int_equal(value_sigmap_apply(&a, SIGUSR1), SIGHUP);
+	assert_int_equal(value_sigmap_apply(&a, SIGWINCH), 0);
+	assert_int_equal(value_sigmap_apply(&a, SIGTERM), SIGQUIT);
+	assert_int_equal(value_sigmap_apply(&a, SIGINT), SIGINT);
+}
+
+static void
+test_codes(void **state)
+{
+	struct value_codes c, keep;
+	int i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	for (i = -1; i <= 256; i++)
+		assert_false(value_codes_has(&c, i));
+	assert_false(value_codes_has(NULL, 0));
+	assert_int_equal(value_codes_parse("0 3\t143 255", &c), 0);
+	for (i = -1; i <= 256; i++)
+		assert_int_equal(value_codes_has(&c, i),
+		    i == 0 || i == 3 || i == 143 || i == 255);
+	keep = c;
+	assert_int_equal(value_codes_parse("3 256", &c), -EINVAL);
+	assert_int_equal(value_codes_parse("-1", &c), -EINVAL);
+	assert_int_equal(value_codes_parse("3,4", &c), -EINVAL);
+	assert_int_equal(value_codes_parse("x", &c), -EINVAL);
+	assert_int_equal(value_codes_parse("", &c), -EINVAL);
+	assert_int_equal(value_codes_parse(NULL, &c), -EINVAL);
+	assert_int_equal(value_codes_add(&c, "1000"), -EINVAL);
+	assert_memory_equal(&c, &keep, sizeof(c));
+	assert_int_equal(value_codes_add(&c, "7"), 0);
+	assert_true(value_codes_has(&c, 7));
+}
+
 int
 main(void)
 {
@@ -460,6 +556,9 @@ main(void)
 		cmocka_unit_test(test_rlimit),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_group),
+		cmocka_unit_test(test_sigmap),
+		cmocka_unit_test(test_sigmap_merge),
+		cmocka_unit_test(test_codes),
 	};
 
 	return cmocka_run_group_tests_name("values", tests, NULL, NULL);
