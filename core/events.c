@@ -279,6 +279,23 @@ events_open(const char *dest)
 	return r;
 }
 
+/*
+ * Several events as one write(2): between events_batch(true) and
+ * events_batch(false) they only queue (the signal path writes `signal`
+ * and `shutdown` after the signal went out, and should then give the
+ * CPU back at once).
+ */
+void
+events_batch(bool on)
+{
+	if (!ev_sink)
+		return;
+	if (on)
+		sink_cork(ev_sink);
+	else
+		sink_uncork(ev_sink);
+}
+
 void
 events_flush(int timeout_ms)
 {

@@ -25,7 +25,7 @@
  * json_escape() is pure (no syscalls, no logging) so that it can be unit
  * tested and fuzzed directly.
  *
- * Public API: events_open(), events_flush(), events_dropped(),
+ * Public API: events_open(), events_flush(), events_batch(), events_dropped(),
  * events_room(), events_on_drain(), ev_begin(), ev_str(), ev_strn(),
  * ev_strn_part(), ev_int(), ev_milli(), ev_bool(), ev_null(), ev_obj_begin(),
  * ev_obj_end(), ev_arr_begin(), ev_arr_str(), ev_arr_end(), ev_emit(),
@@ -41,6 +41,8 @@
 #define EV_LINE_MAX 65536
 
 int events_open(const char *dest);
+/* true: the events that follow only queue; false: one write of them. */
+void events_batch(bool on);
 void events_flush(int timeout_ms);
 uint64_t events_dropped(void);
 /* Bytes the event queue can take now; output backpressure reads it. */

@@ -304,12 +304,15 @@ on_signal(const struct signalfd_siginfo *si)
 	}
 	if (act == SIGACT_SHUTDOWN)
 		(void)sup_shutdown_begin(sig);
+	/* The signal is out: its events after it, in one write. */
+	events_batch(true);
 	emit_signal(si, act, sent);
 	if (act == SIGACT_SHUTDOWN) {
 		snprintf(reason, sizeof(reason), "%s received",
 		    sig_name(sig, buf, sizeof(buf)));
 		sup_shutdown_announce(reason);
 	}
+	events_batch(false);
 }
 
 static void
