@@ -465,7 +465,7 @@ test_sigmap(void **state)
 	assert_int_equal(value_sigmap_parse("1:64 64:1 RTMIN+1:9", &m), 0);
 	assert_int_equal(value_sigmap_apply(&m, 1), 64);
 	assert_int_equal(value_sigmap_apply(&m, 64), 1);
-	assert_int_equal(value_sigmap_apply(&m, SIGRTMIN + 1), SIGKILL);
+	assert_int_equal(value_sigmap_apply(&m, VALUES_RTMIN + 1), SIGKILL);
 	/* A later pair for the same FROM wins. */
 	assert_int_equal(value_sigmap_parse("TERM:QUIT TERM:INT", &m), 0);
 	assert_int_equal(value_sigmap_apply(&m, SIGTERM), SIGINT);
