@@ -5,15 +5,17 @@
  *
  *   benchdrv sig FIFO WARMUP ROUNDS LOG RAW -- INIT [ARG...]
  *       INIT must run `sigpong FIFO`.  Sends SIGUSR1 to the init ROUNDS
- *       times (after WARMUP unrecorded rounds), timing kill() -> pong byte
- *       on the FIFO with CLOCK_MONOTONIC.  Appends every sample (ns, one a
- *       line) to RAW and prints this pass's "MEDIAN_US P99_US".
+ *       times (after WARMUP unrecorded rounds), timing kill() -> the
+ *       moment sigpong took the signal (the CLOCK_MONOTONIC time in its
+ *       pong record: what follows in sigpong or here is not counted).
+ *       Appends every sample (ns, one a line) to RAW and prints this
+ *       pass's "MEDIAN_US P99_US".
  *   benchdrv stop FIFO ROUNDS SETTLE_MS LOG RAW -- INIT [ARG...]
  *       INIT must run `sigpong FIFO term`.  ROUNDS times: a fresh init,
  *       its child's ready byte, SETTLE_MS for the init to reach its idle
- *       loop, then kill(init, SIGTERM) -> the child's pong byte (the
- *       shutdown path: the child's own handler of the stop signal), then
- *       the init's exit.  Appends every sample (ns) to RAW and prints this
+ *       loop, then kill(init, SIGTERM) -> the time in the child's pong
+ *       record (the shutdown path: the child's own handler of the stop
+ *       signal), then the init's exit.  Appends every sample (ns) to RAW and prints this
  *       pass's "MEDIAN_US P99_US".
  *   benchdrv reap LOG -- INIT [ARG...]
  *       Times clone() -> the init's exit.  Prints "MS STATUS".
@@ -146,9 +148,13 @@ cmp_ll(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* read one byte from the FIFO within 10 s, or notice the init died */
+/*
+ * Read one record from the FIFO within 10 s, or notice the init died:
+ * 'R' (ready), or 'P' and the CLOCK_MONOTONIC ns at which sigpong took the
+ * signal (into *ns).  sigpong writes a record in one write, atomic on a pipe.
+ */
 static char
-read_byte(int fifo, int pidfd)
+read_rec(int fifo, int pidfd, long long *ns)
 {
 	struct pollfd p[2] = { { .fd = fifo, .events = POLLIN },
 		{ .fd = pidfd, .events = POLLIN } };
@@ -171,6 +177,8 @@ read_byte(int fifo, int pidfd)
 	}
 	if (read(fifo, &c, 1) != 1)
 		die("read fifo");
+	if (c == 'P' && read(fifo, ns, sizeof(*ns)) != (ssize_t)sizeof(*ns))
+		die("read fifo: a short pong record");
 	return c;
 }
 
@@ -208,9 +216,10 @@ run_sig(int argc, char **argv)
 		die("open RAW");
 	init_pid = spawn_init(argv + 7, argv[4]);
 	int pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+	long long t1;
 	if (pidfd < 0)
 		die("pidfd_open");
-	if (read_byte(fifo, pidfd) != 'R') {
+	if (read_rec(fifo, pidfd, &t1) != 'R') {
 		errno = EPROTO;
 		die("expected the ready byte");
 	}
@@ -218,8 +227,10 @@ run_sig(int argc, char **argv)
 		long long t0 = now_ns();
 		if (kill(init_pid, SIGUSR1) != 0)
 			die("kill");
-		(void)read_byte(fifo, pidfd);
-		long long t1 = now_ns();
+		if (read_rec(fifo, pidfd, &t1) != 'P') {
+			errno = EPROTO;
+			die("expected a pong record");
+		}
 		if (i >= warm)
 			lat[i - warm] = t1 - t0;
 	}
@@ -249,7 +260,7 @@ stop_once(int fifo, long settle_ms, char **init_argv, const char *log)
 	pidfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
 	if (pidfd < 0)
 		die("pidfd_open");
-	if (read_byte(fifo, pidfd) != 'R') {
+	if (read_rec(fifo, pidfd, &t1) != 'R') {
 		errno = EPROTO;
 		die("expected the ready byte");
 	}
@@ -258,8 +269,10 @@ stop_once(int fifo, long settle_ms, char **init_argv, const char *log)
 	t0 = now_ns();
 	if (kill(init_pid, SIGTERM) != 0)
 		die("kill");
-	(void)read_byte(fifo, pidfd);
-	t1 = now_ns();
+	if (read_rec(fifo, pidfd, &t1) != 'P') {
+		errno = EPROTO;
+		die("expected a pong record");
+	}
 	if (wait_init(pidfd, 10000) == -1) {
 		errno = ETIMEDOUT;
 		die("the init did not exit within 10 s of its child");

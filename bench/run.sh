@@ -17,7 +17,8 @@
 #                            by a check that passed, and with a config
 #                            service without and with liveness: issue 16)
 #   4 `INIT /bin/true`       hyperfine -N, not PID 1 (tini with -s)
-#   5 signal forwarding      SIGUSR1 host -> init (PID 1) -> sigpong -> FIFO,
+#   5 signal forwarding      SIGUSR1 host -> init (PID 1) -> sigpong, timed at
+#                            the moment sigpong took it (its own clock),
 #                            median and p99 (build/bench/benchdrv, sigpong)
 #   6 reaping 20,000 orphans clone -> init exit, init as PID 1, the child
 #                            (orphans) exits only once all are reaped
@@ -516,17 +517,19 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
 5. **Signal forwarding**: \`build/bench/benchdrv\` clones the init into new
    PID + mount namespaces (PID 1, private /proc), the init runs
    \`sigpong FIFO\`, which blocks SIGUSR1 and answers each one (taken with
-   \`sigwaitinfo\`) with one byte on the FIFO.  One sample =
-   \`CLOCK_MONOTONIC\` before \`kill(init, SIGUSR1)\` to after reading the
-   byte.  ${SIG_PASSES} passes × (${SIG_WARMUP} warm-up + ${SIG_ROUNDS} recorded) per init, passes
+   \`sigwaitinfo\`) with a record on the FIFO that holds the
+   \`CLOCK_MONOTONIC\` time it took the signal.  One sample = that time
+   minus the time before \`kill(init, SIGUSR1)\`: what follows the child's
+   handler (the driver's own wake-up) is not counted.  ${SIG_PASSES} passes × (${SIG_WARMUP} warm-up + ${SIG_ROUNDS} recorded) per init, passes
    interleaved across the inits to spread machine noise; median and p99 over
    the pooled $((SIG_PASSES * SIG_ROUNDS)) samples.
 6. **The shutdown path**: \`benchdrv stop\` clones a fresh init as PID 1
    running \`sigpong FIFO term\`, waits for its ready byte and
    ${STOP_SETTLE_MS} ms more (the init idle in its loop), then times
-   \`kill(init, SIGTERM)\` → the byte sigpong writes when it takes SIGTERM
-   (the child's own handler of its stop signal), then waits for the init's
-   exit.  Every init's stdout is a pipe a \`cat\` drains, as under docker;
+   \`kill(init, SIGTERM)\` → the time in the record sigpong writes when it
+   takes SIGTERM (the child's own handler of its stop signal; the child's
+   exit and the driver's wake-up after it are not counted), then waits for
+   the init's exit.  Every init's stdout is a pipe a \`cat\` drains, as under docker;
    agent-init writes its events there (\`--no-checks\`, default
    \`--events stdout\`).  *With a config*: \`agent-init -c\` with two
    services, \`side\` (\`idle\`, ready when it said so) and \`main\`

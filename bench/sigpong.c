@@ -2,11 +2,15 @@
  * sigpong FIFO [term] — the child for the signal latency benches.
  *
  * Blocks SIGUSR1, opens FIFO for writing, writes one 'R' (ready), then for
- * every SIGUSR1 it takes with sigwaitinfo() writes one 'P'.  Any other
+ * every SIGUSR1 it takes with sigwaitinfo() writes one 'P' followed by the
+ * CLOCK_MONOTONIC time (ns, 8 bytes) read right after sigwaitinfo()
+ * returned: the moment the child handles the signal, whatever happens to
+ * the driver's or our own scheduling after it (one write of 9 bytes, atomic
+ * on a pipe).  Any other
  * signal keeps its default action, so the SIGTERM the driver sends at the
  * end (forwarded by the init) ends it.  Exits 0 when the reader goes away.
  *
- * With "term" it answers SIGTERM instead, once: one 'P', then exit 0 (the
+ * With "term" it answers SIGTERM instead, once: one 'P' record, then exit 0 (the
  * shutdown bench: SIGTERM to the init -> the child's handler).
  */
 #define _GNU_SOURCE
@@ -15,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -49,7 +54,14 @@ main(int argc, char **argv)
 			perror("sigpong: sigwaitinfo");
 			return 1;
 		}
-		if (write(fd, "P", 1) != 1 || term)
+		struct timespec ts;
+		char rec[9] = { 'P' };
+		long long ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		memcpy(rec + 1, &ns, sizeof(ns));
+		if (write(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec) || term)
 			return 0; /* driver closed the FIFO, or done */
 	}
 }
