@@ -372,7 +372,10 @@ sink_write(struct sink *s, const void *buf, size_t n)
 	}
 	memcpy(s->q + s->qhead + s->qlen, p, n);
 	s->qlen += n;
-	watch(s);
+	/* Corked, it is written (or watched) at sink_uncork(): no epoll_ctl
+	 * pair around a write that comes at once. */
+	if (!s->corked)
+		watch(s);
 	return 0;
 }
 
