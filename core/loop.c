@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hot.h"
 #include "loop.h"
 
 #define LOOP_BATCH 64
@@ -168,7 +169,7 @@ arm_timerfd(void)
  * callbacks, then the expired timers.  Returns the number of fd events, or
  * -errno from epoll_wait (EINTR cannot happen: every signal is blocked).
  */
-int
+int HOT
 loop_run_once(void)
 {
 	struct epoll_event evs[LOOP_BATCH];

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "hot.h"
 #include "loop.h"
 #include "signals.h"
 #include "values.h"
@@ -87,7 +88,7 @@ sig_name(int sig, char *buf, unsigned long cap)
 	return buf;
 }
 
-static void
+static void HOT
 on_signalfd(struct loop_io *io, uint32_t revents)
 {
 	struct signalfd_siginfo si[16];
@@ -109,7 +110,7 @@ on_signalfd(struct loop_io *io, uint32_t revents)
 	}
 }
 
-bool
+bool HOT
 signals_is_fault(int sig)
 {
 	size_t i;

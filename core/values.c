@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hot.h"
 #include "values.h"
 
 int
@@ -640,7 +641,7 @@ value_sigmap_parse(const char *s, struct value_sigmap *ret)
 	return 0;
 }
 
-int
+int HOT
 value_sigmap_apply(const struct value_sigmap *m, int sig)
 {
 	if (!m || sig < 1 || sig > VALUES_SIGNAL_MAX || m->to[sig] == 0)

@@ -39,6 +39,7 @@
 #include "control.h"
 #include "ctl.h"
 #include "dockerd.h"
+#include "hot.h"
 #include "output.h"
 #include "events.h"
 #include "gate.h"
@@ -240,7 +241,7 @@ ensure_stdio(void)
  */
 enum sig_action { SIGACT_SHUTDOWN, SIGACT_FORWARD, SIGACT_IGNORE };
 
-static enum sig_action
+static enum sig_action HOT
 sig_action(int sig, int32_t code)
 {
 	if (signals_is_fault(sig) && code > 0)
@@ -280,7 +281,7 @@ emit_signal(const struct signalfd_siginfo *si, enum sig_action act, int sent)
  * goes to the main service like any other signal (a second Ctrl-C often
  * means "hurry up" to a program that handles the first one gracefully).
  */
-static void
+static void HOT
 on_signal(const struct signalfd_siginfo *si)
 {
 	int sig = (int)si->ssi_signo, sent = -ESRCH;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "hot.h"
 #include "launch.h"
 #include "oomwatch.h"
 #include "service.h"
@@ -440,7 +441,7 @@ act_next(struct svc *s, struct svc_input *in)
  * (SIGSTOP, a debugger, Ctrl-Z) would otherwise keep the stop signal
  * pending until its SIGKILL, and its handler would never run.
  */
-static void
+static void HOT
 stop_signal(struct svc *s, int sig)
 {
 	bool group = s->signal_group || (s->conf && s->conf->kill_group);
@@ -453,15 +454,15 @@ stop_signal(struct svc *s, int sig)
 }
 
 /* Signal it and arm the kill deadline: STOPPING, for reason why. */
-static void
+static void HOT
 begin_stop(struct svc *s, enum svc_why why, int sig, uint64_t deadline_ms,
     enum svc_event cause)
 {
 	s->why = why;
+	stop_signal(s, sig); /* first: the rest can wait, its handler not */
 	probe_stop(&s->probe);
 	loop_timer_cancel(&s->ready_timer);
 	loop_timer_cancel(&s->restart_timer);
-	stop_signal(s, sig);
 	loop_timer_arm(&s->kill_timer, deadline_ms);
 	transition(s, SVC_STOPPING, cause);
 }
@@ -519,7 +520,7 @@ act_budget(struct svc *s, struct svc_input *in)
 		s->why = SVC_WHY_MAX_RUNTIME;
 }
 
-static void
+static void HOT
 act_stop(struct svc *s, struct svc_input *in)
 {
 	begin_stop(s, SVC_WHY_SHUTDOWN, in->sig, in->deadline_ms, SVC_EV_STOP);
@@ -865,7 +866,7 @@ static action *const actions[SVC_STATE_MAX][SVC_EV_MAX] = {
 };
 /* clang-format on */
 
-static void
+static void HOT
 dispatch(struct svc *s, enum svc_event event, struct svc_input *in)
 {
 	if (s->state < SVC_STATE_MAX && event < SVC_EV_MAX)
@@ -1071,7 +1072,7 @@ svc_start(struct svc *s)
 	return in.ret;
 }
 
-void
+void HOT
 svc_stop(struct svc *s, int sig, uint64_t kill_deadline_ms)
 {
 	struct svc_input in = { .sig = sig, .deadline_ms = kill_deadline_ms };
@@ -1107,7 +1108,7 @@ svc_restart(struct svc *s)
 	dispatch(s, SVC_EV_RESTART, &(struct svc_input){ 0 });
 }
 
-bool
+bool HOT
 svc_alive(const struct svc *s)
 {
 	return s->pid > 0 &&
@@ -1115,7 +1116,7 @@ svc_alive(const struct svc *s)
 	        s->state == SVC_READY || s->state == SVC_STOPPING);
 }
 
-int
+int HOT
 svc_signal(struct svc *s, int sig, bool group)
 {
 	if (!svc_alive(s))

@@ -17,6 +17,7 @@
 
 #include "events.h"
 #include "file.h"
+#include "hot.h"
 #include "loop.h"
 #include "oomwatch.h"
 #include "signals.h"
@@ -108,7 +109,7 @@ any_alive(void)
 	return false;
 }
 
-static bool
+static bool HOT
 is_after(const struct svc *s, const struct svc *dep)
 {
 	unsigned int a;
@@ -414,7 +415,7 @@ ended(const struct svc *s)
 }
 
 /* Nothing runs, for the shutdown's order: ended, or stopped. */
-static bool
+static bool HOT
 down(const struct svc *s)
 {
 	return ended(s) || s->state == SVC_STOPPED;
@@ -422,7 +423,7 @@ down(const struct svc *s)
 
 /* The shutdown has asked it already (a stop for a reason of its own,
  * ready_timeout or max_runtime, still gets the shutdown's, in order). */
-static bool
+static bool HOT
 stop_asked(const struct svc *s)
 {
 	return s->why == SVC_WHY_SHUTDOWN;
@@ -433,7 +434,7 @@ stop_asked(const struct svc *s)
  * svc_stop() with the shutdown's signal (the received one for a command
  * that asked for it) and a kill deadline within the budget.
  */
-static void
+static void HOT
 stop_pass(void)
 {
 	uint64_t now = loop_now_ms(),
@@ -489,7 +490,7 @@ all_ended(void)
 	return sup.n > 0;
 }
 
-static void
+static void HOT
 progress(void)
 {
 	uint64_t kill_at;
@@ -889,7 +890,7 @@ sup_on_exit(pid_t pid, int wstatus)
 	return false;
 }
 
-int
+int HOT
 sup_forward(int sig)
 {
 	struct svc *m = main_svc();
@@ -897,7 +898,7 @@ sup_forward(int sig)
 	return m ? svc_signal(m, sig, m->signal_group) : -ESRCH;
 }
 
-bool
+bool HOT
 sup_shutdown_begin(int sig)
 {
 	uint64_t now = loop_now_ms();
@@ -910,13 +911,15 @@ sup_shutdown_begin(int sig)
 	sup.reserve_ms = sup.o.stop_timeout_ms / 4;
 	if (sup.reserve_ms > 1000)
 		sup.reserve_ms = 1000;
+	/* The stop signals go out here, before any line is written and
+	 * before the timers: the bookkeeping can wait, a handler not. */
+	progress();
 	loop_timer_cancel(&sup.waiting_timer);
 	for (size_t i = 0; i < sup.n; i++)
 		loop_timer_cancel(&sup.held[i].timer);
-	loop_timer_arm(&sup.final_timer,
-	    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
-	/* The stop signals go out here, before any line is written. */
-	progress();
+	if (sup.phase != SUP_DONE) /* nothing was running: over already */
+		loop_timer_arm(&sup.final_timer,
+		    sup.budget_end_ms + SUP_FINAL_GRACE_MS);
 	return true;
 }
 
