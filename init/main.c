@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <dirent.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -305,7 +306,16 @@ on_signal(const struct signalfd_siginfo *si)
 	}
 	if (act == SIGACT_SHUTDOWN)
 		(void)sup_shutdown_begin(sig);
-	/* The signal is out: its events after it, in one write. */
+	/*
+	 * The signal is out.  The service it woke is often queued on this
+	 * CPU, behind us, and the scheduler does not always let it run
+	 * first: give it the CPU once, so that its handler runs before our
+	 * lines are written (one system call; at once back when nothing else
+	 * waits for this CPU).
+	 */
+	if (act == SIGACT_SHUTDOWN || sent > 0)
+		(void)sched_yield();
+	/* Then its events, in one write. */
 	events_batch(true);
 	emit_signal(si, act, sent);
 	if (act == SIGACT_SHUTDOWN) {
