@@ -25,7 +25,8 @@
 #   7 the shutdown path      SIGTERM host -> init (PID 1) -> the child's own
 #                            handler (sigpong term), a fresh init each time,
 #                            stdout a pipe with a reader (as under docker);
-#                            agent-init also with a config (two services)
+#                            agent-init also with a config (two services);
+#                            again on one CPU, with two reference loops
 #   8 `INIT /bin/true` as PID 1   clone -> exit (benchdrv reap)
 #
 # Prints a markdown table and writes it, with a header, to bench/RESULTS.md.
@@ -49,6 +50,7 @@ SIG_WARMUP=${SIG_WARMUP:-100}
 STOP_PASSES=${STOP_PASSES:-5}   # row 7: passes x fresh inits, interleaved
 STOP_ROUNDS=${STOP_ROUNDS:-40}
 STOP_SETTLE_MS=${STOP_SETTLE_MS:-20}  # row 7: ready -> SIGTERM, the init idle
+STOP1_PASSES=${STOP1_PASSES:-12} # row 7 on one CPU (a few us apart: more samples)
 START1_PASSES=${START1_PASSES:-5}  # row 8: passes x runs, interleaved
 START1_RUNS=${START1_RUNS:-100}
 ORPHANS=${ORPHANS:-20000}       # row 6
@@ -137,7 +139,7 @@ trap 'exit 130' INT TERM HUP
 # --- build the helpers ------------------------------------------------------------
 mkdir -p "$B"
 : >"$LOG"
-for p in sigpong orphans benchdrv notifier idle; do
+for p in sigpong orphans benchdrv notifier idle refloop; do
 	musl-gcc -static -O2 -Wall -Wextra -Werror \
 		-isystem "$ROOT/build/deps/kernel-headers" \
 		-o "$B/$p" "$ROOT/bench/$p.c" || fail "cannot build bench/$p.c"
@@ -322,28 +324,48 @@ mkfifo "$B/out"
 cat "$B/out" >/dev/null &
 STARTED+=("$!")
 exec 8>"$B/out" # a writer that stays: the reader never sees EOF between runs
-STOP_NAMES=("${NAMES[@]}" agent-init-config)
+# Two reference inits beside them (bench/refloop.c): the least an init can
+# do, waiting in sigwaitinfo() or in epoll_wait() on a signalfd.
+STOP_NAMES=("${NAMES[@]}" agent-init-config ref-sigwait ref-epoll)
 declare -A STOPCMD
 for n in "${NAMES[@]}"; do STOPCMD[$n]="${PID1[$n]} $B/sigpong $B/fifo term"; done
 STOPCMD[agent-init]="$AGENT_INIT --no-checks -- $B/sigpong $B/fifo term"
 STOPCMD[agent-init-config]="$AGENT_INIT --no-checks -c $B/stop.conf"
-for n in "${STOP_NAMES[@]}"; do : >"$B/stop-$n.raw"; done
-for pass in $(seq "$STOP_PASSES"); do
-	for n in "${STOP_NAMES[@]}"; do
-		# shellcheck disable=SC2086
-		out=$(timeout 300 "$B/benchdrv" stop "$B/fifo" "$STOP_ROUNDS" "$STOP_SETTLE_MS" \
-			"$B/out" "$B/stop-$n.raw" -- ${STOPCMD[$n]}) ||
-			fail "shutdown bench failed for $n"
-		log "  pass $pass $n: median/p99 us = $out"
+STOPCMD[ref-sigwait]="$B/refloop sigwait -- $B/sigpong $B/fifo term"
+STOPCMD[ref-epoll]="$B/refloop epoll -- $B/sigpong $B/fifo term"
+# Then all of it again on one CPU (taskset: the driver, the init and its
+# children): no wake-up lands on an idle CPU, whose waking in a VM costs
+# tens of microseconds and falls on one init or another by where its child
+# last ran; what is left is each init's own path.
+for n in "${STOP_NAMES[@]}"; do : >"$B/stop-$n.raw"; : >"$B/stop1-$n.raw"; done
+for cpus in all one; do
+	pin=()
+	raw=stop
+	passes=$STOP_PASSES
+	if [ "$cpus" = one ]; then
+		pin=(taskset -c 0)
+		raw=stop1
+		passes=$STOP1_PASSES
+	fi
+	for pass in $(seq "$passes"); do
+		for n in "${STOP_NAMES[@]}"; do
+			# shellcheck disable=SC2086
+			out=$(timeout 300 "${pin[@]}" "$B/benchdrv" stop "$B/fifo" "$STOP_ROUNDS" \
+				"$STOP_SETTLE_MS" "$B/out" "$B/$raw-$n.raw" -- ${STOPCMD[$n]}) ||
+				fail "shutdown bench failed for $n ($cpus CPU)"
+			log "  pass $pass $n ($cpus CPU): median/p99 us = $out"
+		done
 	done
 done
 exec 8>&-
 for n in "${STOP_NAMES[@]}"; do
-	read -r med p99 < <(sort -n "$B/stop-$n.raw" | awk '{ v[NR] = $1 }
-		END { m = int((NR + 1) / 2); p = int((NR * 99 + 99) / 100);
-		      printf "%.1f %.1f\n", v[m] / 1000, v[p] / 1000 }')
-	R[stopmed,$n]=$med
-	R[stopp99,$n]=$p99
+	for raw in stop stop1; do
+		read -r med p99 < <(sort -n "$B/$raw-$n.raw" | awk '{ v[NR] = $1 }
+			END { m = int((NR + 1) / 2); p = int((NR * 99 + 99) / 100);
+			      printf "%.1f %.1f\n", v[m] / 1000, v[p] / 1000 }')
+		R[${raw}med,$n]=$med
+		R[${raw}p99,$n]=$p99
+	done
 done
 # The config row sets agent-init with services beside the peers' lone command.
 for n in "${NAMES[@]}"; do R[stopcfg,$n]=${R[stopmed,$n]}; done
@@ -430,6 +452,33 @@ table() {
 table >"$B/table.md" # not $(table): row() fills BEHIND in this shell
 TABLE=$(cat "$B/table.md")
 
+# The shutdown path on all CPUs and on one, with the two reference loops.
+best_of() { # KEY: the best peer's value
+	for n in "${PEERS[@]}"; do echo "${R[$1,$n]}"; done | sort -g | head -1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+STOPTABLE=$(
+	echo "| init | all CPUs: median (µs) | p99 | one CPU: median (µs) | p99 |"
+	echo "|---|---:|---:|---:|---:|"
+	for n in agent-init agent-init-config "${PEERS[@]}" ref-sigwait ref-epoll; do
+		case $n in
+		agent-init-config) label="agent-init with a config" ;;
+		ref-sigwait) label="reference: \`refloop sigwait\`" ;;
+		ref-epoll) label="reference: \`refloop epoll\`" ;;
+		*) label=$n ;;
+		esac
+		echo "| $label | ${R[stopmed,$n]} | ${R[stopp99,$n]} | ${R[stop1med,$n]} | ${R[stop1p99,$n]} |"
+	done
+)
+STOP1_BEST=$(best_of stop1med)
+STOP1_AI=$(ratio "${R[stop1med,agent-init]}" "$STOP1_BEST")
+STOP1_REF=$(ratio "${R[stop1med,ref-epoll]}" "$STOP1_BEST")
+STOP1_REFW=$(ratio "${R[stop1med,ref-sigwait]}" "$STOP1_BEST")
+STOP1_FLOOR=$(awk -v a="${R[stop1med,ref-epoll]}" -v b="${R[stop1med,ref-sigwait]}" \
+	'BEGIN { printf "%.1f", a - b }')
+STOP1_OWN=$(awk -v a="${R[stop1med,agent-init]}" -v b="${R[stop1med,ref-epoll]}" \
+	'BEGIN { printf "%.1f", a - b }')
+
 CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 HEADER="Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')
 Kernel: $(uname -sr)
@@ -489,6 +538,30 @@ timer and the check's own socket (here one wake-up per run: the connect
 fails at once; a check that waits for an answer adds one when it comes);
 a gate whose check passed schedules nothing.
 
+The shutdown path (row 7) on all CPUs and pinned to one (\`taskset -c 0\`
+on the driver, hence on the init and its child), with two reference
+inits beside the peers (bench/refloop.c: block every signal, fork the
+command, forward every signal, nothing else), which differ only in how
+they wait: in \`sigwaitinfo()\`, which hands over the signal as it wakes
+them (as tini and dumb-init wait; catatonit blocks in \`read()\` on a
+signalfd, the same single system call), or in \`epoll_wait()\` on a
+signalfd, then \`read()\` (what an init must do that also watches pipes,
+sockets and timers in one loop, as agent-init does):
+
+$STOPTABLE
+
+On one CPU agent-init is ${STOP1_AI} the best peer; \`refloop sigwait\` is
+${STOP1_REFW} and \`refloop epoll\` ${STOP1_REF}.  The gap between the two
+references (${STOP1_FLOOR} µs) is the floor of waiting in an event loop
+rather than for signals alone: epoll's own wake-up path and one more
+system call, each with cold caches after the idle wait; agent-init's own
+path beyond \`refloop epoll\` is ${STOP1_OWN} µs (a few hundred samples
+per init: differences of a few µs are at the edge of this machine's
+noise).  On all CPUs the child's wake-up often
+lands on the other, idle, CPU, whose waking in this VM costs more than
+the whole path and falls on one init or another by where the child last
+ran: compare the inits in the one-CPU column.
+
 How each row is measured (bench/run.sh; helpers bench/*.c):
 
 1. **Size**: \`stat -c %s\` of the file.  agent-init, tini-static and
@@ -535,7 +608,9 @@ How each row is measured (bench/run.sh; helpers bench/*.c):
    services, \`side\` (\`idle\`, ready when it said so) and \`main\`
    (sigpong) after it, so \`main\` gets its stop signal first; the peers' columns hold their lone
    command figures.  ${STOP_PASSES} passes × ${STOP_ROUNDS} inits per init,
-   interleaved; median and p99 over the pooled samples.
+   interleaved; median and p99 over the pooled samples.  Then the same
+   again pinned to one CPU, ${STOP1_PASSES} passes, with the reference
+   loops (the table above).
 7. **Start-up as PID 1**: \`benchdrv reap\` times clone → exit of
    \`INIT -- /bin/true\` as PID 1 (agent-init: \`--no-checks --events
    file:/dev/null\`; as PID 1 it also makes its control socket).
