@@ -47,7 +47,8 @@ main(int argc, char **argv)
 
 	if (argc < 4 || strcmp(argv[2], "--") != 0 ||
 	    (strcmp(argv[1], "epoll") && strcmp(argv[1], "sigwait"))) {
-		fprintf(stderr, "usage: refloop epoll|sigwait -- CMD [ARG...]\n");
+		fprintf(stderr,
+		    "usage: refloop epoll|sigwait -- CMD [ARG...]\n");
 		return 64;
 	}
 	use_epoll = argv[1][0] == 'e';
