@@ -1162,6 +1162,10 @@ svc_healthy(const struct svc *s)
 int
 svc_exit_status(const struct svc *s)
 {
+	/* A start that failed is its status, however the child then ended
+	 * (a shutdown's SIGTERM may reach it on its way out). */
+	if (s->state == SVC_FAILED && s->fail_status)
+		return s->fail_status;
 	if (!s->has_exited)
 		return s->fail_status ? s->fail_status : 128 + SIGKILL;
 	if (WIFSIGNALED(s->wstatus))

@@ -760,6 +760,30 @@ test_exit_before_failed_exec_report(void **state)
 }
 
 /*
+ * The exec failed and was reported; the child, on its way out (its
+ * signals already reset for the exec), is killed by the shutdown's
+ * SIGTERM to what is left.  The exec's failure is the status: 126, not
+ * 143 (a race seen once under ASan in `make sanitize`).
+ */
+static void
+test_failed_exec_killed_on_its_way_out(void **state)
+{
+	struct svc *s = fresh();
+
+	(void)state;
+	to_state(s, SVC_SPAWNED);
+	report = 1;
+	report_err.step = SPAWN_STEP_EXEC;
+	report_err.err = EACCES;
+	on_exec_report(&s->exec_io, EPOLLIN);
+	assert_int_equal(s->state, SVC_FAILED);
+	assert_int_equal(svc_exit_status(s), 126);
+	assert_true(svc_on_exit(s, s->pid, SIGTERM));
+	assert_int_equal(s->state, SVC_FAILED);
+	assert_int_equal(svc_exit_status(s), 126);
+}
+
+/*
  * Stopping after max_runtime with a long stop_timeout, then the shutdown
  * reaches it: it gets the shutdown's signal again and the shutdown's
  * (earlier) kill deadline.
@@ -1857,6 +1881,7 @@ main(void)
 		cmocka_unit_test(test_late_exec_report_after_stop),
 		cmocka_unit_test(test_exit_before_exec_report),
 		cmocka_unit_test(test_exit_before_failed_exec_report),
+		cmocka_unit_test(test_failed_exec_killed_on_its_way_out),
 		cmocka_unit_test(test_join),
 		cmocka_unit_test(test_ready_timeout_is_a_failed_start),
 		cmocka_unit_test(test_ready_timeout_without_restart_fails),
