@@ -25,30 +25,14 @@
 #include "../../core/cgroup.c"
 #include "../../core/proctab.c"
 
-#include "events.h"
-#include "loop.h"
 #include "output.h"
 #include "supervisor.h"
+#include "watch_stubs.h" /* evlog: "oom_kill pid=1 comm=x ...;" per event */
 
 /* --- the stubs ------------------------------------------------------------ */
 
-static uint64_t fake_ms = 1000000;
-static char evlog[4096]; /* "oom_kill pid=1 comm=x ...;" per event */
 static struct svc svcs[2];
 static size_t nsvcs;
-
-uint64_t
-loop_now_ms(void)
-{
-	return fake_ms;
-}
-
-void
-loop_timer_arm(struct loop_timer *t, uint64_t deadline_ms)
-{
-	t->armed = true;
-	t->deadline_ms = deadline_ms;
-}
 
 void
 loop_timer_cancel(struct loop_timer *t)
@@ -61,47 +45,6 @@ loop_io_add(struct loop_io *io)
 {
 	io->added = true;
 	return 0;
-}
-
-static void
-evlogf(const char *fmt, ...)
-{
-	size_t used = strlen(evlog);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(evlog + used, sizeof(evlog) - used, fmt, ap);
-	va_end(ap);
-}
-
-void
-ev_begin(const char *name)
-{
-	evlogf("%s", name);
-}
-
-void
-ev_str(const char *key, const char *val)
-{
-	evlogf(" %s=%s", key, val);
-}
-
-void
-ev_int(const char *key, long long val)
-{
-	evlogf(" %s=%lld", key, val);
-}
-
-void
-ev_null(const char *key)
-{
-	evlogf(" %s=null", key);
-}
-
-void
-ev_emit(void)
-{
-	evlogf(";");
 }
 
 size_t

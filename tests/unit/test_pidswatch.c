@@ -17,67 +17,10 @@
 #include "../../core/cgroup.c"
 #include "../../core/proctab.c"
 
-#include "events.h"
-#include "loop.h"
 #include "supervisor.h"
+#include "watch_stubs.h"
 
-static uint64_t fake_ms = 1000000;
-static char evlog[4096];
 static struct svc svcs[1];
-
-uint64_t
-loop_now_ms(void)
-{
-	return fake_ms;
-}
-
-void
-loop_timer_arm(struct loop_timer *t, uint64_t deadline_ms)
-{
-	t->armed = true;
-	t->deadline_ms = deadline_ms;
-}
-
-static void
-evlogf(const char *fmt, ...)
-{
-	size_t used = strlen(evlog);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(evlog + used, sizeof(evlog) - used, fmt, ap);
-	va_end(ap);
-}
-
-void
-ev_begin(const char *name)
-{
-	evlogf("%s", name);
-}
-
-void
-ev_str(const char *key, const char *val)
-{
-	evlogf(" %s=%s", key, val);
-}
-
-void
-ev_int(const char *key, long long val)
-{
-	evlogf(" %s=%lld", key, val);
-}
-
-void
-ev_null(const char *key)
-{
-	evlogf(" %s=null", key);
-}
-
-void
-ev_emit(void)
-{
-	evlogf(";");
-}
 
 size_t
 sup_count(void)
